@@ -1,0 +1,1 @@
+//! Example providers built with mapisync: see the `examples` targets.

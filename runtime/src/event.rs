@@ -1,0 +1,307 @@
+//! The done event: the handle a sync writes to `*phSyncDoneEvent` and
+//! signals when it ends.
+//!
+//! On Windows it is a real Win32 manual-reset event (`CreateEventW`); the
+//! host waits on it with `WaitForSingleObject` and closes it with
+//! `CloseHandle`. Elsewhere it is a portable event owned by this crate: wait
+//! on it with [`wait`] (or the C function [`mapisync_wait_event`]) and close it
+//! with [`close`] (or [`mapisync_close_event`]). Either way the host owns the
+//! handle once `SynchronizeInBackground` returns S_OK, and the worker signals
+//! its own duplicate, so a host that closes early never makes the worker
+//! touch a dead handle.
+
+use core::time::Duration;
+
+use windows_core::HRESULT;
+
+use crate::abi::HANDLE;
+
+/// `WaitForSingleObject`'s result when the event was signalled.
+pub const WAIT_OBJECT_0: u32 = 0;
+/// `WaitForSingleObject`'s result when the time ran out first.
+pub const WAIT_TIMEOUT: u32 = 0x102;
+/// `WaitForSingleObject`'s result for a bad handle.
+pub const WAIT_FAILED: u32 = 0xFFFF_FFFF;
+/// `INFINITE`: wait without a time limit.
+pub const INFINITE: u32 = 0xFFFF_FFFF;
+
+/// The worker's side of a done event: signals, and closes its own handle on drop.
+pub(crate) struct WorkerEvent(platform::Event);
+
+/// Creates a done event; returns the host's handle and the worker's side.
+pub(crate) fn create() -> Result<(HANDLE, WorkerEvent), HRESULT> {
+    platform::create().map(|(host, worker)| (host, WorkerEvent(worker)))
+}
+
+impl WorkerEvent {
+    /// Wakes every waiter, now and later (manual reset).
+    pub(crate) fn signal(&self) {
+        self.0.signal();
+    }
+}
+
+/// Closes a host handle that was never handed over (a failed start).
+pub(crate) fn close_unhanded(handle: HANDLE) {
+    // SAFETY: the handle came from `create` in this call and nobody else has it.
+    unsafe { close(handle) };
+}
+
+/// Waits until the event is signalled or `timeout` passes (`None`: no limit).
+/// Returns whether it was signalled.
+///
+/// # Safety
+/// `handle` is a done event from `SynchronizeInBackground` that has not been closed.
+pub unsafe fn wait(handle: HANDLE, timeout: Option<Duration>) -> bool {
+    let ms = timeout.map_or(INFINITE, |t| u32::try_from(t.as_millis()).unwrap_or(INFINITE - 1));
+    // SAFETY: the caller vouches for the handle.
+    unsafe { platform::wait(handle, ms) == WAIT_OBJECT_0 }
+}
+
+/// Closes a done event. Each handle is closed exactly once, by its owner.
+///
+/// # Safety
+/// `handle` is a done event from `SynchronizeInBackground` that has not been closed.
+pub unsafe fn close(handle: HANDLE) {
+    // SAFETY: the caller vouches for the handle.
+    unsafe { platform::close(handle) };
+}
+
+/// A done event owned by Rust code: waits, and closes on drop.
+///
+/// ```no_run
+/// # fn f(handle_from_mapisib: mapisync::abi::HANDLE) {
+/// // SAFETY: the handle was just written by a successful SynchronizeInBackground.
+/// let event = unsafe { mapisync::event::DoneEvent::from_raw(handle_from_mapisib) }.unwrap();
+/// assert!(event.wait(Some(std::time::Duration::from_secs(5))));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct DoneEvent(HANDLE);
+
+// SAFETY: Send: a Win32 event handle, or the portable event (an Arc of a
+// Mutex and Condvar), may be waited on and closed from any thread.
+unsafe impl Send for DoneEvent {}
+// SAFETY: Sync: waiting takes `&self` and is thread-safe for both kinds.
+unsafe impl Sync for DoneEvent {}
+
+impl DoneEvent {
+    /// Takes ownership of a handle; `None` for NULL.
+    ///
+    /// # Safety
+    /// `handle` is NULL or an open done event that nobody else will close.
+    pub unsafe fn from_raw(handle: HANDLE) -> Option<Self> {
+        (!handle.is_null()).then_some(Self(handle))
+    }
+
+    /// The raw handle (still owned by `self`).
+    pub fn as_raw(&self) -> HANDLE {
+        self.0
+    }
+
+    /// Waits until signalled or `timeout` passes (`None`: no limit).
+    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+        // SAFETY: `self` owns an open handle.
+        unsafe { wait(self.0, timeout) }
+    }
+
+    /// Whether the event is signalled now, without waiting.
+    pub fn is_signalled(&self) -> bool {
+        self.wait(Some(Duration::ZERO))
+    }
+}
+
+impl Drop for DoneEvent {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns the handle and closes it once.
+        unsafe { close(self.0) };
+    }
+}
+
+/// C entry point for hosts on platforms without Win32 events:
+/// `WaitForSingleObject` semantics. Returns [`WAIT_OBJECT_0`],
+/// [`WAIT_TIMEOUT`], or [`WAIT_FAILED`] for a NULL handle.
+///
+/// # Safety
+/// `handle` is NULL or an open done event.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mapisync_wait_event(handle: HANDLE, timeout_ms: u32) -> u32 {
+    if handle.is_null() {
+        return WAIT_FAILED;
+    }
+    // SAFETY: the caller vouches for a non-null handle.
+    unsafe { platform::wait(handle, timeout_ms) }
+}
+
+/// C entry point: `CloseHandle` semantics. Returns 1, or 0 for a NULL handle.
+///
+/// # Safety
+/// `handle` is NULL or an open done event, closed at most once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mapisync_close_event(handle: HANDLE) -> i32 {
+    if handle.is_null() {
+        return 0;
+    }
+    // SAFETY: the caller vouches for a non-null handle.
+    unsafe { platform::close(handle) };
+    1
+}
+
+#[cfg(windows)]
+mod platform {
+    use super::HANDLE;
+    use windows_core::HRESULT;
+    use windows_sys::Win32::Foundation::{CloseHandle, DUPLICATE_SAME_ACCESS, DuplicateHandle, GetLastError};
+    use windows_sys::Win32::System::Threading::{CreateEventW, GetCurrentProcess, SetEvent, WaitForSingleObject};
+
+    /// The worker's own duplicate of the event handle.
+    pub(super) struct Event(HANDLE);
+    // SAFETY: Send: a Win32 handle may be used and closed from any thread.
+    unsafe impl Send for Event {}
+
+    fn last_error() -> HRESULT {
+        // SAFETY: Win32: GetLastError has no preconditions.
+        HRESULT::from_win32(unsafe { GetLastError() })
+    }
+
+    pub(super) fn create() -> Result<(HANDLE, Event), HRESULT> {
+        // SAFETY: Win32: null security attributes and name are allowed; manual reset, not signalled.
+        let host = unsafe { CreateEventW(core::ptr::null(), 1, 0, core::ptr::null()) };
+        if host.is_null() {
+            return Err(last_error());
+        }
+        let mut worker: HANDLE = core::ptr::null_mut();
+        // SAFETY: Win32: `host` is a handle we just opened in this process; `worker` is writable.
+        let ok = unsafe {
+            let process = GetCurrentProcess();
+            DuplicateHandle(process, host, process, &mut worker, 0, 0, DUPLICATE_SAME_ACCESS)
+        };
+        if ok == 0 {
+            let hr = last_error();
+            // SAFETY: Win32: `host` is ours and not handed over yet.
+            unsafe { CloseHandle(host) };
+            return Err(hr);
+        }
+        Ok((host, Event(worker)))
+    }
+
+    impl Event {
+        pub(super) fn signal(&self) {
+            // SAFETY: Win32: `self.0` is our own open duplicate.
+            unsafe { SetEvent(self.0) };
+        }
+    }
+
+    impl Drop for Event {
+        fn drop(&mut self) {
+            // SAFETY: Win32: our own duplicate, closed once.
+            unsafe { CloseHandle(self.0) };
+        }
+    }
+
+    pub(super) unsafe fn wait(handle: HANDLE, ms: u32) -> u32 {
+        // SAFETY: Win32: the caller vouches for the handle.
+        unsafe { WaitForSingleObject(handle, ms) }
+    }
+
+    pub(super) unsafe fn close(handle: HANDLE) {
+        // SAFETY: Win32: the caller vouches for the handle and closes it once.
+        unsafe { CloseHandle(handle) };
+    }
+}
+
+#[cfg(not(windows))]
+mod platform {
+    use super::{HANDLE, INFINITE, WAIT_OBJECT_0, WAIT_TIMEOUT};
+    use std::sync::{Arc, Condvar, Mutex, PoisonError};
+    use std::time::{Duration, Instant};
+    use windows_core::HRESULT;
+
+    /// A manual-reset event. The host's handle is one `Arc` turned into a raw
+    /// pointer; the worker holds another.
+    #[derive(Default)]
+    pub(super) struct Shared {
+        signalled: Mutex<bool>,
+        woken: Condvar,
+    }
+
+    pub(super) struct Event(Arc<Shared>);
+
+    pub(super) fn create() -> Result<(HANDLE, Event), HRESULT> {
+        let shared = Arc::new(Shared::default());
+        let host = Arc::into_raw(shared.clone()) as HANDLE;
+        Ok((host, Event(shared)))
+    }
+
+    impl Event {
+        pub(super) fn signal(&self) {
+            *self.0.signalled.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            self.0.woken.notify_all();
+        }
+    }
+
+    pub(super) unsafe fn wait(handle: HANDLE, ms: u32) -> u32 {
+        // SAFETY: Arc: the handle is an Arc<Shared> from `create` that is not
+        // closed, so the pointee is alive for this borrow.
+        let shared = unsafe { &*(handle as *const Shared) };
+        let deadline = (ms != INFINITE).then(|| Instant::now() + Duration::from_millis(ms.into()));
+        let mut signalled = shared.signalled.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*signalled {
+            signalled = match deadline {
+                None => shared.woken.wait(signalled).unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return WAIT_TIMEOUT;
+                    }
+                    shared.woken.wait_timeout(signalled, left).unwrap_or_else(PoisonError::into_inner).0
+                }
+            };
+        }
+        WAIT_OBJECT_0
+    }
+
+    pub(super) unsafe fn close(handle: HANDLE) {
+        // SAFETY: Arc: the handle owns one strong count from `create`; this gives it up once.
+        drop(unsafe { Arc::from_raw(handle as *const Shared) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_wakes_a_waiter_and_stays_signalled() {
+        let (host, worker) = create().unwrap();
+        // SAFETY: test: `host` is a fresh handle owned here.
+        let event = unsafe { DoneEvent::from_raw(host) }.unwrap();
+        assert!(!event.is_signalled());
+        let waiter = std::thread::spawn(move || event.wait(None));
+        worker.signal();
+        assert!(waiter.join().unwrap());
+    }
+
+    #[test]
+    fn wait_times_out_when_not_signalled() {
+        let (host, _worker) = create().unwrap();
+        // SAFETY: test: `host` is a fresh handle owned here.
+        let event = unsafe { DoneEvent::from_raw(host) }.unwrap();
+        assert!(!event.wait(Some(Duration::from_millis(10))));
+    }
+
+    #[test]
+    fn c_entry_points_reject_null() {
+        // SAFETY: test: NULL is an accepted input.
+        unsafe {
+            assert_eq!(mapisync_wait_event(core::ptr::null_mut(), 0), WAIT_FAILED);
+            assert_eq!(mapisync_close_event(core::ptr::null_mut()), 0);
+        }
+    }
+
+    #[test]
+    fn host_may_close_before_the_worker_signals() {
+        let (host, worker) = create().unwrap();
+        close_unhanded(host);
+        worker.signal();
+    }
+}

@@ -1,0 +1,156 @@
+//! `SyncFlags`: the `ulFlags` bits of `MAPISIB` as a typed set that keeps
+//! unknown bits.
+
+use core::fmt;
+use core::ops::{BitAnd, BitOr, BitOrAssign};
+
+/// The `ulFlags` of a `MAPISIB`.
+///
+/// The contract lists seven bits; a newer host may send more. Unknown bits
+/// are kept, not rejected, and [`SyncFlags::unknown`] shows them.
+///
+/// ```
+/// use mapisync::SyncFlags;
+/// let flags = SyncFlags::from_bits(0x0000_0080 | 0x2000_0000 | 0x0400_0000);
+/// assert!(flags.contains(SyncFlags::DOWNLOAD_CONTENTS | SyncFlags::ON_DEMAND));
+/// assert_eq!(flags.unknown(), SyncFlags::from_bits(0x0400_0000));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(transparent)]
+pub struct SyncFlags(u32);
+
+impl SyncFlags {
+    /// `SYNC_UPLOAD_HIERARCHY`: send folder-hierarchy changes to the server.
+    pub const UPLOAD_HIERARCHY: Self = Self(0x0000_0001);
+    /// `SYNC_DOWNLOAD_HIERARCHY`: fetch folder-hierarchy changes from the server.
+    pub const DOWNLOAD_HIERARCHY: Self = Self(0x0000_0002);
+    /// `SYNC_UPLOAD_CONTENTS`: send message changes to the server.
+    pub const UPLOAD_CONTENTS: Self = Self(0x0000_0040);
+    /// `SYNC_DOWNLOAD_CONTENTS`: fetch message changes from the server.
+    pub const DOWNLOAD_CONTENTS: Self = Self(0x0000_0080);
+    /// `SYNC_OUTGOING_MAIL`: send outgoing mail (documented as not in use).
+    pub const OUTGOING_MAIL: Self = Self(0x0000_0200);
+    /// `SYNC_GLOBAL_HEADERS` (also `SYNC_HEADERS`): headers only, no full bodies.
+    pub const GLOBAL_HEADERS: Self = Self(0x0200_0000);
+    /// `SYNC_ON_DEMAND`: the user asked for this sync; give it priority.
+    pub const ON_DEMAND: Self = Self(0x2000_0000);
+
+    /// Every bit the contract names.
+    pub const KNOWN: Self = Self(0x2200_02C3);
+
+    const NAMES: [(Self, &'static str); 7] = [
+        (Self::UPLOAD_HIERARCHY, "UPLOAD_HIERARCHY"),
+        (Self::DOWNLOAD_HIERARCHY, "DOWNLOAD_HIERARCHY"),
+        (Self::UPLOAD_CONTENTS, "UPLOAD_CONTENTS"),
+        (Self::DOWNLOAD_CONTENTS, "DOWNLOAD_CONTENTS"),
+        (Self::OUTGOING_MAIL, "OUTGOING_MAIL"),
+        (Self::GLOBAL_HEADERS, "GLOBAL_HEADERS"),
+        (Self::ON_DEMAND, "ON_DEMAND"),
+    ];
+
+    /// No bits.
+    pub const fn empty() -> Self {
+        Self(0)
+    }
+
+    /// Every bit as given, known or not.
+    pub const fn from_bits(bits: u32) -> Self {
+        Self(bits)
+    }
+
+    /// The raw `ulFlags` value, unknown bits included.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Whether every bit of `other` is set.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether any bit of `other` is set.
+    pub const fn intersects(self, other: Self) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether no bit is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The bits the contract does not name.
+    pub const fn unknown(self) -> Self {
+        Self(self.0 & !Self::KNOWN.0)
+    }
+}
+
+impl BitOr for SyncFlags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for SyncFlags {
+    fn bitor_assign(&mut self, rhs: Self) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl BitAnd for SyncFlags {
+    type Output = Self;
+    fn bitand(self, rhs: Self) -> Self {
+        Self(self.0 & rhs.0)
+    }
+}
+
+/// Prints the named bits joined by `|`, then any unknown bits in hex:
+/// `DOWNLOAD_CONTENTS | ON_DEMAND | 0x4000000`.
+impl fmt::Debug for SyncFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        let mut part = |f: &mut fmt::Formatter<'_>, args: fmt::Arguments<'_>| {
+            let sep = if first { "" } else { " | " };
+            first = false;
+            write!(f, "{sep}{args}")
+        };
+        for (flag, name) in Self::NAMES {
+            if self.contains(flag) {
+                part(f, format_args!("{name}"))?;
+            }
+        }
+        let unknown = self.unknown().0;
+        if unknown != 0 {
+            part(f, format_args!("{unknown:#x}"))?;
+        }
+        if first {
+            f.write_str("(empty)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_is_the_union_of_the_named_bits() {
+        let union = SyncFlags::NAMES.iter().fold(SyncFlags::empty(), |acc, (f, _)| acc | *f);
+        assert_eq!(union, SyncFlags::KNOWN);
+    }
+
+    #[test]
+    fn unknown_bits_are_kept() {
+        let flags = SyncFlags::from_bits(0xFFFF_FFFF);
+        assert_eq!(flags.bits(), 0xFFFF_FFFF);
+        assert_eq!(flags.unknown().bits(), !SyncFlags::KNOWN.bits());
+    }
+
+    #[test]
+    fn debug_names_bits_and_shows_unknown_ones() {
+        let flags = SyncFlags::DOWNLOAD_CONTENTS | SyncFlags::ON_DEMAND | SyncFlags::from_bits(0x400_0000);
+        assert_eq!(format!("{flags:?}"), "DOWNLOAD_CONTENTS | ON_DEMAND | 0x4000000");
+        assert_eq!(format!("{:?}", SyncFlags::empty()), "(empty)");
+    }
+}

@@ -1,0 +1,457 @@
+//! A host simulator: drives any IMAPISync object the way Outlook does.
+//!
+//! It queries the object for IMAPISync, fills a `MAPISIB` correctly, passes a
+//! session object and a callback object of its own that records every call,
+//! waits on the done event and for `Done`, closes the event, and reports what
+//! it saw, including the reference counts of its own objects before and after
+//! (a provider that leaks or over-releases them shows up there).
+//!
+//! ```
+//! use mapisync::host::{Host, Method};
+//!
+//! struct Slow;
+//! #[mapisync::provider]
+//! impl mapisync::MapiSync for Slow {
+//!     fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+//!         for step in 1..=3 {
+//!             job.progress("Working", step, 3)?;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let sync: mapisync::IMAPISync = Slow.into();
+//! let report = Host::new()
+//!     .fail_from(Method::Progress, 2, mapisync::MAPI_E_USER_CANCEL)
+//!     .run(&sync)
+//!     .unwrap();
+//! assert_eq!(report.done, Some(mapisync::MAPI_E_USER_CANCEL));
+//! assert_eq!(report.progress().count(), 2);
+//! assert!(report.balanced());
+//! ```
+
+use core::ffi::c_void;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use windows_core::{GUID, HRESULT, IUnknown_Vtbl, Interface};
+
+use crate::abi::{HANDLE, IID_IMAPISyncProgressCallback, IID_IUnknown, IMAPISync, IMAPISyncProgressCallback_Vtbl, MAPISIB};
+use crate::event::DoneEvent;
+use crate::flags::SyncFlags;
+use crate::hresult::S_OK;
+use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
+
+/// A callback method, for choosing where the host fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `IMAPISyncProgressCallback::Progress`.
+    Progress,
+    /// `IMAPISyncProgressCallback::Error`.
+    Error,
+    /// `IMAPISyncProgressCallback::Done`.
+    Done,
+}
+
+/// One call the provider made on the host's callback, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// `Progress(text, index, max)`; `text` is `None` for a NULL string.
+    Progress {
+        /// The text, if any.
+        text: Option<String>,
+        /// Steps done.
+        index: u32,
+        /// Steps in all.
+        max: u32,
+    },
+    /// `Error(hr, text)`.
+    Error {
+        /// The HRESULT reported.
+        hr: HRESULT,
+        /// The text, if any.
+        text: Option<String>,
+    },
+    /// `Done(event, hr)`.
+    Done {
+        /// The final HRESULT.
+        hr: HRESULT,
+        /// Whether the handle passed back is the one written to `*phSyncDoneEvent`.
+        same_event: bool,
+    },
+}
+
+/// What the host passes as `punkCallBack`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackMode {
+    /// A recording IMAPISyncProgressCallback (the default).
+    Recording,
+    /// NULL.
+    Null,
+    /// An object that answers only IUnknown, refusing IMAPISyncProgressCallback.
+    Refusing,
+}
+
+/// Reference counts of one of the host's objects, before the call and after
+/// the sync ended and the worker let go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefCounts {
+    /// Before `SynchronizeInBackground` (the host's own reference: 1).
+    pub before: u32,
+    /// After `Done` and the wait for the worker's releases.
+    pub after: u32,
+}
+
+/// What one run saw.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// What `SynchronizeInBackground` returned.
+    pub started: HRESULT,
+    /// The handle written to `*phSyncDoneEvent`, as a number (0 for NULL).
+    pub event_handle: usize,
+    /// Whether the done event was signalled within the timeout.
+    pub event_signalled: bool,
+    /// Every callback call, in order.
+    pub events: Vec<Event>,
+    /// The HRESULT of the first `Done` call, if any.
+    pub done: Option<HRESULT>,
+    /// How many times `Done` was called (the contract: once per S_OK).
+    pub done_calls: usize,
+    /// From the call to its return.
+    pub call_duration: Duration,
+    /// From the call to `Done` (or to the end of waiting).
+    pub duration: Duration,
+    /// The host's callback object (absent with [`CallbackMode::Null`]).
+    pub callback_refs: Option<RefCounts>,
+    /// The host's session object (absent with [`Host::without_session`]).
+    pub session_refs: Option<RefCounts>,
+}
+
+impl Report {
+    /// The `Progress` calls as `(text, index, max)`.
+    pub fn progress(&self) -> impl Iterator<Item = (Option<&str>, u32, u32)> {
+        self.events.iter().filter_map(|event| match event {
+            Event::Progress { text, index, max } => Some((text.as_deref(), *index, *max)),
+            _ => None,
+        })
+    }
+
+    /// The `Error` calls as `(hr, text)`.
+    pub fn errors(&self) -> impl Iterator<Item = (HRESULT, Option<&str>)> {
+        self.events.iter().filter_map(|event| match event {
+            Event::Error { hr, text } => Some((*hr, text.as_deref())),
+            _ => None,
+        })
+    }
+
+    /// Whether every host object is back to the count it started with.
+    pub fn balanced(&self) -> bool {
+        [self.callback_refs, self.session_refs].iter().flatten().all(|refs| refs.before == refs.after)
+    }
+}
+
+/// A configurable Outlook stand-in. See the [module docs](self).
+#[derive(Clone)]
+pub struct Host {
+    flags: SyncFlags,
+    session: bool,
+    callback: CallbackMode,
+    failures: Vec<(Method, usize, HRESULT)>,
+    timeout: Duration,
+    listener: Option<Listener>,
+}
+
+type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
+
+impl Default for Host {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Host {
+    /// A host that asks for a full on-demand sync, passes a session and a
+    /// recording callback, and waits up to 30 seconds.
+    pub fn new() -> Self {
+        Self {
+            flags: SyncFlags::UPLOAD_HIERARCHY
+                | SyncFlags::DOWNLOAD_HIERARCHY
+                | SyncFlags::UPLOAD_CONTENTS
+                | SyncFlags::DOWNLOAD_CONTENTS
+                | SyncFlags::ON_DEMAND,
+            session: true,
+            callback: CallbackMode::Recording,
+            failures: Vec::new(),
+            timeout: Duration::from_secs(30),
+            listener: None,
+        }
+    }
+
+    /// The `ulFlags` to send.
+    pub fn flags(mut self, flags: SyncFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Passes a NULL session.
+    pub fn without_session(mut self) -> Self {
+        self.session = false;
+        self
+    }
+
+    /// What to pass as `punkCallBack`.
+    pub fn callback(mut self, mode: CallbackMode) -> Self {
+        self.callback = mode;
+        self
+    }
+
+    /// From the `call`-th call of `method` on (counting from 1), the callback
+    /// returns `hr`, as a host whose user pressed Cancel.
+    pub fn fail_from(mut self, method: Method, call: usize, hr: HRESULT) -> Self {
+        self.failures.push((method, call, hr));
+        self
+    }
+
+    /// How long to wait for the event, `Done` and the worker's releases.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Called on the worker's thread for every callback call, as it happens
+    /// (for a live progress bar).
+    pub fn on_event(mut self, listener: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
+    /// Queries `object` for IMAPISync (the error if it does not answer), runs
+    /// one sync and reports.
+    pub fn run(&self, object: &impl Interface) -> crate::Result<Report> {
+        let sync: IMAPISync = object.cast()?;
+        Ok(self.run_sync(&sync))
+    }
+
+    fn run_sync(&self, sync: &IMAPISync) -> Report {
+        let recorder = Recorder {
+            failures: self.failures.clone(),
+            listener: self.listener.clone(),
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        };
+        let callback = match self.callback {
+            CallbackMode::Recording => Some(HostObject::Recording(ObjectRef::new(recorder))),
+            CallbackMode::Refusing => Some(HostObject::Plain(ObjectRef::new(()))),
+            CallbackMode::Null => None,
+        };
+        let session = self.session.then(|| HostObject::Plain(ObjectRef::new(())));
+        let counts_before = |object: &Option<HostObject>| object.as_ref().map(HostObject::ref_count);
+        let (callback_before, session_before) = (counts_before(&callback), counts_before(&session));
+
+        let mut handle: HANDLE = core::ptr::null_mut();
+        let sib = MAPISIB {
+            ulSize: MAPISIB::SIZE,
+            ulFlags: self.flags.bits(),
+            psesSync: session.as_ref().map_or(core::ptr::null_mut(), HostObject::as_raw),
+            punkCallBack: callback.as_ref().map_or(core::ptr::null_mut(), HostObject::as_raw),
+            phSyncDoneEvent: &mut handle,
+        };
+        let start = Instant::now();
+        // SAFETY: COM: `sync` is counted; `sib` is a complete MAPISIB whose
+        // objects the host keeps alive until the worker lets go of them.
+        let started = unsafe { sync.SynchronizeInBackground(&sib) };
+        let call_duration = start.elapsed();
+        let deadline = start + self.timeout;
+        let left = || deadline.saturating_duration_since(Instant::now());
+
+        // SAFETY: the handle was written by SynchronizeInBackground, is owned by
+        // the host from now on, and is closed once when `event` drops.
+        let event = unsafe { DoneEvent::from_raw(handle) };
+        let event_signalled = event.as_ref().is_some_and(|event| event.wait(Some(left())));
+        let recorded = match &callback {
+            Some(HostObject::Recording(recorder)) => {
+                let recorder = &recorder.object().value;
+                if started == S_OK {
+                    recorder.wait(left(), |state| state.done_calls > 0);
+                }
+                recorder.set_expected_event(handle as usize);
+                recorder.state().clone()
+            }
+            _ => Recorded::default(),
+        };
+        let duration = recorded.done_at.map_or_else(|| start.elapsed(), |at| at.duration_since(start));
+        let settle = |object: &Option<HostObject>, before: Option<u32>| {
+            let (object, before) = (object.as_ref()?, before?);
+            while object.ref_count() != before && !left().is_zero() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Some(RefCounts { before, after: object.ref_count() })
+        };
+        Report {
+            started,
+            event_handle: handle as usize,
+            event_signalled,
+            done: recorded.events.iter().find_map(|event| match event {
+                Event::Done { hr, .. } => Some(*hr),
+                _ => None,
+            }),
+            done_calls: recorded.done_calls,
+            events: recorded.events,
+            call_duration,
+            duration,
+            callback_refs: settle(&callback, callback_before),
+            session_refs: settle(&session, session_before),
+        }
+    }
+}
+
+/// One of the host's own COM objects.
+enum HostObject {
+    Recording(ObjectRef<RecordingCallback>),
+    Plain(ObjectRef<PlainUnknown>),
+}
+
+impl HostObject {
+    fn as_raw(&self) -> *mut c_void {
+        match self {
+            Self::Recording(object) => object.as_raw(),
+            Self::Plain(object) => object.as_raw(),
+        }
+    }
+
+    fn ref_count(&self) -> u32 {
+        match self {
+            Self::Recording(object) => object.object().ref_count(),
+            Self::Plain(object) => object.object().ref_count(),
+        }
+    }
+}
+
+/// A COM object that answers only IUnknown: the session, or a refusing callback.
+struct PlainUnknown;
+static PLAIN_VTBL: IUnknown_Vtbl = iunknown_vtbl::<PlainUnknown>();
+impl Class for PlainUnknown {
+    type Value = ();
+    type Vtable = IUnknown_Vtbl;
+    const VTABLE: &'static IUnknown_Vtbl = &PLAIN_VTBL;
+    const IID: GUID = IID_IUnknown;
+}
+
+/// The recording IMAPISyncProgressCallback.
+struct RecordingCallback;
+static RECORDING_VTBL: IMAPISyncProgressCallback_Vtbl = IMAPISyncProgressCallback_Vtbl {
+    base__: iunknown_vtbl::<RecordingCallback>(),
+    Progress: on_progress,
+    Error: on_error,
+    Done: on_done,
+};
+impl Class for RecordingCallback {
+    type Value = Recorder;
+    type Vtable = IMAPISyncProgressCallback_Vtbl;
+    const VTABLE: &'static IMAPISyncProgressCallback_Vtbl = &RECORDING_VTBL;
+    const IID: GUID = IID_IMAPISyncProgressCallback;
+}
+
+struct Recorder {
+    failures: Vec<(Method, usize, HRESULT)>,
+    listener: Option<Listener>,
+    state: Mutex<Recorded>,
+    changed: Condvar,
+}
+
+#[derive(Clone, Default)]
+struct Recorded {
+    events: Vec<Event>,
+    calls: [usize; 3],
+    done_calls: usize,
+    done_at: Option<Instant>,
+    /// The handle `Done` should pass back; 0 until the host knows it.
+    done_handles: Vec<usize>,
+}
+
+impl Recorder {
+    fn state(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait(&self, timeout: Duration, until: impl Fn(&Recorded) -> bool) {
+        let guard = self.state();
+        let _ = self.changed.wait_timeout_while(guard, timeout, |state| !until(state));
+    }
+
+    /// Fills in `same_event` for `Done` calls now that the handle is known.
+    fn set_expected_event(&self, handle: usize) {
+        let mut state = self.state();
+        let handles = std::mem::take(&mut state.done_handles);
+        let mut handles = handles.into_iter();
+        for event in &mut state.events {
+            if let Event::Done { same_event, .. } = event {
+                *same_event = handles.next() == Some(handle);
+            }
+        }
+    }
+
+    fn record(&self, method: Method, event: Event, handle: Option<usize>) -> HRESULT {
+        if let Some(listener) = &self.listener {
+            listener(&event);
+        }
+        let mut state = self.state();
+        let slot = method as usize;
+        state.calls[slot] += 1;
+        let call = state.calls[slot];
+        if method == Method::Done {
+            state.done_calls += 1;
+            state.done_at.get_or_insert_with(Instant::now);
+            state.done_handles.extend(handle);
+        }
+        state.events.push(event);
+        drop(state);
+        self.changed.notify_all();
+        self.failures
+            .iter()
+            .find(|(failing, from, _)| *failing == method && call >= *from)
+            .map_or(S_OK, |(_, _, hr)| *hr)
+    }
+}
+
+/// Reads a NUL-terminated UTF-16 string (at most 64 Ki units); NULL gives `None`.
+///
+/// # Safety
+/// `text` is NULL or NUL-terminated within its allocation.
+unsafe fn read_text(text: *const u16) -> Option<String> {
+    if text.is_null() {
+        return None;
+    }
+    let mut len = 0;
+    // SAFETY: the caller vouches for a terminating NUL; the cap bounds a bad provider's string.
+    while len < 65_536 && unsafe { *text.add(len) } != 0 {
+        len += 1;
+    }
+    // SAFETY: the `len` units before the NUL were just read.
+    Some(String::from_utf16_lossy(unsafe { core::slice::from_raw_parts(text, len) }))
+}
+
+/// # Safety
+/// COM: `this` is a live `RecordingCallback`.
+unsafe fn recorder<'a>(this: *mut c_void) -> &'a Recorder {
+    // SAFETY: COM: the caller (the provider) holds a reference for the whole call.
+    &unsafe { ComObject::<RecordingCallback>::from_this(this) }.value
+}
+
+unsafe extern "system" fn on_progress(this: *mut c_void, text: *const u16, index: u32, max: u32) -> HRESULT {
+    // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
+    let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
+    recorder.record(Method::Progress, Event::Progress { text, index, max }, None)
+}
+
+unsafe extern "system" fn on_error(this: *mut c_void, hr: HRESULT, text: *const u16) -> HRESULT {
+    // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
+    let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
+    recorder.record(Method::Error, Event::Error { hr, text }, None)
+}
+
+unsafe extern "system" fn on_done(this: *mut c_void, event: HANDLE, hr: HRESULT) -> HRESULT {
+    // SAFETY: COM: as the vtable's contract.
+    let recorder = unsafe { recorder(this) };
+    recorder.record(Method::Done, Event::Done { hr, same_event: false }, Some(event as usize))
+}

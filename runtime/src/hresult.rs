@@ -1,0 +1,32 @@
+//! The HRESULTs the contract names, as `windows_core::HRESULT` constants.
+
+use windows_core::HRESULT;
+
+/// Success.
+pub const S_OK: HRESULT = HRESULT(0);
+/// Success, with a "no" or "not yet" meaning (`DllCanUnloadNow` while objects live).
+pub const S_FALSE: HRESULT = HRESULT(1);
+/// The object does not answer the requested interface (`MAPI_E_INTERFACE_NOT_SUPPORTED`).
+pub const E_NOINTERFACE: HRESULT = HRESULT(0x8000_4002_u32 as i32);
+/// A required out-pointer was NULL.
+pub const E_POINTER: HRESULT = HRESULT(0x8000_4003_u32 as i32);
+/// Unspecified failure (`MAPI_E_CALL_FAILED`).
+pub const E_FAIL: HRESULT = HRESULT(0x8000_4005_u32 as i32);
+/// Provider code panicked; the panic was caught at the COM boundary.
+pub const E_UNEXPECTED: HRESULT = HRESULT(0x8000_FFFF_u32 as i32);
+/// An argument was invalid (`MAPI_E_INVALID_PARAMETER`).
+pub const E_INVALIDARG: HRESULT = HRESULT(0x8007_0057_u32 as i32);
+/// Out of memory or of threads (`MAPI_E_NOT_ENOUGH_MEMORY`).
+pub const E_OUTOFMEMORY: HRESULT = HRESULT(0x8007_000E_u32 as i32);
+/// An outer unknown was passed to a class that cannot be aggregated.
+pub const CLASS_E_NOAGGREGATION: HRESULT = HRESULT(0x8004_0110_u32 as i32);
+/// The class factory does not serve the requested CLSID.
+pub const CLASS_E_CLASSNOTAVAILABLE: HRESULT = HRESULT(0x8004_0111_u32 as i32);
+/// The requested operation is not supported.
+pub const MAPI_E_NO_SUPPORT: HRESULT = HRESULT(0x8004_0102_u32 as i32);
+/// A sync of this object is already running.
+pub const MAPI_E_BUSY: HRESULT = HRESULT(0x8004_010B_u32 as i32);
+/// The user cancelled (typically returned by the host's callback).
+pub const MAPI_E_USER_CANCEL: HRESULT = HRESULT(0x8004_0113_u32 as i32);
+/// The network failed.
+pub const MAPI_E_NETWORK_ERROR: HRESULT = HRESULT(0x8004_0115_u32 as i32);

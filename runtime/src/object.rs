@@ -1,0 +1,312 @@
+//! The COM object: a `#[repr(C)]` header (vtable pointer, reference count,
+//! one state word) followed by the value, reached from its own interface
+//! pointer.
+//!
+//! ```text
+//! interface pointer ──► ┌──────────────────────┐
+//!                       │ &'static Vtable      │  8 bytes (64-bit)
+//!                       │ refs: AtomicU32      │  4
+//!                       │ state: AtomicU32     │  4  (the sync protocol's busy flag)
+//!                       │ value: T             │
+//!                       └──────────────────────┘
+//! ```
+//! The interface pointer is the pointer `Box::into_raw` returned, so it
+//! carries provenance over the whole allocation and every access below is a
+//! plain field access through it.
+
+use core::ffi::c_void;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use crate::atomic::{AtomicU32, Ordering, fence};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
+
+use crate::abi::IID_IUnknown;
+use crate::hresult::{E_NOINTERFACE, E_POINTER, S_OK};
+
+/// What the object layer needs to know of a class: the value it holds, its
+/// vtable, and the one interface (besides IUnknown) that vtable implements.
+pub(crate) trait Class: 'static {
+    /// The value behind the header.
+    type Value: Send + Sync + 'static;
+    /// The interface's vtable; it starts with `IUnknown_Vtbl`.
+    type Vtable: 'static;
+    /// The vtable every object of this class points to.
+    const VTABLE: &'static Self::Vtable;
+    /// The interface the vtable implements.
+    const IID: GUID;
+}
+
+/// The reference count at which an object becomes immortal: AddRef beyond it
+/// pins the count at [`PINNED`] and the object is never freed (a leak, never
+/// a wrap to zero and a premature free).
+pub(crate) const REF_CAP: u32 = 0x8000_0000;
+/// The value a pinned count is reset to on every call, far from both ends.
+pub(crate) const PINNED: u32 = 0xC000_0000;
+
+/// The header and value of one COM object.
+#[repr(C)]
+pub(crate) struct ComObject<C: Class> {
+    vtable: &'static C::Vtable,
+    refs: AtomicU32,
+    /// Free for the class to use; the sync protocol keeps its busy flag here.
+    pub(crate) state: AtomicU32,
+    pub(crate) value: C::Value,
+}
+
+impl<C: Class> ComObject<C> {
+    /// Boxes `value` with a count of one and returns its interface pointer.
+    pub(crate) fn create(value: C::Value) -> NonNull<c_void> {
+        let object = Box::new(ComObject::<C> {
+            vtable: C::VTABLE,
+            refs: AtomicU32::new(1),
+            state: AtomicU32::new(0),
+            value,
+        });
+        NonNull::from(Box::leak(object)).cast()
+    }
+
+    /// The object behind an interface pointer of this class.
+    ///
+    /// # Safety
+    /// `this` is an interface pointer returned by [`ComObject::create`] for
+    /// `C`, and the caller holds a reference for the lifetime `'a`.
+    #[inline(always)]
+    pub(crate) unsafe fn from_this<'a>(this: *mut c_void) -> &'a Self {
+        // SAFETY: COM: the caller holds a reference, so the allocation made in
+        // `create` is alive; the vtable pointer sits at offset 0 (repr(C)).
+        unsafe { &*(this as *const Self) }
+    }
+
+    /// The current count (for reports and tests; racy by nature).
+    pub(crate) fn ref_count(&self) -> u32 {
+        self.refs.load(Ordering::Relaxed)
+    }
+
+    #[inline(always)]
+    fn add_ref(&self) -> u32 {
+        // Relaxed, as std's Arc::clone: a new reference is made from an
+        // existing one, which already orders every access to the object.
+        let old = self.refs.fetch_add(1, Ordering::Relaxed);
+        if old >= REF_CAP {
+            return self.pin();
+        }
+        old + 1
+    }
+
+    /// Keeps an immortal object's count far from zero and from wrapping.
+    #[cold]
+    fn pin(&self) -> u32 {
+        self.refs.store(PINNED, Ordering::Relaxed);
+        PINNED
+    }
+
+    /// Drops one reference and frees the object when it was the last.
+    ///
+    /// # Safety
+    /// `this` is this object's interface pointer and the caller gives up one
+    /// reference it holds.
+    #[inline(always)]
+    unsafe fn release(this: *mut c_void) -> u32 {
+        // SAFETY: COM: the caller holds the reference it is giving up, so the
+        // object is alive until the decrement below.
+        let object = unsafe { Self::from_this(this) };
+        // Release, as std's Arc::drop: every use of the object through this
+        // reference happens before the decrement that another thread sees.
+        let old = object.refs.fetch_sub(1, Ordering::Release);
+        if old == 1 {
+            // Acquire: the free below happens after every other thread's
+            // last use, which their Release decrements published.
+            fence(Ordering::Acquire);
+            // SAFETY: Box: `this` came from Box::leak in `create`, and the
+            // count just reached zero, so no other reference exists.
+            unsafe { Self::free(this) };
+            return 0;
+        }
+        if old >= REF_CAP || old == 0 {
+            // Immortal (see REF_CAP), or an unbalanced Release found the
+            // count already at zero: pin rather than free a second time.
+            return object.pin();
+        }
+        old - 1
+    }
+
+    /// # Safety
+    /// `this` came from `create` and no reference to it is left.
+    #[cold]
+    unsafe fn free(this: *mut c_void) {
+        // SAFETY: Box: the caller guarantees unique ownership of the allocation `create` leaked.
+        let boxed = unsafe { Box::from_raw(this as *mut Self) };
+        // A panicking Drop in the value must not unwind into the host; the
+        // allocation is freed by the unwinding drop glue all the same.
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+    }
+}
+
+/// IUnknown's three slots for class `C`.
+pub(crate) const fn iunknown_vtbl<C: Class>() -> IUnknown_Vtbl {
+    IUnknown_Vtbl { QueryInterface: query_interface::<C>, AddRef: add_ref::<C>, Release: release::<C> }
+}
+
+/// `QueryInterface`: IUnknown and `C::IID` answer with the same pointer
+/// (one identity); anything else is E_NOINTERFACE with `*ppv` NULL; a NULL
+/// `ppv` or `riid` is E_POINTER.
+///
+/// # Safety
+/// COM: `this` is a live object of class `C`; `riid` and `ppv` are null or valid.
+pub(crate) unsafe extern "system" fn query_interface<C: Class>(
+    this: *mut c_void,
+    riid: *const GUID,
+    ppv: *mut *mut c_void,
+) -> HRESULT {
+    if ppv.is_null() {
+        return E_POINTER;
+    }
+    // SAFETY: COM: a non-null `ppv` is writable for one pointer.
+    unsafe { *ppv = core::ptr::null_mut() };
+    if riid.is_null() {
+        return E_POINTER;
+    }
+    // SAFETY: COM: a non-null `riid` points to a GUID for the whole call.
+    let iid = unsafe { &*riid };
+    if *iid == C::IID || *iid == IID_IUnknown {
+        // SAFETY: COM: the caller holds a reference for the whole call.
+        unsafe { ComObject::<C>::from_this(this) }.add_ref();
+        // SAFETY: as above, `ppv` is writable.
+        unsafe { *ppv = this };
+        S_OK
+    } else {
+        E_NOINTERFACE
+    }
+}
+
+/// `AddRef`: returns the new count.
+///
+/// # Safety
+/// COM: `this` is a live object of class `C`.
+pub(crate) unsafe extern "system" fn add_ref<C: Class>(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the caller holds a reference for the whole call.
+    unsafe { ComObject::<C>::from_this(this) }.add_ref()
+}
+
+/// `Release`: returns the new count; frees the object at zero.
+///
+/// # Safety
+/// COM: `this` is a live object of class `C` and the caller gives up a reference.
+pub(crate) unsafe extern "system" fn release<C: Class>(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the caller gives up one reference it holds.
+    unsafe { ComObject::<C>::release(this) }
+}
+
+/// An owned (counted) reference to an object of class `C`, for the runtime's
+/// own use: the worker's reference to its provider, the host's to its
+/// callback. Dropping it releases the reference exactly once.
+pub(crate) struct ObjectRef<C: Class> {
+    this: NonNull<c_void>,
+    class: PhantomData<C>,
+}
+
+// SAFETY: Send/Sync: the object is shared across threads only through
+// atomics and `&C::Value`, and `C::Value: Send + Sync`.
+unsafe impl<C: Class> Send for ObjectRef<C> {}
+// SAFETY: as above.
+unsafe impl<C: Class> Sync for ObjectRef<C> {}
+
+impl<C: Class> ObjectRef<C> {
+    /// A new object with this reference as its only one.
+    pub(crate) fn new(value: C::Value) -> Self {
+        Self { this: ComObject::<C>::create(value), class: PhantomData }
+    }
+
+    /// Takes one more reference to the object behind `this`.
+    ///
+    /// # Safety
+    /// `this` is a live object of class `C` and the caller holds a reference
+    /// for the duration of this call.
+    pub(crate) unsafe fn add_ref_from(this: *mut c_void) -> Self {
+        // SAFETY: COM: the caller holds a reference for the whole call.
+        unsafe { ComObject::<C>::from_this(this) }.add_ref();
+        // SAFETY: NonNull: a live object's pointer is not null.
+        Self { this: unsafe { NonNull::new_unchecked(this) }, class: PhantomData }
+    }
+
+    /// The interface pointer (still owned by `self`).
+    pub(crate) fn as_raw(&self) -> *mut c_void {
+        self.this.as_ptr()
+    }
+
+    /// Gives up ownership: the caller now owns the reference.
+    pub(crate) fn into_raw(self) -> *mut c_void {
+        let raw = self.this.as_ptr();
+        core::mem::forget(self);
+        raw
+    }
+
+    pub(crate) fn object(&self) -> &ComObject<C> {
+        // SAFETY: COM: `self` holds a reference, so the object outlives the borrow.
+        unsafe { ComObject::<C>::from_this(self.this.as_ptr()) }
+    }
+}
+
+impl<C: Class> Drop for ObjectRef<C> {
+    fn drop(&mut self) {
+        // SAFETY: COM: `self` owns exactly one reference and gives it up once.
+        unsafe { ComObject::<C>::release(self.this.as_ptr()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    struct Probe;
+    struct Dropped(Arc<AtomicUsize>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    static PROBE_VTBL: IUnknown_Vtbl = iunknown_vtbl::<Probe>();
+    impl Class for Probe {
+        type Value = Dropped;
+        type Vtable = IUnknown_Vtbl;
+        const VTABLE: &'static IUnknown_Vtbl = &PROBE_VTBL;
+        const IID: GUID = IID_IUnknown;
+    }
+
+    #[test]
+    fn header_is_a_pointer_and_two_words() {
+        let overhead = size_of::<ComObject<Probe>>() - size_of::<Dropped>();
+        assert_eq!(overhead, size_of::<usize>() + 8);
+    }
+
+    #[test]
+    fn frees_exactly_once_at_zero() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let first = ObjectRef::<Probe>::new(Dropped(drops.clone()));
+        // SAFETY: test: `first` holds a reference.
+        let second = unsafe { ObjectRef::<Probe>::add_ref_from(first.as_raw()) };
+        assert_eq!(first.object().ref_count(), 2);
+        drop(first);
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        drop(second);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn count_past_the_cap_pins_instead_of_wrapping() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let object = ObjectRef::<Probe>::new(Dropped(drops.clone()));
+        object.object().refs.store(u32::MAX, Ordering::Relaxed);
+        // SAFETY: test: `object` holds a reference; the count says many more exist.
+        let raw = object.as_raw();
+        assert_eq!(unsafe { add_ref::<Probe>(raw) }, PINNED);
+        assert_eq!(unsafe { release::<Probe>(raw) }, PINNED);
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        // Pinned objects are never freed: leak this one on purpose.
+        core::mem::forget(object);
+    }
+}
