@@ -18,6 +18,7 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use crate::atomic::{AtomicU32, Ordering, fence};
+use std::sync::atomic::AtomicUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
@@ -45,6 +46,17 @@ pub(crate) const REF_CAP: u32 = 0x8000_0000;
 /// The value a pinned count is reset to on every call, far from both ends.
 pub(crate) const PINNED: u32 = 0xC000_0000;
 
+/// Objects of every class alive in this module, for `DllCanUnloadNow`.
+/// Counted in `create` and `free` only, never on the AddRef/Release path.
+static LIVE_OBJECTS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many objects this module has created and not yet freed.
+pub(crate) fn live_objects() -> usize {
+    // Acquire: pairs with the Release decrement in `free`, so a zero seen
+    // here follows every freed object's last use.
+    LIVE_OBJECTS.load(Ordering::Acquire)
+}
+
 /// The header and value of one COM object.
 #[repr(C)]
 pub(crate) struct ComObject<C: Class> {
@@ -64,6 +76,7 @@ impl<C: Class> ComObject<C> {
             state: AtomicU32::new(0),
             value,
         });
+        LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
         NonNull::from(Box::leak(object)).cast()
     }
 
@@ -141,6 +154,7 @@ impl<C: Class> ComObject<C> {
         // A panicking Drop in the value must not unwind into the host; the
         // allocation is freed by the unwinding drop glue all the same.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+        LIVE_OBJECTS.fetch_sub(1, Ordering::Release);
     }
 }
 
