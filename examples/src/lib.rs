@@ -1,1 +1,12 @@
-//! Example providers built with mapisync: see the `examples` targets.
+//! Example providers built with mapisync.
+//!
+//! - [`mailbox`]: a realistic provider that synchronizes a directory of
+//!   `.eml` messages into an in-memory store (run it with
+//!   `cargo run --example mailbox_sync`).
+//! - [`quick_start`]: the smallest useful provider, as in the README.
+//!
+//! They live in a library so the test suite can check them too.
+
+pub mod eml;
+pub mod mailbox;
+pub mod quick_start;

@@ -30,3 +30,29 @@ pub const MAPI_E_BUSY: HRESULT = HRESULT(0x8004_010B_u32 as i32);
 pub const MAPI_E_USER_CANCEL: HRESULT = HRESULT(0x8004_0113_u32 as i32);
 /// The network failed.
 pub const MAPI_E_NETWORK_ERROR: HRESULT = HRESULT(0x8004_0115_u32 as i32);
+
+/// The name of an HRESULT this crate defines, for messages and logs.
+///
+/// ```
+/// assert_eq!(mapisync::hresult_name(mapisync::MAPI_E_BUSY), Some("MAPI_E_BUSY"));
+/// assert_eq!(mapisync::hresult_name(mapisync::HRESULT(0x1234)), None);
+/// ```
+pub fn hresult_name(hr: HRESULT) -> Option<&'static str> {
+    const NAMES: [(HRESULT, &str); 14] = [
+        (S_OK, "S_OK"),
+        (S_FALSE, "S_FALSE"),
+        (E_NOINTERFACE, "E_NOINTERFACE"),
+        (E_POINTER, "E_POINTER"),
+        (E_FAIL, "E_FAIL"),
+        (E_UNEXPECTED, "E_UNEXPECTED"),
+        (E_INVALIDARG, "E_INVALIDARG"),
+        (E_OUTOFMEMORY, "E_OUTOFMEMORY"),
+        (CLASS_E_NOAGGREGATION, "CLASS_E_NOAGGREGATION"),
+        (CLASS_E_CLASSNOTAVAILABLE, "CLASS_E_CLASSNOTAVAILABLE"),
+        (MAPI_E_NO_SUPPORT, "MAPI_E_NO_SUPPORT"),
+        (MAPI_E_BUSY, "MAPI_E_BUSY"),
+        (MAPI_E_USER_CANCEL, "MAPI_E_USER_CANCEL"),
+        (MAPI_E_NETWORK_ERROR, "MAPI_E_NETWORK_ERROR"),
+    ];
+    NAMES.iter().find(|(code, _)| *code == hr).map(|(_, name)| *name)
+}

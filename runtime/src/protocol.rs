@@ -308,7 +308,7 @@ fn run<T: Provider>(worker: Worker<T>) {
         Ok(Err(error)) if error.code().is_ok() => E_FAIL,
         Ok(Err(error)) => error.code(),
         Err(payload) => {
-            let text = format!("the provider panicked: {}", panic_text(&payload));
+            let text = format!("the provider panicked: {}", panic_text(&*payload));
             forget_payload(payload);
             let _ = job.error(E_UNEXPECTED, &text);
             E_UNEXPECTED

@@ -1,1 +1,415 @@
-//! Shared support for the integration tests.
+//! A C host's view of COM, for the integration tests.
+//!
+//! Everything here is declared from the contract (`imapisync.md`), not taken
+//! from the runtime's types: the `MAPISIB` layout, the vtables, a counting
+//! session object and a scriptable progress callback, written as a C host
+//! would write them. Objects under test are reached only through raw vtable
+//! pointers, so the tests check the runtime's ABI against an independent
+//! declaration.
+
+#![allow(non_snake_case)]
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// A GUID as C lays it out.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Guid {
+    pub data1: u32,
+    pub data2: u16,
+    pub data3: u16,
+    pub data4: [u8; 8],
+}
+
+impl Guid {
+    pub const fn from_u128(v: u128) -> Self {
+        Self {
+            data1: (v >> 96) as u32,
+            data2: (v >> 80) as u16,
+            data3: (v >> 64) as u16,
+            data4: ((v as u64).to_be_bytes()),
+        }
+    }
+}
+
+pub const IID_IUNKNOWN: Guid = Guid::from_u128(0x00000000_0000_0000_c000_000000000046);
+pub const IID_IMAPISYNC: Guid = Guid::from_u128(0x5024a385_2d44_486a_81a8_8f0ecb6071dd);
+pub const IID_IMAPISYNC_PROGRESS_CALLBACK: Guid = Guid::from_u128(0x5024a386_2d44_486a_81a8_8f0ecb6071dd);
+pub const IID_ICLASSFACTORY: Guid = Guid::from_u128(0x00000001_0000_0000_c000_000000000046);
+/// An interface nobody implements.
+pub const IID_UNRELATED: Guid = Guid::from_u128(0x12345678_9abc_def0_1234_56789abcdef0);
+
+pub const S_OK: i32 = 0;
+pub const E_NOINTERFACE: i32 = 0x8000_4002_u32 as i32;
+pub const E_POINTER: i32 = 0x8000_4003_u32 as i32;
+pub const E_FAIL: i32 = 0x8000_4005_u32 as i32;
+pub const E_UNEXPECTED: i32 = 0x8000_FFFF_u32 as i32;
+pub const E_INVALIDARG: i32 = 0x8007_0057_u32 as i32;
+pub const MAPI_E_BUSY: i32 = 0x8004_010B_u32 as i32;
+pub const MAPI_E_USER_CANCEL: i32 = 0x8004_0113_u32 as i32;
+pub const MAPI_E_NETWORK_ERROR: i32 = 0x8004_0115_u32 as i32;
+
+/// `MAPISIB` as the contract declares it.
+#[repr(C)]
+pub struct Mapisib {
+    pub ulSize: u32,
+    pub ulFlags: u32,
+    pub psesSync: *mut c_void,
+    pub punkCallBack: *mut c_void,
+    pub phSyncDoneEvent: *mut *mut c_void,
+}
+
+#[repr(C)]
+pub struct IUnknownVtbl {
+    pub QueryInterface: unsafe extern "system" fn(*mut c_void, *const Guid, *mut *mut c_void) -> i32,
+    pub AddRef: unsafe extern "system" fn(*mut c_void) -> u32,
+    pub Release: unsafe extern "system" fn(*mut c_void) -> u32,
+}
+
+#[repr(C)]
+pub struct IMapiSyncVtbl {
+    pub base: IUnknownVtbl,
+    pub SynchronizeInBackground: unsafe extern "system" fn(*mut c_void, *const Mapisib) -> i32,
+}
+
+#[repr(C)]
+pub struct ICallbackVtbl {
+    pub base: IUnknownVtbl,
+    pub Progress: unsafe extern "system" fn(*mut c_void, *const u16, u32, u32) -> i32,
+    pub Error: unsafe extern "system" fn(*mut c_void, i32, *const u16) -> i32,
+    pub Done: unsafe extern "system" fn(*mut c_void, *mut c_void, i32) -> i32,
+}
+
+/// A raw interface pointer to an object under test. Calls go through its vtable.
+#[derive(Clone, Copy, Debug)]
+pub struct Raw(pub *mut c_void);
+
+impl Raw {
+    fn unknown(&self) -> &IUnknownVtbl {
+        // SAFETY: COM: a live interface pointer points to its vtable pointer.
+        unsafe { &**(self.0 as *const *const IUnknownVtbl) }
+    }
+
+    /// QueryInterface; returns the HRESULT and what was written to the out-pointer.
+    pub fn query(&self, iid: &Guid) -> (i32, *mut c_void) {
+        let mut out = 0xDEAD_BEEF_usize as *mut c_void; // garbage the callee must overwrite
+        // SAFETY: COM: `self` is live; `iid` and `out` are valid.
+        let hr = unsafe { (self.unknown().QueryInterface)(self.0, iid, &mut out) };
+        (hr, out)
+    }
+
+    /// QueryInterface with raw (possibly NULL) arguments.
+    ///
+    /// # Safety
+    /// `iid` and `out` are NULL or valid.
+    pub unsafe fn query_raw(&self, iid: *const Guid, out: *mut *mut c_void) -> i32 {
+        // SAFETY: COM: `self` is live; the caller vouches for the arguments.
+        unsafe { (self.unknown().QueryInterface)(self.0, iid, out) }
+    }
+
+    pub fn add_ref(&self) -> u32 {
+        // SAFETY: COM: `self` is live.
+        unsafe { (self.unknown().AddRef)(self.0) }
+    }
+
+    pub fn release(&self) -> u32 {
+        // SAFETY: COM: `self` is live and the caller gives up a reference.
+        unsafe { (self.unknown().Release)(self.0) }
+    }
+
+    /// The current count, read as AddRef's result minus one (then balanced).
+    pub fn count(&self) -> u32 {
+        let n = self.add_ref();
+        self.release();
+        n - 1
+    }
+
+    /// IMAPISync slot 3.
+    ///
+    /// # Safety
+    /// `self` is an IMAPISync pointer; `sib` is NULL or valid for its `ulSize` bytes.
+    pub unsafe fn synchronize(&self, sib: *const Mapisib) -> i32 {
+        // SAFETY: COM: `self` is a live IMAPISync, whose vtable has slot 3.
+        let vtbl = unsafe { &**(self.0 as *const *const IMapiSyncVtbl) };
+        // SAFETY: COM: as above; the caller vouches for `sib`.
+        unsafe { (vtbl.SynchronizeInBackground)(self.0, sib) }
+    }
+}
+
+/// Waits on a done event with the runtime's exported C function (as a C host on Linux does).
+pub fn wait_event(handle: *mut c_void, timeout: Duration) -> bool {
+    // SAFETY: the handle is an open done event owned by the test.
+    unsafe { mapisync::event::mapisync_wait_event(handle, timeout.as_millis() as u32) == 0 }
+}
+
+/// Closes a done event with the runtime's exported C function.
+pub fn close_event(handle: *mut c_void) {
+    // SAFETY: the handle is an open done event owned by the test, closed once.
+    assert_eq!(unsafe { mapisync::event::mapisync_close_event(handle) }, 1);
+}
+
+/// One call on the test host's callback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    Progress { text: Option<String>, index: u32, max: u32 },
+    Error { hr: i32, text: Option<String> },
+    Done { event: usize, hr: i32, event_was_signalled: bool },
+}
+
+/// What a scripted callback does.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Script {
+    /// Answer QueryInterface for IMAPISyncProgressCallback (false: refuse it).
+    pub refuse_query: bool,
+    /// From this Progress call on (1-based), return the HRESULT.
+    pub fail_progress_from: Option<(usize, i32)>,
+    /// Every Error call returns this.
+    pub error_returns: Option<i32>,
+}
+
+/// A host object: a C-style COM object with a vtable pointer and a count,
+/// answering IUnknown and (unless scripted otherwise) the callback interface.
+#[repr(C)]
+struct HostObject {
+    vtbl: &'static ICallbackVtbl,
+    refs: AtomicU32,
+    script: Script,
+    calls: Mutex<Vec<Call>>,
+    changed: Condvar,
+}
+
+static CALLBACK_VTBL: ICallbackVtbl = ICallbackVtbl {
+    base: IUnknownVtbl { QueryInterface: host_query, AddRef: host_add_ref, Release: host_release },
+    Progress: host_progress,
+    Error: host_error,
+    Done: host_done,
+};
+
+/// # Safety
+/// COM: `this` is a live HostObject.
+unsafe fn host<'a>(this: *mut c_void) -> &'a HostObject {
+    // SAFETY: COM: the caller holds a reference; the vtable pointer is at offset 0.
+    unsafe { &*(this as *const HostObject) }
+}
+
+unsafe extern "system" fn host_query(this: *mut c_void, iid: *const Guid, out: *mut *mut c_void) -> i32 {
+    // SAFETY: COM: the caller passes valid pointers (the runtime under test is the caller).
+    unsafe {
+        let object = host(this);
+        let iid = &*iid;
+        if *iid == IID_IUNKNOWN || (*iid == IID_IMAPISYNC_PROGRESS_CALLBACK && !object.script.refuse_query) {
+            object.refs.fetch_add(1, Ordering::Relaxed);
+            *out = this;
+            S_OK
+        } else {
+            *out = std::ptr::null_mut();
+            E_NOINTERFACE
+        }
+    }
+}
+
+unsafe extern "system" fn host_add_ref(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the caller holds a reference.
+    unsafe { host(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+unsafe extern "system" fn host_release(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the caller gives up a reference it holds.
+    let object = unsafe { host(this) };
+    let left = object.refs.fetch_sub(1, Ordering::AcqRel) - 1;
+    if left == 0 {
+        // SAFETY: Box: the last reference; the object came from Box::into_raw.
+        drop(unsafe { Box::from_raw(this as *mut HostObject) });
+    } else {
+        object.changed.notify_all();
+    }
+    left
+}
+
+fn read_text(text: *const u16) -> Option<String> {
+    if text.is_null() {
+        return None;
+    }
+    let mut len = 0;
+    // SAFETY: the provider passes NUL-terminated UTF-16.
+    while unsafe { *text.add(len) } != 0 {
+        len += 1;
+    }
+    // SAFETY: `len` units were just read.
+    Some(String::from_utf16(unsafe { std::slice::from_raw_parts(text, len) }).expect("UTF-16 text"))
+}
+
+impl HostObject {
+    fn record(&self, call: Call) -> usize {
+        let mut calls = self.lock();
+        calls.push(call);
+        let n = calls.len();
+        drop(calls);
+        self.changed.notify_all();
+        n
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Call>> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+unsafe extern "system" fn host_progress(this: *mut c_void, text: *const u16, index: u32, max: u32) -> i32 {
+    // SAFETY: COM: the caller holds a reference.
+    let object = unsafe { host(this) };
+    object.record(Call::Progress { text: read_text(text), index, max });
+    let progress_calls = object.lock().iter().filter(|c| matches!(c, Call::Progress { .. })).count();
+    match object.script.fail_progress_from {
+        Some((from, hr)) if progress_calls >= from => hr,
+        _ => S_OK,
+    }
+}
+
+unsafe extern "system" fn host_error(this: *mut c_void, hr: i32, text: *const u16) -> i32 {
+    // SAFETY: COM: the caller holds a reference.
+    let object = unsafe { host(this) };
+    object.record(Call::Error { hr, text: read_text(text) });
+    object.script.error_returns.unwrap_or(S_OK)
+}
+
+unsafe extern "system" fn host_done(this: *mut c_void, event: *mut c_void, hr: i32) -> i32 {
+    // SAFETY: COM: the caller holds a reference.
+    let object = unsafe { host(this) };
+    // The contract: the event is signalled before Done is called.
+    let event_was_signalled = !event.is_null() && wait_event(event, Duration::ZERO);
+    object.record(Call::Done { event: event as usize, hr, event_was_signalled });
+    S_OK
+}
+
+/// The test's own reference to a host object (callback or session).
+pub struct HostRef(*mut HostObject);
+
+// SAFETY: Send/Sync: the object is reached only through atomics and a Mutex.
+unsafe impl Send for HostRef {}
+// SAFETY: as above.
+unsafe impl Sync for HostRef {}
+
+impl HostRef {
+    /// A callback following `script`.
+    pub fn callback(script: Script) -> Self {
+        Self(Box::into_raw(Box::new(HostObject {
+            vtbl: &CALLBACK_VTBL,
+            refs: AtomicU32::new(1),
+            script,
+            calls: Mutex::new(Vec::new()),
+            changed: Condvar::new(),
+        })))
+    }
+
+    /// A session stand-in: answers only IUnknown.
+    pub fn session() -> Self {
+        Self::callback(Script { refuse_query: true, ..Script::default() })
+    }
+
+    pub fn as_raw(&self) -> *mut c_void {
+        self.0 as *mut c_void
+    }
+
+    fn object(&self) -> &HostObject {
+        // SAFETY: COM: `self` holds a reference.
+        unsafe { &*self.0 }
+    }
+
+    /// The current reference count.
+    pub fn count(&self) -> u32 {
+        self.object().refs.load(Ordering::Acquire)
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.object().lock().clone()
+    }
+
+    /// Waits (bounded) until `Done` was called; returns the calls.
+    pub fn wait_done(&self, timeout: Duration) -> Vec<Call> {
+        let object = self.object();
+        let guard = object.lock();
+        let (guard, _) = object
+            .changed
+            .wait_timeout_while(guard, timeout, |calls| !calls.iter().any(|c| matches!(c, Call::Done { .. })))
+            .unwrap_or_else(PoisonError::into_inner);
+        guard.clone()
+    }
+
+    /// Waits (bounded) until the count is back to `count`; returns the count then.
+    pub fn wait_count(&self, count: u32, timeout: Duration) -> u32 {
+        let deadline = Instant::now() + timeout;
+        while self.count() != count && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.count()
+    }
+}
+
+impl Drop for HostRef {
+    fn drop(&mut self) {
+        // SAFETY: COM: `self` owns one reference and gives it up once.
+        unsafe { host_release(self.0 as *mut c_void) };
+    }
+}
+
+/// A fully filled MAPISIB on the heap, with its out-handle slot beside it.
+pub struct Sib {
+    pub sib: Box<Mapisib>,
+    pub handle: Box<*mut c_void>,
+}
+
+/// A handle value no runtime would write, to see whether the slot was touched.
+pub const SENTINEL: *mut c_void = 0x5EAF_00D5_usize as *mut c_void;
+
+impl Sib {
+    pub fn new(flags: u32, session: Option<&HostRef>, callback: Option<&HostRef>) -> Self {
+        let mut handle = Box::new(SENTINEL);
+        let sib = Box::new(Mapisib {
+            ulSize: size_of::<Mapisib>() as u32,
+            ulFlags: flags,
+            psesSync: session.map_or(std::ptr::null_mut(), HostRef::as_raw),
+            punkCallBack: callback.map_or(std::ptr::null_mut(), HostRef::as_raw),
+            phSyncDoneEvent: &mut *handle,
+        });
+        Self { sib, handle }
+    }
+
+    pub fn handle(&self) -> *mut c_void {
+        *self.handle
+    }
+}
+
+/// How long any test waits for a sync before failing.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A one-way latch: closed until `open`, then open for good.
+#[derive(Default)]
+pub struct Latch {
+    open: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Latch {
+    pub fn open(&self) {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.changed.notify_all();
+    }
+
+    /// Waits (bounded) until open; returns whether it opened.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let guard = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, timeout, |open| !*open)
+            .unwrap_or_else(PoisonError::into_inner);
+        *guard
+    }
+
+    pub fn is_open(&self) -> bool {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
