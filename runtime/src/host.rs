@@ -42,6 +42,8 @@ use crate::flags::SyncFlags;
 use crate::hresult::S_OK;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 
+pub use crate::conformance::{Conformance, ConformanceReport, Rule, Violation, check_conformance};
+
 /// A callback method, for choosing where the host fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {

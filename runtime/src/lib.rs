@@ -34,6 +34,7 @@
 pub mod abi;
 pub mod event;
 mod atomic;
+mod conformance;
 mod flags;
 pub mod host;
 mod hresult;
