@@ -457,3 +457,79 @@ unsafe extern "system" fn on_done(this: *mut c_void, event: HANDLE, hr: HRESULT)
     let recorder = unsafe { recorder(this) };
     recorder.record(Method::Done, Event::Done { hr, same_event: false }, Some(event as usize))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hresult::{E_NOINTERFACE, MAPI_E_USER_CANCEL};
+    use crate::{MapiSync, SyncJob};
+
+    /// Reports two steps and one warning; records whether it saw a session.
+    struct TwoSteps(std::sync::atomic::AtomicBool);
+
+    #[mapisync::provider]
+    impl MapiSync for TwoSteps {
+        fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()> {
+            self.0.store(job.session().is_some(), std::sync::atomic::Ordering::SeqCst);
+            job.progress("one", 1, 2)?;
+            job.error(crate::MAPI_E_NETWORK_ERROR, "slow")?;
+            job.progress_count(2, 2)?;
+            Ok(())
+        }
+    }
+
+    fn object() -> IMAPISync {
+        TwoSteps(Default::default()).into()
+    }
+
+    #[test]
+    fn records_every_call_in_order_and_balances() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let live = seen.clone();
+        let report = Host::new().on_event(move |e| live.lock().unwrap().push(e.clone())).run(&object()).unwrap();
+        assert_eq!(report.started, S_OK);
+        assert_ne!(report.event_handle, 0);
+        assert!(report.event_signalled);
+        assert_eq!(report.progress().collect::<Vec<_>>(), vec![(Some("one"), 1, 2), (None, 2, 2)]);
+        assert_eq!(report.errors().collect::<Vec<_>>(), vec![(crate::MAPI_E_NETWORK_ERROR, Some("slow"))]);
+        assert_eq!(report.done, Some(S_OK));
+        assert_eq!(report.done_calls, 1);
+        assert!(matches!(report.events.last(), Some(Event::Done { same_event: true, .. })));
+        assert_eq!(report.callback_refs, Some(RefCounts { before: 1, after: 1 }));
+        assert_eq!(report.session_refs, Some(RefCounts { before: 1, after: 1 }));
+        assert_eq!(seen.lock().unwrap().len(), report.events.len(), "the listener saw every call live");
+    }
+
+    #[test]
+    fn fails_from_the_chosen_call_on() {
+        let report = Host::new().fail_from(Method::Error, 1, MAPI_E_USER_CANCEL).run(&object()).unwrap();
+        assert_eq!(report.done, Some(MAPI_E_USER_CANCEL));
+        assert_eq!(report.progress().count(), 1);
+    }
+
+    #[test]
+    fn null_and_refusing_callbacks_and_no_session() {
+        for mode in [CallbackMode::Null, CallbackMode::Refusing] {
+            let provider = TwoSteps(Default::default());
+            let sync: IMAPISync = provider.into();
+            let report = Host::new().callback(mode).without_session().run(&sync).unwrap();
+            assert_eq!(report.started, S_OK);
+            assert!(report.event_signalled);
+            assert!(report.events.is_empty());
+            assert_eq!(report.session_refs, None);
+            assert_eq!(report.callback_refs.is_some(), mode == CallbackMode::Refusing);
+            assert!(report.balanced());
+            let seen = crate::provider_of::<TwoSteps>(&sync).unwrap();
+            assert!(!seen.0.load(std::sync::atomic::Ordering::SeqCst), "no session was passed");
+        }
+    }
+
+    #[test]
+    fn an_object_without_imapisync_is_refused() {
+        let plain = ObjectRef::<PlainUnknown>::new(());
+        let raw = plain.as_raw();
+        // SAFETY: test: the pointer is a live IUnknown whose reference `plain` keeps.
+        let unknown = unsafe { windows_core::IUnknown::from_raw_borrowed(&raw) }.unwrap();
+        assert_eq!(Host::new().run(unknown).unwrap_err().code(), E_NOINTERFACE);
+    }
+}

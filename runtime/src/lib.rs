@@ -31,6 +31,9 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// Lets the crate's own tests use `#[mapisync::provider]`, whose expansion names `::mapisync`.
+extern crate self as mapisync;
+
 pub mod abi;
 pub mod event;
 mod atomic;
