@@ -43,6 +43,7 @@ pub mod host;
 mod hresult;
 mod object;
 mod protocol;
+pub mod server;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
 pub use flags::SyncFlags;
