@@ -221,16 +221,25 @@ unsafe extern "system" fn synchronize_in_background<T: Provider>(this: *mut c_vo
 
 /// What the worker owns: each field is released exactly once when it drops.
 struct Worker<T: Provider> {
-    object: ObjectRef<SyncClass<T>>,
+    /// The worker's reference, taken and given up through the object's own
+    /// vtable: an object whose IUnknown methods delegate (an aggregated
+    /// inner object) keeps its controlling object alive this way.
+    object: IMAPISync,
+    provider: PhantomData<T>,
     job: SyncJob,
     event: WorkerEvent,
     /// The host's handle, passed back in `Done` (a value, never used to signal).
-    host_event: SendHandle,
+    host_event: HANDLE,
 }
 
-struct SendHandle(HANDLE);
-// SAFETY: Send: the handle is only carried as a value to `Done`, never dereferenced.
-unsafe impl Send for SendHandle {}
+// SAFETY: Send: `object` is a mapisync object of provider `T` (its slot 3 is
+// `synchronize_in_background::<T>`, which is how the worker came to exist),
+// whose IUnknown methods are atomic and whose value is Send + Sync. When the
+// object is the inner part of an aggregate, its AddRef/Release reach the
+// controlling object, which must then be free-threaded too (ThreadingModel
+// "Both", as the whole provider is); the job is Send for its own reasons; the
+// host's event handle is only carried as a value to `Done`.
+unsafe impl<T: Provider> Send for Worker<T> {}
 
 /// # Safety
 /// As [`synchronize_in_background`].
@@ -270,11 +279,13 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
         Err(hr) => return hr,
     };
     let worker = Worker::<T> {
-        // SAFETY: COM: the caller holds a reference for the whole call.
-        object: unsafe { ObjectRef::add_ref_from(this) },
+        // SAFETY: COM: `this` is a live IMAPISync the caller holds for the whole
+        // call; ManuallyDrop borrows it without a Release, clone AddRefs it.
+        object: (*core::mem::ManuallyDrop::new(unsafe { IMAPISync::from_raw(this) })).clone(),
+        provider: PhantomData,
         job,
         event,
-        host_event: SendHandle(host_event),
+        host_event,
     };
     let spawned = std::thread::Builder::new().name("mapisync-sync".into()).spawn(move || run(worker));
     if spawned.is_err() {
@@ -299,8 +310,10 @@ impl Drop for BusyGuard<'_> {
 
 /// The worker thread's body.
 fn run<T: Provider>(worker: Worker<T>) {
-    let Worker { object, mut job, event, host_event } = worker;
-    let provider: &T = &object.object().value;
+    let Worker { object, mut job, event, host_event, .. } = worker;
+    // SAFETY: COM: `object` holds a reference, so the object outlives this borrow.
+    let object_ref = unsafe { ComObject::<SyncClass<T>>::from_this(object.as_raw()) };
+    let provider: &T = &object_ref.value;
     let outcome = catch_unwind(AssertUnwindSafe(|| provider.synchronize_in_background(&mut job)));
     let hr = match outcome {
         Ok(Ok(())) => S_OK,
@@ -315,9 +328,9 @@ fn run<T: Provider>(worker: Worker<T>) {
         }
     };
     // The sync has ended: the next one may start, then the host is told.
-    object.object().state.store(IDLE, Ordering::Release);
+    object_ref.state.store(IDLE, Ordering::Release);
     event.signal();
-    job.done(host_event.0, hr);
+    job.done(host_event, hr);
     drop(job);
     drop(event);
     drop(object);
