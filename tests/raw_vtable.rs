@@ -226,10 +226,7 @@ fn sync_reports_each_step_then_signals_and_calls_done_once() {
     let sib = Sib::new(0x80, Some(&session), Some(&callback));
     let handle = start(object, &sib);
     let calls = callback.wait_done(PATIENCE);
-    assert_eq!(
-        progress(&calls),
-        (1..=3).map(|i| (Some(format!("Step {i}")), i, 3)).collect::<Vec<_>>()
-    );
+    assert_eq!(progress(&calls), (1..=3).map(|i| (Some(format!("Step {i}")), i, 3)).collect::<Vec<_>>());
     assert_eq!(done(&calls), vec![(handle as usize, S_OK, true)], "Done(event, S_OK) once, after the signal");
     assert!(matches!(calls.last(), Some(Call::Done { .. })), "Done is the last call");
     wait_and_close(handle);
@@ -265,10 +262,7 @@ fn call_returns_before_the_work_and_never_reads_mapisib_afterwards() {
 #[test]
 fn failed_progress_stops_the_sync_and_its_hresult_reaches_done() {
     let object = raw(Steps);
-    let callback = HostRef::callback(Script {
-        fail_progress_from: Some((2, MAPI_E_USER_CANCEL)),
-        ..Script::default()
-    });
+    let callback = HostRef::callback(Script { fail_progress_from: Some((2, MAPI_E_USER_CANCEL)), ..Script::default() });
     let sib = Sib::new(0, None, Some(&callback));
     let handle = start(object, &sib);
     let calls = callback.wait_done(PATIENCE);

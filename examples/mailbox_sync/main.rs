@@ -23,8 +23,7 @@ fn main() -> ExitCode {
     println!("Synchronizing {} ...", source.display());
 
     let store = Store::default();
-    let sync: mapisync::IMAPISync =
-        MailboxStore::new(&source, store.clone(), Duration::from_millis(latency)).into();
+    let sync: mapisync::IMAPISync = MailboxStore::new(&source, store.clone(), Duration::from_millis(latency)).into();
 
     let bar = progress_bar();
     let feed = bar.clone();
@@ -39,7 +38,9 @@ fn main() -> ExitCode {
                 feed.set_message(text.clone());
             }
         }
-        Event::Error { hr, text } => feed.println(format!("  warning {}: {}", name(*hr), text.as_deref().unwrap_or(""))),
+        Event::Error { hr, text } => {
+            feed.println(format!("  warning {}: {}", name(*hr), text.as_deref().unwrap_or("")))
+        }
         Event::Done { .. } => {}
     });
     let report = match host.run(&sync) {

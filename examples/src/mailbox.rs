@@ -33,9 +33,8 @@ impl MailboxStore {
     }
 
     fn messages_on_server(&self) -> mapisync::Result<Vec<PathBuf>> {
-        let entries = std::fs::read_dir(&self.source).map_err(|e| {
-            Error::new(MAPI_E_NETWORK_ERROR, format!("cannot reach {}: {e}", self.source.display()))
-        })?;
+        let entries = std::fs::read_dir(&self.source)
+            .map_err(|e| Error::new(MAPI_E_NETWORK_ERROR, format!("cannot reach {}: {e}", self.source.display())))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
             .filter(|path| path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("eml")))
@@ -109,8 +108,7 @@ mod tests {
 
     #[test]
     fn missing_directory_is_a_network_error() {
-        let sync: mapisync::IMAPISync =
-            MailboxStore::new(sample_dir().join("absent"), store(), Duration::ZERO).into();
+        let sync: mapisync::IMAPISync = MailboxStore::new(sample_dir().join("absent"), store(), Duration::ZERO).into();
         let report = Host::new().run(&sync).unwrap();
         assert_eq!(report.done, Some(MAPI_E_NETWORK_ERROR));
     }

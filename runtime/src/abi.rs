@@ -22,8 +22,7 @@ pub const IID_IUnknown: GUID = GUID::from_u128(0x00000000_0000_0000_c000_0000000
 /// `IID_IMAPISync`, `{5024A385-2D44-486A-81A8-8F0ECB6071DD}`.
 pub const IID_IMAPISync: GUID = GUID::from_u128(0x5024a385_2d44_486a_81a8_8f0ecb6071dd);
 /// `IID_IMAPISyncProgressCallback`, `{5024A386-2D44-486A-81A8-8F0ECB6071DD}`.
-pub const IID_IMAPISyncProgressCallback: GUID =
-    GUID::from_u128(0x5024a386_2d44_486a_81a8_8f0ecb6071dd);
+pub const IID_IMAPISyncProgressCallback: GUID = GUID::from_u128(0x5024a386_2d44_486a_81a8_8f0ecb6071dd);
 /// `IID_IClassFactory`, `{00000001-0000-0000-C000-000000000046}`.
 pub const IID_IClassFactory: GUID = GUID::from_u128(0x00000001_0000_0000_c000_000000000046);
 
@@ -87,8 +86,7 @@ pub struct IMAPISync_Vtbl {
     /// Slots 0 to 2.
     pub base__: IUnknown_Vtbl,
     /// Slot 3: `HRESULT SynchronizeInBackground(MAPISIB *psibpb)`.
-    pub SynchronizeInBackground:
-        unsafe extern "system" fn(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT,
+    pub SynchronizeInBackground: unsafe extern "system" fn(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT,
 }
 
 /// The vtable of `IMAPISyncProgressCallback`, implemented by the host.
@@ -104,11 +102,9 @@ pub struct IMAPISyncProgressCallback_Vtbl {
         ulIndexMax: u32,
     ) -> HRESULT,
     /// Slot 4: `HRESULT Error(HRESULT hResult, const WCHAR *pwcszErrorStr)`.
-    pub Error:
-        unsafe extern "system" fn(this: *mut c_void, hResult: HRESULT, pwcszErrorStr: *const u16) -> HRESULT,
+    pub Error: unsafe extern "system" fn(this: *mut c_void, hResult: HRESULT, pwcszErrorStr: *const u16) -> HRESULT,
     /// Slot 5: `HRESULT Done(HANDLE hThreadDoneEvent, HRESULT hResult)`.
-    pub Done:
-        unsafe extern "system" fn(this: *mut c_void, hThreadDoneEvent: HANDLE, hResult: HRESULT) -> HRESULT,
+    pub Done: unsafe extern "system" fn(this: *mut c_void, hThreadDoneEvent: HANDLE, hResult: HRESULT) -> HRESULT,
 }
 
 const PTR: usize = core::mem::size_of::<*const c_void>();

@@ -36,7 +36,9 @@ use std::time::{Duration, Instant};
 
 use windows_core::{GUID, HRESULT, IUnknown_Vtbl, Interface};
 
-use crate::abi::{HANDLE, IID_IMAPISyncProgressCallback, IID_IUnknown, IMAPISync, IMAPISyncProgressCallback_Vtbl, MAPISIB};
+use crate::abi::{
+    HANDLE, IID_IMAPISyncProgressCallback, IID_IUnknown, IMAPISync, IMAPISyncProgressCallback_Vtbl, MAPISIB,
+};
 use crate::event::DoneEvent;
 use crate::flags::SyncFlags;
 use crate::hresult::S_OK;

@@ -238,6 +238,7 @@ impl<C: Class> ObjectRef<C> {
     /// # Safety
     /// `this` is a live object of class `C` and the caller holds a reference
     /// for the duration of this call.
+    #[cfg(test)]
     pub(crate) unsafe fn add_ref_from(this: *mut c_void) -> Self {
         // SAFETY: COM: the caller holds a reference for the whole call.
         unsafe { ComObject::<C>::from_this(this) }.add_ref();

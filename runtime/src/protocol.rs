@@ -7,9 +7,9 @@
 //! the busy flag, signals the event, calls `Done(event, hr)` and releases
 //! everything it held, each exactly once.
 
+use crate::atomic::Ordering;
 use core::ffi::c_void;
 use core::marker::PhantomData;
-use crate::atomic::Ordering;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -137,7 +137,7 @@ impl core::fmt::Debug for SyncJob {
 }
 
 /// Encodes `text` as NUL-terminated UTF-16 into `buffer`, cut at any NUL.
-fn encode<'a>(buffer: &'a mut Vec<u16>, text: &str) -> *const u16 {
+fn encode(buffer: &mut Vec<u16>, text: &str) -> *const u16 {
     buffer.clear();
     buffer.extend(text.encode_utf16().take_while(|&unit| unit != 0));
     buffer.push(0);
@@ -167,10 +167,7 @@ impl<T: Provider> Class for SyncClass<T> {
 /// The IMAPISync vtable for provider `T`, instantiated by the macro.
 #[doc(hidden)]
 pub const fn vtable<T: Provider>() -> IMAPISync_Vtbl {
-    IMAPISync_Vtbl {
-        base__: iunknown_vtbl::<SyncClass<T>>(),
-        SynchronizeInBackground: synchronize_in_background::<T>,
-    }
+    IMAPISync_Vtbl { base__: iunknown_vtbl::<SyncClass<T>>(), SynchronizeInBackground: synchronize_in_background::<T> }
 }
 
 /// Boxes a provider as a COM object with a count of one.

@@ -8,6 +8,9 @@
 //! declaration.
 
 #![allow(non_snake_case)]
+// The helpers take done-event handles as the C API does, by value; every
+// handle they see comes from the runtime under test.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -402,10 +405,8 @@ impl Latch {
     /// Waits (bounded) until open; returns whether it opened.
     pub fn wait(&self, timeout: Duration) -> bool {
         let guard = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let (guard, _) = self
-            .changed
-            .wait_timeout_while(guard, timeout, |open| !*open)
-            .unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) =
+            self.changed.wait_timeout_while(guard, timeout, |open| !*open).unwrap_or_else(PoisonError::into_inner);
         *guard
     }
 
