@@ -1,0 +1,42 @@
+//! Step 3: the COM glue for a validated provider.
+//!
+//! Only what needs the user's type is generated; QueryInterface, AddRef,
+//! Release and the SynchronizeInBackground entry are generic code in the
+//! runtime (`__private::vtable::<T>()`), which this instantiates once.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::Provider;
+
+/// The glue for `provider`, wrapped in `const _: () = { ... };` so its
+/// helper items never reach the user's namespace.
+///
+/// - The vtable is a `static`, so it has one address: `provider_of` tells
+///   this provider's objects by it.
+/// - `unsafe impl Provider` keeps that trait's one promise, `VTABLE` is
+///   `vtable::<Self>()`. It is also the `Send + Sync + 'static` assertion:
+///   those are `Provider`'s supertraits, and the compiler checks them at
+///   this impl's self type, which carries the user's spans, so the error
+///   lands on the user's type (tests/ui/not_send.rs). A separate assertion
+///   item would only repeat each error.
+pub fn provider(provider: &Provider) -> TokenStream {
+    let Provider { krate, self_ty } = provider;
+    quote! {
+        const _: () = {
+            static VTABLE: #krate::__private::IMAPISync_Vtbl = #krate::__private::vtable::<#self_ty>();
+            #[automatically_derived]
+            #[doc(hidden)]
+            unsafe impl #krate::__private::Provider for #self_ty {
+                const VTABLE: &'static #krate::__private::IMAPISync_Vtbl = &VTABLE;
+            }
+            #[automatically_derived]
+            impl ::core::convert::From<#self_ty> for #krate::IMAPISync {
+                #[inline]
+                fn from(provider: #self_ty) -> Self {
+                    #krate::__private::into_interface(provider)
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,124 @@
+//! Step 1: the attribute's arguments and the item it is on, from tokens.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprPath, Item, ItemImpl, Meta, Path, Token};
+
+use crate::errors::Errors;
+use crate::model::Args;
+
+/// Parses `crate = path` (the one argument); every other argument is an error.
+pub fn args(tokens: TokenStream) -> syn::Result<Args> {
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
+    let mut errors = Errors::default();
+    let mut krate: Option<Path> = None;
+    for meta in metas {
+        if !meta.path().is_ident("crate") {
+            errors.spanned(
+                meta.path(),
+                format_args!(
+                    "unknown argument `{}`: the only argument is `crate = path`",
+                    path_text(meta.path())
+                ),
+            );
+            continue;
+        }
+        let Meta::NameValue(name_value) = meta else {
+            errors.spanned(
+                meta,
+                "expected `crate = path`, e.g. `crate = ::my_reexport::mapisync`",
+            );
+            continue;
+        };
+        match name_value.value {
+            Expr::Path(ExprPath {
+                attrs,
+                qself: None,
+                path,
+            }) if attrs.is_empty() => {
+                if krate.is_some() {
+                    errors.spanned(&name_value.path, "duplicate argument `crate`");
+                } else {
+                    krate = Some(path);
+                }
+            }
+            value => errors.spanned(
+                value,
+                "expected a path to the mapisync crate, e.g. `crate = ::my_reexport::mapisync`",
+            ),
+        }
+    }
+    errors.finish()?;
+    Ok(krate.map_or_else(Args::default, |krate| Args { krate }))
+}
+
+/// Parses the item; anything but an impl block is an error at its first tokens.
+pub fn item(tokens: TokenStream) -> syn::Result<ItemImpl> {
+    match syn::parse2::<Item>(tokens)? {
+        Item::Impl(item) => Ok(item),
+        other => Err(syn::Error::new_spanned(
+            head(&other),
+            "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block",
+        )),
+    }
+}
+
+/// The keyword and name of an item: enough to point at it without
+/// underlining its whole body.
+fn head(item: &Item) -> TokenStream {
+    match item {
+        Item::Fn(f) => {
+            let (fn_token, ident) = (&f.sig.fn_token, &f.sig.ident);
+            quote!(#fn_token #ident)
+        }
+        Item::Struct(s) => {
+            let (token, ident) = (&s.struct_token, &s.ident);
+            quote!(#token #ident)
+        }
+        Item::Enum(e) => {
+            let (token, ident) = (&e.enum_token, &e.ident);
+            quote!(#token #ident)
+        }
+        Item::Union(u) => {
+            let (token, ident) = (&u.union_token, &u.ident);
+            quote!(#token #ident)
+        }
+        Item::Trait(t) => {
+            let (token, ident) = (&t.trait_token, &t.ident);
+            quote!(#token #ident)
+        }
+        Item::Mod(m) => {
+            let (token, ident) = (&m.mod_token, &m.ident);
+            quote!(#token #ident)
+        }
+        Item::Const(c) => {
+            let (token, ident) = (&c.const_token, &c.ident);
+            quote!(#token #ident)
+        }
+        Item::Static(s) => {
+            let (token, ident) = (&s.static_token, &s.ident);
+            quote!(#token #ident)
+        }
+        Item::Type(t) => {
+            let (token, ident) = (&t.type_token, &t.ident);
+            quote!(#token #ident)
+        }
+        other => quote!(#other),
+    }
+}
+
+/// `a::b::c`, as the user wrote it.
+pub fn path_text(path: &Path) -> String {
+    let segments = path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string());
+    let joined = segments.collect::<Vec<_>>().join("::");
+    if path.leading_colon.is_some() {
+        format!("::{joined}")
+    } else {
+        joined
+    }
+}

@@ -1,0 +1,14 @@
+use mapisync::{MapiSync, SyncJob};
+
+struct Store;
+
+#[mapisync::provider]
+impl MapiSync for Store {
+    type Item = u32;
+
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {}

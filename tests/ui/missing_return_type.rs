@@ -1,0 +1,10 @@
+use mapisync::{MapiSync, SyncJob};
+
+struct Store;
+
+#[mapisync::provider]
+impl MapiSync for Store {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) {}
+}
+
+fn main() {}

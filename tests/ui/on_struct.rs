@@ -1,0 +1,6 @@
+#[mapisync::provider]
+struct Store;
+
+fn main() {
+    let _store = Store;
+}

@@ -1,0 +1,14 @@
+struct Store;
+
+#[mapisync::provider]
+impl ::mapisync::MapiSync for Store {
+    fn synchronize_in_background(self: &Self, job: &mut ::mapisync::SyncJob) -> ::mapisync::Result<()> {
+        job.progress_count(1, 1)
+    }
+}
+
+fn main() {
+    let sync = ::mapisync::IMAPISync::from(Store);
+    let report = mapisync::host::Host::new().run(&sync).expect("the host drives the provider");
+    assert_eq!(report.done, Some(mapisync::S_OK));
+}

@@ -1,0 +1,15 @@
+use mapisync::{MapiSync, SyncJob};
+
+struct Store;
+
+#[mapisync::provider]
+impl MapiSync for Store
+where
+    Store: Send,
+{
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {}
