@@ -1,13 +1,11 @@
 //! What the macro emits beside its errors when the impl is invalid.
 //!
-//! The user's items are all emitted unchanged, so their own code keeps
-//! compiling and the rest of the crate does not drown in follow-on errors.
-//! For an impl of `MapiSync` they are arranged so the compiler does not
-//! repeat the macro's errors in its own words: the header loses any
-//! `unsafe`, `default` or `!` (each already reported), the trait impl keeps the
-//! method if it is valid and otherwise gets a stub with the right
-//! signature, and every other item (a misspelled or malformed method, a
-//! helper fn, a const, a macro) moves to an inherent impl of the same type.
+//! The user's items are all emitted unchanged, so their own code keeps compiling and the rest of the crate does not
+//! drown in follow-on errors. For an impl of `MapiSync` they are arranged so the compiler does not repeat the macro's
+//! errors in its own words: the header loses any `unsafe`, `default` or `!` (each already reported); the trait impl
+//! keeps the method if it is valid and otherwise gets a stub with the right signature (never run: the build fails on
+//! the errors); every other item (a misspelled or malformed method, a helper fn, a const, a macro) moves to an
+//! inherent impl of the same type.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -21,22 +19,9 @@ pub fn items(item: &ItemImpl, krate: &Path) -> TokenStream {
     if !validate::implements_mapisync(item) {
         return item.to_token_stream();
     }
-    let trait_ = item
-        .trait_
-        .clone()
-        .map(|(_, path, for_token)| (None, path, for_token));
-    let mut trait_impl = ItemImpl {
-        defaultness: None,
-        unsafety: None,
-        trait_,
-        items: Vec::new(),
-        ..item.clone()
-    };
-    let mut inherent = ItemImpl {
-        trait_: None,
-        items: Vec::new(),
-        ..trait_impl.clone()
-    };
+    let trait_ = item.trait_.clone().map(|(_, path, for_token)| (None, path, for_token));
+    let mut trait_impl = ItemImpl { defaultness: None, unsafety: None, trait_, items: Vec::new(), ..item.clone() };
+    let mut inherent = ItemImpl { trait_: None, items: Vec::new(), ..trait_impl.clone() };
     let mut method_kept = false;
     let mut method_moved = false;
     for member in &item.items {
@@ -59,13 +44,90 @@ pub fn items(item: &ItemImpl, krate: &Path) -> TokenStream {
     if !method_kept {
         trait_impl.items.push(parse_quote! {
             fn synchronize_in_background(&self, _: &mut #krate::SyncJob) -> #krate::Result<()> {
-                ::core::unreachable!()
+                ::core::result::Result::Ok(())
             }
         });
     }
-    if inherent.items.is_empty() {
-        trait_impl.into_token_stream()
-    } else {
-        quote!(#trait_impl #inherent)
+    if inherent.items.is_empty() { trait_impl.into_token_stream() } else { quote!(#trait_impl #inherent) }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn arrange(item: TokenStream) -> Vec<ItemImpl> {
+        let item: ItemImpl = syn::parse2(item).unwrap();
+        let file: syn::File = syn::parse2(items(&item, &parse_quote!(::mapisync))).unwrap();
+        file.items
+            .into_iter()
+            .map(|item| match item {
+                syn::Item::Impl(item) => item,
+                other => panic!("not an impl: {}", other.to_token_stream()),
+            })
+            .collect()
+    }
+
+    fn names(item: &ItemImpl) -> Vec<String> {
+        item.items
+            .iter()
+            .map(|member| match member {
+                ImplItem::Fn(method) => method.sig.ident.to_string(),
+                ImplItem::Const(constant) => constant.ident.to_string(),
+                other => other.to_token_stream().to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_method_stays_in_the_trait_impl() {
+        let impls = arrange(quote! {
+            impl MapiSync for Store {
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { job.progress_count(1, 1) }
+                fn helper(&self) {}
+            }
+        });
+        assert_eq!(impls.len(), 2);
+        assert!(impls[0].trait_.is_some());
+        assert_eq!(names(&impls[0]), ["synchronize_in_background"]);
+        assert!(impls[0].items[0].to_token_stream().to_string().contains("progress_count"));
+        assert!(impls[1].trait_.is_none());
+        assert_eq!(names(&impls[1]), ["helper"]);
+    }
+
+    #[test]
+    fn a_missing_or_malformed_method_is_stubbed_and_the_user_code_moves() {
+        let impls = arrange(quote! {
+            unsafe impl MapiSync for Store {
+                async fn synchronize_in_background(&mut self) {}
+                fn synchronize_in_background(&self) {}
+                const LIMIT: u32 = 3;
+                type Alias = u32;
+            }
+        });
+        assert_eq!(impls.len(), 2);
+        assert!(impls[0].unsafety.is_none());
+        assert_eq!(names(&impls[0]), ["synchronize_in_background"]);
+        assert!(impls[0].items[0].to_token_stream().to_string().contains("Ok (())"));
+        // The first malformed method and the const move; the second method
+        // would clash, the alias cannot live in an inherent impl.
+        assert_eq!(names(&impls[1]), ["synchronize_in_background", "LIMIT"]);
+        assert!(impls[1].items[0].to_token_stream().to_string().starts_with("async fn"));
+    }
+
+    #[test]
+    fn a_negative_impl_becomes_positive() {
+        let impls = arrange(quote!(impl !MapiSync for Store {}));
+        assert_eq!(impls.len(), 1);
+        assert!(matches!(impls[0].trait_, Some((None, _, _))));
+        assert_eq!(names(&impls[0]), ["synchronize_in_background"]);
+    }
+
+    #[test]
+    fn an_impl_of_another_trait_is_left_alone() {
+        let input = quote!(impl Default for Store { fn default() -> Self { Store } });
+        let item: ItemImpl = syn::parse2(input.clone()).unwrap();
+        assert_eq!(items(&item, &parse_quote!(::mapisync)).to_string(), input.to_string());
     }
 }

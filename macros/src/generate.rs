@@ -40,3 +40,40 @@ pub fn provider(provider: &Provider) -> TokenStream {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn glue(krate: syn::Path) -> String {
+        let tokens = provider(&Provider { krate, self_ty: parse_quote!(Store) });
+        syn::parse2::<syn::File>(tokens.clone()).expect("the glue is valid Rust");
+        tokens.to_string()
+    }
+
+    #[test]
+    fn instantiates_the_runtime_for_the_type() {
+        let glue = glue(parse_quote!(::mapisync));
+        assert!(glue.starts_with("const _ : () = {"), "{glue}");
+        assert!(
+            glue.contains(
+                "static VTABLE : :: mapisync :: __private :: IMAPISync_Vtbl = :: mapisync :: __private :: vtable :: < Store > ()"
+            ),
+            "{glue}"
+        );
+        assert!(glue.contains("unsafe impl :: mapisync :: __private :: Provider for Store"), "{glue}");
+        assert!(glue.contains("= & VTABLE ;"), "{glue}");
+        assert!(glue.contains("impl :: core :: convert :: From < Store > for :: mapisync :: IMAPISync"), "{glue}");
+        assert!(glue.contains(":: mapisync :: __private :: into_interface (provider)"), "{glue}");
+    }
+
+    #[test]
+    fn every_runtime_path_goes_through_the_crate_argument() {
+        let glue = glue(parse_quote!(::my_reexport::mapisync));
+        assert_eq!(glue.matches(":: my_reexport :: mapisync :: ").count(), 6, "{glue}");
+        let elsewhere = glue.replace(":: my_reexport :: mapisync :: ", "");
+        assert!(!elsewhere.contains("mapisync"), "{glue}");
+    }
+}

@@ -16,9 +16,7 @@ pub struct Args {
 
 impl Default for Args {
     fn default() -> Self {
-        Args {
-            krate: syn::parse_quote!(::mapisync),
-        }
+        Args { krate: syn::parse_quote!(::mapisync) }
     }
 }
 

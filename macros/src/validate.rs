@@ -4,8 +4,8 @@
 //! of them are reported together.
 
 use syn::{
-    FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, Receiver, ReturnType,
-    Signature, Type, TypePath, Visibility,
+    FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, Receiver, ReturnType, Signature, Type,
+    TypePath, Visibility,
 };
 
 use crate::errors::{Errors, both};
@@ -13,8 +13,7 @@ use crate::model::{Args, METHOD, Provider, TRAIT};
 use crate::parse::path_text;
 
 /// The signature every error about the method points to.
-const SIGNATURE: &str =
-    "fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>";
+const SIGNATURE: &str = "fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>";
 
 /// Checks the impl header (the parts generation reads) and builds the model.
 pub fn header(args: &Args, item: &ItemImpl) -> syn::Result<Provider> {
@@ -23,14 +22,11 @@ pub fn header(args: &Args, item: &ItemImpl) -> syn::Result<Provider> {
         errors.spanned(default, "a provider impl cannot be a `default impl`");
     }
     if let Some(unsafety) = &item.unsafety {
-        errors.spanned(
-            unsafety,
-            "`MapiSync` is a safe trait: remove `unsafe` (the macro writes the unsafe COM glue)",
-        );
+        errors.spanned(unsafety, "`MapiSync` is a safe trait: remove `unsafe` (the macro writes the unsafe COM glue)");
     }
     match &item.trait_ {
         None => errors.spanned(
-            both(&item.impl_token, &item.self_ty),
+            both(item.impl_token, &item.self_ty),
             format_args!(
                 "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not on an inherent impl: write `impl mapisync::MapiSync for {}`",
                 type_text(&item.self_ty)
@@ -69,10 +65,7 @@ pub fn header(args: &Args, item: &ItemImpl) -> syn::Result<Provider> {
         borrowed_lifetimes(&item.self_ty, &mut errors);
     }
     errors.finish()?;
-    Ok(Provider {
-        krate: args.krate.clone(),
-        self_ty: (*item.self_ty).clone(),
-    })
+    Ok(Provider { krate: args.krate.clone(), self_ty: (*item.self_ty).clone() })
 }
 
 /// Whether the impl is of `MapiSync`, so its members are worth checking
@@ -125,14 +118,14 @@ pub fn members(item: &ItemImpl) -> syn::Result<()> {
                 }
             }
             ImplItem::Const(constant) => errors.spanned(
-                both(&constant.const_token, &constant.ident),
+                both(constant.const_token, &constant.ident),
                 format_args!(
                     "unexpected associated const `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
                     constant.ident
                 ),
             ),
             ImplItem::Type(alias) => errors.spanned(
-                both(&alias.type_token, &alias.ident),
+                both(alias.type_token, &alias.ident),
                 format_args!(
                     "unexpected associated type `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
                     alias.ident
@@ -141,16 +134,15 @@ pub fn members(item: &ItemImpl) -> syn::Result<()> {
             ImplItem::Macro(invocation) => {
                 maybe_found = true;
                 errors.spanned(
-                    both(&invocation.mac.path, &invocation.mac.bang_token),
+                    both(&invocation.mac.path, invocation.mac.bang_token),
                     format_args!(
                         "unexpected macro invocation: an impl of `MapiSync` holds only `fn {METHOD}`, written out"
                     ),
                 );
             }
-            other => errors.spanned(
-                other,
-                format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"),
-            ),
+            other => {
+                errors.spanned(other, format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"))
+            }
         }
     }
     if !found && !maybe_found {
@@ -165,10 +157,7 @@ pub fn method(method: &ImplItemFn) -> syn::Result<()> {
     let mut errors = Errors::default();
     let sig = &method.sig;
     if !matches!(method.vis, Visibility::Inherited) {
-        errors.spanned(
-            &method.vis,
-            "remove the visibility: a trait method is as visible as its trait",
-        );
+        errors.spanned(&method.vis, "remove the visibility: a trait method is as visible as its trait");
     }
     if let Some(default) = &method.defaultness {
         errors.spanned(default, format_args!("`{METHOD}` cannot be a `default fn`"));
@@ -178,10 +167,7 @@ pub fn method(method: &ImplItemFn) -> syn::Result<()> {
         errors.spanned(&sig.generics, format_args!("`{METHOD}` cannot be generic"));
     }
     if let Some(where_clause) = &sig.generics.where_clause {
-        errors.spanned(
-            where_clause,
-            format_args!("`{METHOD}` cannot have a `where` clause"),
-        );
+        errors.spanned(where_clause, format_args!("`{METHOD}` cannot have a `where` clause"));
     }
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, format_args!("`{METHOD}` cannot be variadic"));
@@ -192,10 +178,9 @@ pub fn method(method: &ImplItemFn) -> syn::Result<()> {
             sig.paren_token.span.close(),
             "missing return type `-> mapisync::Result<()>`: its `Err` is the HRESULT that reaches `Done`",
         )),
-        ReturnType::Type(_, ty) if !is_unit_result(ty) => errors.spanned(
-            ty,
-            "expected `mapisync::Result<()>`: its `Err` is the HRESULT that reaches `Done`",
-        ),
+        ReturnType::Type(_, ty) if !is_unit_result(ty) => {
+            errors.spanned(ty, "expected `mapisync::Result<()>`: its `Err` is the HRESULT that reaches `Done`")
+        }
         ReturnType::Type(..) => {}
     }
     errors.finish()
@@ -242,10 +227,7 @@ fn parameters(sig: &Signature, errors: &mut Errors) {
         }
         _ => errors.push(syn::Error::new(
             sig.paren_token.span.join(),
-            format_args!(
-                "`{METHOD}` must take `&self` first: `(&self, job: &mut mapisync::SyncJob)`"
-            )
-            .to_string(),
+            format_args!("`{METHOD}` must take `&self` first: `(&self, job: &mut mapisync::SyncJob)`").to_string(),
         )),
     }
     let mut count = 0;
@@ -260,20 +242,14 @@ fn parameters(sig: &Signature, errors: &mut Errors) {
                     );
                 }
             }
-            FnArg::Typed(_) => errors.spanned(
-                input,
-                "unexpected parameter: the method takes only `job: &mut mapisync::SyncJob`",
-            ),
-            FnArg::Receiver(receiver) => {
-                errors.spanned(receiver, "`self` can only be the first parameter")
+            FnArg::Typed(_) => {
+                errors.spanned(input, "unexpected parameter: the method takes only `job: &mut mapisync::SyncJob`")
             }
+            FnArg::Receiver(receiver) => errors.spanned(receiver, "`self` can only be the first parameter"),
         }
     }
     if count == 0 {
-        errors.push(syn::Error::new(
-            sig.paren_token.span.join(),
-            "missing parameter `job: &mut mapisync::SyncJob`",
-        ));
+        errors.push(syn::Error::new(sig.paren_token.span.join(), "missing parameter `job: &mut mapisync::SyncJob`"));
     }
 }
 
@@ -293,10 +269,7 @@ fn receiver(receiver: &Receiver, errors: &mut Errors) {
     } else {
         "the COM object owns the provider and lends it to each call"
     };
-    errors.spanned(
-        receiver,
-        format_args!("`{METHOD}` must take `&self`: {why}"),
-    );
+    errors.spanned(receiver, format_args!("`{METHOD}` must take `&self`: {why}"));
 }
 
 /// `Self`.
@@ -313,10 +286,7 @@ fn is_sync_job_ref(ty: &Type) -> bool {
         return false;
     };
     reference.mutability.is_some()
-        && path
-            .segments
-            .last()
-            .is_some_and(|last| last.ident == "SyncJob" && last.arguments.is_none())
+        && path.segments.last().is_some_and(|last| last.ident == "SyncJob" && last.arguments.is_none())
 }
 
 /// `Result<()>`, `mapisync::Result<()>`, ...: a path ending in `Result` with the one argument `()`.
@@ -375,10 +345,7 @@ fn borrowed_lifetimes(ty: &Type, errors: &mut Errors) {
         Type::Paren(paren) => borrowed_lifetimes(&paren.elem, errors),
         Type::Group(group) => borrowed_lifetimes(&group.elem, errors),
         Type::Ptr(pointer) => borrowed_lifetimes(&pointer.elem, errors),
-        Type::Tuple(tuple) => tuple
-            .elems
-            .iter()
-            .for_each(|elem| borrowed_lifetimes(elem, errors)),
+        Type::Tuple(tuple) => tuple.elems.iter().for_each(|elem| borrowed_lifetimes(elem, errors)),
         _ => {}
     }
 }
@@ -386,12 +353,8 @@ fn borrowed_lifetimes(ty: &Type, errors: &mut Errors) {
 /// Whether `name` is probably a misspelling of `synchronize_in_background`:
 /// close to it once case and underscores are ignored.
 fn looks_like_method(name: &str) -> bool {
-    let normalize = |text: &str| -> Vec<char> {
-        text.chars()
-            .filter(|c| *c != '_')
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
+    let normalize =
+        |text: &str| -> Vec<char> { text.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect() };
     edit_distance(&normalize(name), &normalize(METHOD)) <= 8
 }
 
@@ -414,5 +377,277 @@ fn type_text(ty: &Type) -> String {
     match ty {
         Type::Path(TypePath { qself: None, path }) => path_text(path),
         _ => String::from("YourType"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    use super::*;
+
+    /// Every error `header` and `members` find in `item`, in order.
+    fn errors(item: TokenStream) -> Vec<String> {
+        let item: ItemImpl = syn::parse2(item).unwrap();
+        let mut errors = Errors::default();
+        errors.check(header(&Args::default(), &item));
+        if implements_mapisync(&item) {
+            errors.check(members(&item));
+        }
+        match errors.finish() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.into_iter().map(|error| error.to_string()).collect(),
+        }
+    }
+
+    /// The errors for an impl holding only `method`.
+    fn method_errors(method: TokenStream) -> Vec<String> {
+        errors(quote!(impl mapisync::MapiSync for Store { #method }))
+    }
+
+    #[test]
+    fn the_documented_forms_are_accepted() {
+        for method in [
+            quote!(
+                fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+                    Ok(())
+                }
+            ),
+            quote!(
+                fn synchronize_in_background(&self, _: &mut SyncJob) -> Result<()> {
+                    Ok(())
+                }
+            ),
+            quote!(
+                fn synchronize_in_background(self: &Self, mut job: &mut ::mapisync::SyncJob) -> ::mapisync::Result<()> {
+                    Ok(())
+                }
+            ),
+            quote!(
+                #[inline]
+                fn synchronize_in_background(&self, job: &'_ mut SyncJob) -> windows_core::Result<()> {
+                    Ok(())
+                }
+            ),
+        ] {
+            assert_eq!(method_errors(method.clone()), Vec::<String>::new(), "{method}");
+        }
+        for header in [quote!(impl ::mapisync::MapiSync for Store), quote!(impl MapiSync for crate::Store<'static, u8>)]
+        {
+            let item =
+                quote!(#header { fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) } });
+            assert_eq!(errors(item), Vec::<String>::new(), "{header}");
+        }
+    }
+
+    #[test]
+    fn each_method_misuse_is_one_error() {
+        let cases = [
+            (
+                quote!(fn synchronize_in_background(&mut self, job: &mut SyncJob) -> Result<()>),
+                "must take `&self`: the object is shared",
+            ),
+            (
+                quote!(fn synchronize_in_background(self, job: &mut SyncJob) -> Result<()>),
+                "must take `&self`: the COM object owns",
+            ),
+            (
+                quote!(fn synchronize_in_background(mut self, job: &mut SyncJob) -> Result<()>),
+                "must take `&self`: the COM object owns",
+            ),
+            (
+                quote!(fn synchronize_in_background(self: Box<Self>, job: &mut SyncJob) -> Result<()>),
+                "must take `&self`: the COM object owns",
+            ),
+            (
+                quote!(fn synchronize_in_background(self: &mut Self, job: &mut SyncJob) -> Result<()>),
+                "must take `&self`",
+            ),
+            (quote!(fn synchronize_in_background(job: &mut SyncJob) -> Result<()>), "must take `&self` first"),
+            (
+                quote!(fn synchronize_in_background(&self) -> Result<()>),
+                "missing parameter `job: &mut mapisync::SyncJob`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob, n: u32) -> Result<()>),
+                "unexpected parameter",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &SyncJob) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: SyncJob) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut Job) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob<u8>) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+            (quote!(fn synchronize_in_background(&self, job: &mut SyncJob)), "missing return type"),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), String>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<u32>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Outcome<()>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> ()), "expected `mapisync::Result<()>`"),
+            (quote!(fn synchronize_in_background<T>(&self, job: &mut SyncJob) -> Result<()>), "cannot be generic"),
+            (quote!(fn synchronize_in_background<'a>(&'a self, job: &mut SyncJob) -> Result<()>), "cannot be generic"),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> where Self: Sized),
+                "cannot have a `where` clause",
+            ),
+            (quote!(async fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>), "cannot be `async`"),
+            (
+                quote!(unsafe fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+                "cannot be an `unsafe fn`",
+            ),
+            (
+                quote!(const fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+                "cannot be a `const fn`",
+            ),
+            (
+                quote!(extern "C" fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+                "cannot be `extern`",
+            ),
+            (
+                quote!(extern "system" fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+                "cannot be `extern`",
+            ),
+            (quote!(pub fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>), "remove the visibility"),
+            (
+                quote!(pub(crate) fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+                "remove the visibility",
+            ),
+            (
+                quote!(default fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+                "cannot be a `default fn`",
+            ),
+        ];
+        for (signature, expected) in cases {
+            let errors = method_errors(quote!(#signature { Ok(()) }));
+            assert_eq!(errors.len(), 1, "{signature}: {errors:?}");
+            assert!(errors[0].contains(expected), "{signature}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn each_header_misuse_is_one_error() {
+        let method = quote!(
+            fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> {
+                Ok(())
+            }
+        );
+        let cases = [
+            (quote!(unsafe impl MapiSync for Store), "`MapiSync` is a safe trait"),
+            (quote!(default impl MapiSync for Store), "cannot be a `default impl`"),
+            (quote!(impl Store), "not on an inherent impl: write `impl mapisync::MapiSync for Store`"),
+            (quote!(impl Default for Store), "not of `Default`"),
+            (quote!(impl mapisync::MapiSyncExt for Store), "not of `mapisync::MapiSyncExt`"),
+            (quote!(impl MapiSync<u8> for Store), "`MapiSync` takes no generic arguments"),
+            (quote!(impl<T> MapiSync for Store<T>), "cannot be generic"),
+            (quote!(impl<'a> MapiSync for Store<'a>), "cannot be generic"),
+            (quote!(impl<const N: usize> MapiSync for Store<N>), "cannot be generic"),
+            (quote!(impl MapiSync for Store where Store: Send), "cannot have a `where` clause"),
+            (quote!(impl MapiSync for Store<'_>), "cannot borrow"),
+            (quote!(impl MapiSync for &Store), "cannot borrow"),
+            (quote!(impl MapiSync for (Store, &'a u8)), "cannot borrow"),
+            (quote!(impl MapiSync for Box<[Store<'_>]>), "cannot borrow"),
+        ];
+        for (header, expected) in cases {
+            let errors = errors(quote!(#header { #method }));
+            assert_eq!(errors.len(), 1, "{header}: {errors:?}");
+            assert!(errors[0].contains(expected), "{header}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn a_negative_impl_is_one_error() {
+        assert_eq!(errors(quote!(impl !MapiSync for Store {})), ["a negative impl cannot be a provider: remove `!`"]);
+    }
+
+    #[test]
+    fn the_members_must_be_exactly_the_method() {
+        let method = quote!(
+            fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> {
+                Ok(())
+            }
+        );
+        assert_eq!(
+            errors(
+                quote!(impl MapiSync for Store { #method const N: u8 = 1; type T = u8; m!(); fn helper(&self) {} #method })
+            ),
+            [
+                "unexpected associated const `N`: an impl of `MapiSync` holds only `fn synchronize_in_background`",
+                "unexpected associated type `T`: an impl of `MapiSync` holds only `fn synchronize_in_background`",
+                "unexpected macro invocation: an impl of `MapiSync` holds only `fn synchronize_in_background`, written out",
+                "unexpected method `helper`: an impl of `MapiSync` holds only `fn synchronize_in_background`; move helpers to an inherent `impl Store` block",
+                "duplicate `fn synchronize_in_background`: a provider implements it once",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_method_is_reported_unless_a_misspelling_explains_it() {
+        assert_eq!(
+            errors(quote!(impl MapiSync for Store {})),
+            ["missing `fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>`"]
+        );
+        assert_eq!(
+            errors(quote!(impl MapiSync for Store { fn synchronise_in_background(&self) {} })),
+            ["`MapiSync` has no method `synchronise_in_background`: did you mean `synchronize_in_background`?"]
+        );
+    }
+
+    #[test]
+    fn misspellings_are_told_from_helpers() {
+        for name in [
+            "synchronise_in_background",
+            "SynchronizeInBackground",
+            "synchronizeInBackground",
+            "synchronize_background",
+            "sync_in_background",
+            "synchronize_in_backgroud",
+        ] {
+            assert!(looks_like_method(name), "{name}");
+        }
+        for name in ["helper", "new", "run", "download_headers", "synchronize", "upload_changes"] {
+            assert!(!looks_like_method(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        let chars = |text: &str| text.chars().collect::<Vec<_>>();
+        assert_eq!(edit_distance(&chars("kitten"), &chars("sitting")), 3);
+        assert_eq!(edit_distance(&chars(""), &chars("abc")), 3);
+        assert_eq!(edit_distance(&chars("same"), &chars("same")), 0);
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let errors = errors(quote! {
+            unsafe impl<T> MapiSync for Store<T> {
+                async fn synchronize_in_background(&mut self, job: SyncJob) -> Result<u32, ()> { Ok(0) }
+                fn helper(&self) {}
+            }
+        });
+        assert_eq!(errors.len(), 7, "{errors:?}");
     }
 }

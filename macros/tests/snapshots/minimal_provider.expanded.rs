@@ -1,0 +1,25 @@
+impl mapisync::MapiSync for MyStore {
+    fn synchronize_in_background(
+        &self,
+        job: &mut mapisync::SyncJob,
+    ) -> mapisync::Result<()> {
+        job.progress("Downloading headers", 1, 1)
+    }
+}
+const _: () = {
+    static VTABLE: ::mapisync::__private::IMAPISync_Vtbl = ::mapisync::__private::vtable::<
+        MyStore,
+    >();
+    #[automatically_derived]
+    #[doc(hidden)]
+    unsafe impl ::mapisync::__private::Provider for MyStore {
+        const VTABLE: &'static ::mapisync::__private::IMAPISync_Vtbl = &VTABLE;
+    }
+    #[automatically_derived]
+    impl ::core::convert::From<MyStore> for ::mapisync::IMAPISync {
+        #[inline]
+        fn from(provider: MyStore) -> Self {
+            ::mapisync::__private::into_interface(provider)
+        }
+    }
+};
