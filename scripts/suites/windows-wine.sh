@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Windows under Wine: the Rust tests built for x86_64-pc-windows-gnu, and the
+# example provider DLL driven by the C++ host through real Windows COM
+# (regsvr32, CoCreateInstance, Win32 events, WaitForSingleObject).
+#
+# 1. installs mingw-w64 and Wine 8 (apt) and the rustup target, if absent;
+# 2. makes the Wine prefix (target/wine-prefix) and its bcryptprimitives.dll shim;
+# 3. runs `cargo test --target x86_64-pc-windows-gnu` under Wine for the
+#    runtime's unit tests (done event, in-proc server, registration) and for
+#    the integration tests of mapisync-tests that do not need a compiler
+#    (trybuild tests are left to the Linux run);
+# 4. builds mapisync_example_provider.dll and the C++ host with mingw g++,
+#    registers the DLL with regsvr32 (HKLM: Wine's CoCreateInstance ignores
+#    HKCU), runs the host, requires its `N passed, 0 failed` line and exit 0,
+#    and checks that unregistering removes the key, also for the per-user
+#    registration (`regsvr32 /n /i:user`, HKCU).
+#
+# Locally a missing tool is a printed skip; under CI=true it is a failure.
+# Any failing step makes the script exit non-zero.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+cd "$(repo_root)"
+
+readonly TARGET=x86_64-pc-windows-gnu
+readonly CLSID="{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}"
+step="setup"
+section() {
+  step="$*"
+  echo
+  echo "== windows-wine: $*"
+}
+trap 'echo "FAIL: windows-wine: $step" >&2' ERR
+fail() {
+  echo "$*" >&2
+  false
+}
+
+section "tools (mingw-w64, Wine, rust target $TARGET)"
+need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 || exit 0
+need_target "$TARGET" || exit 0
+source scripts/wine/env.sh
+wine="$(wine_binary)" || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || exit 0; }
+echo "wine: $wine ($("$wine" --version))"
+
+section "Wine prefix ($WINEPREFIX)"
+wine_prefix_ready
+echo "ready, with the bcryptprimitives.dll shim"
+
+# The runner is in .cargo/config.toml too; the absolute path here also holds
+# when a developer's own config names another runner. Every test binary and
+# the host get a time limit, so a hang fails instead of stalling the suite.
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
+export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+log="$target_dir/$TARGET/windows-wine.log"
+mkdir -p "$(dirname "$log")"
+: >"$log"
+
+section "cargo test --target $TARGET -p mapisync --lib --tests (under Wine)"
+cargo test --quiet --target "$TARGET" -p mapisync --lib --tests 2>&1 | tee -a "$log"
+
+# Every [[test]] of mapisync-tests except those that run trybuild, which
+# would need a Rust compiler inside Wine.
+integration=()
+while read -r name path; do
+  if grep -q "trybuild::" "tests/$path"; then
+    echo "not under Wine: $name (trybuild compiles Rust code; it runs on Linux)"
+  else
+    integration+=(--test "$name")
+  fi
+done < <(awk '
+  /^\[\[test\]\]/ { in_test = 1; name = ""; path = ""; next }
+  /^\[/ { in_test = 0 }
+  in_test && /^name *=/ { gsub(/.*= *"|".*/, ""); name = $0 }
+  in_test && /^path *=/ { gsub(/.*= *"|".*/, ""); path = $0 }
+  in_test && name != "" && path != "" { print name, path; in_test = 0 }
+' tests/Cargo.toml)
+[ ${#integration[@]} -gt 0 ] || fail "no integration tests found in tests/Cargo.toml"
+
+section "cargo test --target $TARGET -p mapisync-tests ${integration[*]} (under Wine)"
+cargo test --quiet --target "$TARGET" -p mapisync-tests "${integration[@]}" 2>&1 | tee -a "$log"
+
+section "example provider DLL: its tests under Wine, then the DLL (-p mapisync-example-provider)"
+if [ ! -f examples/provider-dll/Cargo.toml ]; then
+  missing "examples/provider-dll (the example provider DLL) is not in the tree" || exit 0
+fi
+cargo test --quiet --target "$TARGET" -p mapisync-example-provider --lib --tests 2>&1 | tee -a "$log"
+cargo build --quiet --target "$TARGET" -p mapisync-example-provider
+dll="$target_dir/$TARGET/debug/mapisync_example_provider.dll"
+[ -f "$dll" ] || fail "cargo build did not produce $dll"
+echo "built: $dll"
+passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
+binaries=$(grep -c '^test result: ok\.' "$log" || true)
+echo "Rust under Wine: $passed tests passed in $binaries test binaries"
+
+section "C++ host (x86_64-w64-mingw32-g++)"
+host_sources=(tests/cpp/*.cpp)
+[ -f "${host_sources[0]}" ] || { missing "tests/cpp/*.cpp (the C++ host) is not in the tree" || exit 0; }
+host="$target_dir/$TARGET/cpp-host/mapisync_host.exe"
+mkdir -p "$(dirname "$host")"
+# Static libgcc, libstdc++ and winpthread: Wine has none of mingw's DLLs.
+x86_64-w64-mingw32-g++ -std=c++17 -O1 -g -Wall -Wextra -static \
+  -o "$host" "${host_sources[@]}" -lole32 -loleaut32 -luuid -ladvapi32
+echo "built: $host"
+
+dll_windows="$("$wine" winepath -w "$dll" 2>/dev/null | tr -d '\r')"
+machine_key="HKLM\\Software\\Classes\\CLSID\\$CLSID"
+user_key="HKCU\\Software\\Classes\\CLSID\\$CLSID"
+
+# reg_value KEY NAME: prints a REG_SZ value ("" for the default value), or fails.
+reg_value() {
+  local out
+  if [ -z "$2" ]; then
+    out="$("$wine" reg query "$1" /ve 2>/dev/null | tr -d '\r')" || return 1
+  else
+    out="$("$wine" reg query "$1" /v "$2" 2>/dev/null | tr -d '\r')" || return 1
+  fi
+  printf '%s\n' "$out" | sed -n 's/^ *[^ ].*REG_SZ *//p' | head -n1
+}
+key_exists() { "$wine" reg query "$1" >/dev/null 2>&1; }
+
+# expect_registered KEY: the key names this DLL, threading model Both.
+expect_registered() {
+  local path model
+  path="$(reg_value "$1\\InprocServer32" "")" || fail "$1\\InprocServer32 is missing"
+  model="$(reg_value "$1\\InprocServer32" ThreadingModel)" || fail "$1\\InprocServer32 has no ThreadingModel"
+  [ "${path,,}" = "${dll_windows,,}" ] || fail "$1\\InprocServer32 names '$path', expected '$dll_windows'"
+  [ "$model" = "Both" ] || fail "$1\\InprocServer32 ThreadingModel is '$model', expected 'Both'"
+  echo "ok: $1\\InprocServer32 = $path, ThreadingModel = $model"
+}
+
+section "register: regsvr32 (DllRegisterServer, HKLM)"
+"$wine" regsvr32 /s "$dll" </dev/null || fail "regsvr32 $dll failed with status $?"
+expect_registered "$machine_key"
+
+section "C++ host under Wine (CoCreateInstance, WaitForSingleObject, CloseHandle)"
+host_log="$target_dir/$TARGET/cpp-host/host.log"
+status=0
+scripts/wine/run.sh "$host" "$dll" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
+[ "$status" -eq 0 ] || fail "the C++ host exited with status $status"
+last="$(tail -n1 "$host_log")"
+[[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "the C++ host's last line is '$last', expected 'N passed, 0 failed'"
+echo "C++ host under Wine: $last"
+
+section "unregister: regsvr32 /u (DllUnregisterServer)"
+# Register again first, so the check does not depend on what the host left.
+"$wine" regsvr32 /s "$dll" </dev/null || fail "regsvr32 $dll failed with status $?"
+expect_registered "$machine_key"
+"$wine" regsvr32 /s /u "$dll" </dev/null || fail "regsvr32 /u $dll failed with status $?"
+if key_exists "$machine_key"; then fail "$machine_key is still there after DllUnregisterServer"; fi
+echo "ok: $machine_key removed"
+
+section "per-user: regsvr32 /n /i:user (DllInstall, HKCU)"
+"$wine" regsvr32 /s /n /i:user "$dll" </dev/null || fail "regsvr32 /n /i:user $dll failed with status $?"
+expect_registered "$user_key"
+if key_exists "$machine_key"; then fail "per-user registration wrote $machine_key"; fi
+"$wine" regsvr32 /s /u /n /i:user "$dll" </dev/null || fail "regsvr32 /u /n /i:user $dll failed with status $?"
+if key_exists "$user_key"; then fail "$user_key is still there after DllInstall(FALSE, \"user\")"; fi
+echo "ok: $user_key written and removed"
+
+section "passed"
+echo "Rust under Wine: $passed tests in $binaries binaries; C++ host under Wine: $last; registration round trips: HKLM and HKCU"
