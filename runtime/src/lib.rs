@@ -35,6 +35,7 @@
 extern crate self as mapisync;
 
 pub mod abi;
+pub mod aggregate;
 pub mod event;
 mod atomic;
 mod conformance;

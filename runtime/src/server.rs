@@ -31,9 +31,11 @@
 //! - `IClassFactory::CreateInstance(outer, riid, ppv)`: makes one object and
 //!   queries it for `riid`, so any interface the object answers can be asked
 //!   for; the creation reference is released, so a failed query frees the
-//!   object again. A non-NULL `outer` is CLASS_E_NOAGGREGATION (no class can
-//!   be aggregated yet; the [`ServerClass`] constructor is where one would
-//!   accept it). A panicking constructor is E_UNEXPECTED.
+//!   object again. A non-NULL `outer` with any `riid` but IID_IUnknown is
+//!   CLASS_E_NOAGGREGATION, as COM requires; with IID_IUnknown it reaches
+//!   the [`ServerClass`] constructor, which refuses it (CLASS_E_NOAGGREGATION)
+//!   unless the class is aggregatable (see [`crate::aggregate`]). A
+//!   panicking constructor is E_UNEXPECTED.
 //! - `IClassFactory::LockServer(lock)`: counts module-wide locks; an unlock
 //!   without a lock is E_UNEXPECTED.
 //! - `DllCanUnloadNow()`: S_FALSE while any object of this module (class
@@ -146,6 +148,12 @@ impl ServerClass {
         riid: *const GUID,
         ppv: *mut *mut c_void,
     ) -> HRESULT {
+        // COM: an aggregate's inner object is only ever handed out as its
+        // non-delegating IUnknown, so an outer must ask for that.
+        // SAFETY: COM: the caller vouches that `riid` points to a GUID.
+        if !outer.is_null() && unsafe { *riid } != crate::abi::IID_IUnknown {
+            return CLASS_E_NOAGGREGATION;
+        }
         let object = match (self.create)(outer) {
             Ok(object) => object.as_ptr(),
             Err(hr) => return hr,
@@ -351,7 +359,10 @@ unsafe extern "system" fn factory_lock_server(_this: *mut c_void, lock: i32) -> 
 /// Each class is `Type => "{CLSID}", constructor`, where the constructor is
 /// any expression callable as `FnOnce() -> Type` (a path such as
 /// `Type::new` or `Type::default`, or a closure that captures nothing).
-/// Classes are separated by `;`. Use it once per crate, at module level:
+/// Classes are separated by `;`. A class followed by `, aggregatable` can
+/// be created as the inner object of a COM aggregate (its constructor is
+/// [`aggregate::new_aggregatable`](crate::aggregate::new_aggregatable));
+/// the others refuse an outer unknown. Use it once per crate, at module level:
 ///
 /// ```
 /// # #[derive(Default)] pub struct Inbox;
@@ -366,19 +377,19 @@ unsafe extern "system" fn factory_lock_server(_this: *mut c_void, lock: i32) -> 
 /// # }
 /// mapisync::export_server! {
 ///     Inbox => "{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}", Inbox::default;
-///     Archive => "{39A7C4C6-53CE-4119-89CB-BD5C40BD5C7C}", || Archive;
+///     Archive => "{39A7C4C6-53CE-4119-89CB-BD5C40BD5C7C}", || Archive, aggregatable;
 /// }
 /// ```
 /// A malformed CLSID is a compile error.
 #[macro_export]
 macro_rules! export_server {
-    ($($provider:ty => $clsid:literal, $new:expr);+ $(;)?) => {
+    ($($provider:ty => $clsid:literal, $new:expr $(, $aggregatable:ident)?);+ $(;)?) => {
         const _: () = {
             static CLASSES: &[$crate::server::ServerClass] = &[$(
                 $crate::server::ServerClass::new(
                     $crate::server::clsid($clsid),
                     ::core::stringify!($provider),
-                    |outer| $crate::server::new_provider::<$provider>(outer, $new),
+                    |outer| $crate::__server_constructor!($provider, outer, $new $(, $aggregatable)?),
                 )
             ),+];
 
@@ -432,6 +443,18 @@ macro_rules! export_server {
                 unsafe { $crate::server::install(CLASSES, install, cmdline) }
             }
         };
+    };
+}
+
+/// The constructor `export_server!` uses for one class: plain, or `aggregatable`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __server_constructor {
+    ($provider:ty, $outer:ident, $new:expr) => {
+        $crate::server::new_provider::<$provider>($outer, $new)
+    };
+    ($provider:ty, $outer:ident, $new:expr, aggregatable) => {
+        $crate::aggregate::new_aggregatable::<$provider>($outer, $new)
     };
 }
 
