@@ -19,8 +19,30 @@ mod validate;
 
 /// Turns `impl mapisync::MapiSync for T { ... }` into a complete IMAPISync COM object.
 ///
+/// The impl holds exactly one method, with exactly this signature (any
+/// paths ending in `SyncJob` and `Result` will do):
+///
+/// ```text
+/// fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>
+/// ```
+///
+/// and `T` is a concrete `Send + Sync + 'static` type. The attribute emits
+/// the impl unchanged plus the static IMAPISync vtable for `T` (the
+/// runtime's generic QueryInterface, AddRef, Release and
+/// SynchronizeInBackground) and `impl From<T> for mapisync::IMAPISync`, so
+/// `let sync: mapisync::IMAPISync = value.into();` is a live COM object with
+/// one reference. The `mapisync` crate documentation has a complete example.
+///
+/// Anything else is a compile error at the offending tokens, all reported
+/// in one build: a missing, misspelled or duplicate method, other items in
+/// the impl, another receiver than `&self`, other parameters or return
+/// type, generics, lifetimes or `where` clauses, `async`, `unsafe`, `const`
+/// or `extern` methods, `unsafe`/`default`/negative impls, impls of other
+/// traits, and use on anything but an impl.
+///
 /// The one argument, `crate = path`, names the `mapisync` crate when it is
-/// re-exported elsewhere (default `::mapisync`).
+/// reached through a re-export, as in
+/// `#[mapisync::provider(crate = ::my_reexport::mapisync)]` (default `::mapisync`).
 #[proc_macro_attribute]
 pub fn provider(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::provider(args.into(), input.into()).into()
