@@ -34,6 +34,16 @@ fail() {
   echo "$*" >&2
   false
 }
+# Failed test runs are collected, so one failing binary does not hide the
+# rest; the script still exits non-zero at the end.
+failed=()
+cargo_test() {
+  local what="cargo test --target $TARGET $*"
+  cargo test --quiet --no-fail-fast --target "$TARGET" "$@" 2>&1 | tee -a "$log" || {
+    echo "FAILED: $what" >&2
+    failed+=("$what")
+  }
+}
 
 section "tools (mingw-w64, Wine, rust target $TARGET)"
 need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 || exit 0
@@ -57,7 +67,7 @@ mkdir -p "$(dirname "$log")"
 : >"$log"
 
 section "cargo test --target $TARGET -p mapisync --lib --tests (under Wine)"
-cargo test --quiet --target "$TARGET" -p mapisync --lib --tests 2>&1 | tee -a "$log"
+cargo_test -p mapisync --lib --tests
 
 # Every [[test]] of mapisync-tests except those that run trybuild, which
 # would need a Rust compiler inside Wine.
@@ -78,32 +88,37 @@ done < <(awk '
 [ ${#integration[@]} -gt 0 ] || fail "no integration tests found in tests/Cargo.toml"
 
 section "cargo test --target $TARGET -p mapisync-tests ${integration[*]} (under Wine)"
-cargo test --quiet --target "$TARGET" -p mapisync-tests "${integration[@]}" 2>&1 | tee -a "$log"
+cargo_test -p mapisync-tests "${integration[@]}"
 
 section "example provider DLL: its tests under Wine, then the DLL (-p mapisync-example-provider)"
 if [ ! -f examples/provider-dll/Cargo.toml ]; then
   missing "examples/provider-dll (the example provider DLL) is not in the tree" || exit 0
 fi
-cargo test --quiet --target "$TARGET" -p mapisync-example-provider --lib --tests 2>&1 | tee -a "$log"
+cargo_test -p mapisync-example-provider --lib --tests
 cargo build --quiet --target "$TARGET" -p mapisync-example-provider
 dll="$target_dir/$TARGET/debug/mapisync_example_provider.dll"
 [ -f "$dll" ] || fail "cargo build did not produce $dll"
 echo "built: $dll"
-passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{ s += $1 } END { print s + 0 }')
-binaries=$(grep -c '^test result: ok\.' "$log" || true)
-echo "Rust under Wine: $passed tests passed in $binaries test binaries"
+# Totals over every test binary's "test result:" line.
+rust_summary="$(awk '
+  /^test result:/ { binaries++; passed += $4; failed += $6; if ($3 != "ok.") bad++ }
+  END { printf "%d passed, %d failed in %d test binaries (%d failing)", passed, failed, binaries, bad }
+' "$log")"
+echo "Rust under Wine: $rust_summary"
 
 section "C++ host (x86_64-w64-mingw32-g++)"
 host_sources=(tests/cpp/*.cpp)
 [ -f "${host_sources[0]}" ] || { missing "tests/cpp/*.cpp (the C++ host) is not in the tree" || exit 0; }
 host="$target_dir/$TARGET/cpp-host/mapisync_host.exe"
 mkdir -p "$(dirname "$host")"
-# Static libgcc, libstdc++ and winpthread: Wine has none of mingw's DLLs.
-x86_64-w64-mingw32-g++ -std=c++17 -O1 -g -Wall -Wextra -static \
-  -o "$host" "${host_sources[@]}" -lole32 -loleaut32 -luuid -ladvapi32
+# -static: libgcc, libstdc++ and winpthread linked in, as Wine has none of
+# mingw's DLLs.
+x86_64-w64-mingw32-g++ -std=c++17 -Wall -Wextra -Werror -O1 -static \
+  -o "$host" "${host_sources[@]}" -lole32 -luuid -ladvapi32
 echo "built: $host"
 
-dll_windows="$("$wine" winepath -w "$dll" 2>/dev/null | tr -d '\r')"
+dll_windows="$(wine_run winepath -w "$dll" 2>/dev/null | tr -d '\r')"
+[ -n "$dll_windows" ] || fail "winepath could not name $dll"
 machine_key="HKLM\\Software\\Classes\\CLSID\\$CLSID"
 user_key="HKCU\\Software\\Classes\\CLSID\\$CLSID"
 
@@ -111,13 +126,13 @@ user_key="HKCU\\Software\\Classes\\CLSID\\$CLSID"
 reg_value() {
   local out
   if [ -z "$2" ]; then
-    out="$("$wine" reg query "$1" /ve 2>/dev/null | tr -d '\r')" || return 1
+    out="$(wine_run reg query "$1" /ve 2>/dev/null | tr -d '\r')" || return 1
   else
-    out="$("$wine" reg query "$1" /v "$2" 2>/dev/null | tr -d '\r')" || return 1
+    out="$(wine_run reg query "$1" /v "$2" 2>/dev/null | tr -d '\r')" || return 1
   fi
   printf '%s\n' "$out" | sed -n 's/^ *[^ ].*REG_SZ *//p' | head -n1
 }
-key_exists() { "$wine" reg query "$1" >/dev/null 2>&1; }
+key_exists() { wine_run reg query "$1" >/dev/null 2>&1; }
 
 # expect_registered KEY: the key names this DLL, threading model Both.
 expect_registered() {
@@ -128,35 +143,46 @@ expect_registered() {
   [ "$model" = "Both" ] || fail "$1\\InprocServer32 ThreadingModel is '$model', expected 'Both'"
   echo "ok: $1\\InprocServer32 = $path, ThreadingModel = $model"
 }
+expect_absent() {
+  if key_exists "$1"; then fail "$1 is still there $2"; fi
+  echo "ok: no $1 $2"
+}
 
-section "register: regsvr32 (DllRegisterServer, HKLM)"
-"$wine" regsvr32 /s "$dll" </dev/null || fail "regsvr32 $dll failed with status $?"
-expect_registered "$machine_key"
-
-section "C++ host under Wine (CoCreateInstance, WaitForSingleObject, CloseHandle)"
+section "C++ host under Wine (registration, CoCreateInstance, WaitForSingleObject, CloseHandle)"
+# The host registers the DLL itself (DllInstall "user", DllRegisterServer),
+# creates the object with CoCreateInstance and unregisters at the end.
+# Start from a prefix where no earlier run left the class registered.
+wine_run reg delete "$machine_key" /f >/dev/null 2>&1 || true
+wine_run reg delete "$user_key" /f >/dev/null 2>&1 || true
 host_log="$target_dir/$TARGET/cpp-host/host.log"
 status=0
-scripts/wine/run.sh "$host" "$dll" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
+scripts/wine/run.sh "$host" "$dll_windows" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
 [ "$status" -eq 0 ] || fail "the C++ host exited with status $status"
 last="$(tail -n1 "$host_log")"
 [[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "the C++ host's last line is '$last', expected 'N passed, 0 failed'"
 echo "C++ host under Wine: $last"
+expect_absent "$machine_key" "after the host's DllUnregisterServer"
+expect_absent "$user_key" "after the host's DllInstall(FALSE, \"user\")"
 
-section "unregister: regsvr32 /u (DllUnregisterServer)"
-# Register again first, so the check does not depend on what the host left.
-"$wine" regsvr32 /s "$dll" </dev/null || fail "regsvr32 $dll failed with status $?"
+section "regsvr32 (DllRegisterServer, HKLM) and regsvr32 /u (DllUnregisterServer)"
+wine_run regsvr32 /s "$dll" </dev/null || fail "regsvr32 $dll failed with status $?"
 expect_registered "$machine_key"
-"$wine" regsvr32 /s /u "$dll" </dev/null || fail "regsvr32 /u $dll failed with status $?"
-if key_exists "$machine_key"; then fail "$machine_key is still there after DllUnregisterServer"; fi
-echo "ok: $machine_key removed"
+expect_absent "$user_key" "after a machine-wide registration"
+wine_run regsvr32 /s /u "$dll" </dev/null || fail "regsvr32 /u $dll failed with status $?"
+expect_absent "$machine_key" "after regsvr32 /u"
 
-section "per-user: regsvr32 /n /i:user (DllInstall, HKCU)"
-"$wine" regsvr32 /s /n /i:user "$dll" </dev/null || fail "regsvr32 /n /i:user $dll failed with status $?"
+section "regsvr32 /n /i:user (DllInstall, HKCU) and regsvr32 /u /n /i:user"
+wine_run regsvr32 /s /n /i:user "$dll" </dev/null || fail "regsvr32 /n /i:user $dll failed with status $?"
 expect_registered "$user_key"
-if key_exists "$machine_key"; then fail "per-user registration wrote $machine_key"; fi
-"$wine" regsvr32 /s /u /n /i:user "$dll" </dev/null || fail "regsvr32 /u /n /i:user $dll failed with status $?"
-if key_exists "$user_key"; then fail "$user_key is still there after DllInstall(FALSE, \"user\")"; fi
-echo "ok: $user_key written and removed"
+expect_absent "$machine_key" "after a per-user registration"
+wine_run regsvr32 /s /u /n /i:user "$dll" </dev/null || fail "regsvr32 /u /n /i:user $dll failed with status $?"
+expect_absent "$user_key" "after regsvr32 /u /n /i:user"
 
-section "passed"
-echo "Rust under Wine: $passed tests in $binaries binaries; C++ host under Wine: $last; registration round trips: HKLM and HKCU"
+section "summary"
+echo "Rust under Wine: $rust_summary"
+echo "C++ host under Wine: $last"
+echo "regsvr32 round trips (HKLM, HKCU): ok"
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failed[@]}" >&2
+  exit 1
+fi

@@ -89,3 +89,10 @@ wine_prefix_ready() {
     "$wine" cmd.exe /c exit 0 </dev/null >/dev/null 2>&1 || true
   fi
 }
+
+# wine_run PROGRAM [ARGS...]: runs a Windows program (or Wine's own, such as
+# regsvr32 or reg) in the ready prefix.
+wine_run() {
+  wine_prefix_ready || return 1
+  "$(wine_binary)" "$@"
+}
