@@ -55,9 +55,7 @@ pub use windows_core::GUID;
 use windows_core::{HRESULT, IUnknown_Vtbl};
 
 use crate::abi::IID_IClassFactory;
-use crate::hresult::{
-    CLASS_E_CLASSNOTAVAILABLE, CLASS_E_NOAGGREGATION, E_POINTER, E_UNEXPECTED, S_FALSE, S_OK,
-};
+use crate::hresult::{CLASS_E_CLASSNOTAVAILABLE, CLASS_E_NOAGGREGATION, E_POINTER, E_UNEXPECTED, S_FALSE, S_OK};
 use crate::object::{Class, ComObject, iunknown_vtbl, live_objects, query_interface, release};
 use crate::protocol::{Provider, SyncClass};
 
@@ -119,11 +117,7 @@ pub struct ServerClass {
 impl ServerClass {
     /// A class served under `clsid`; `name` is the registry's description.
     pub const fn new(clsid: GUID, name: &'static str, create: Constructor) -> Self {
-        Self {
-            clsid,
-            name,
-            create,
-        }
+        Self { clsid, name, create }
     }
 
     /// The class identifier.
@@ -142,12 +136,7 @@ impl ServerClass {
     /// # Safety
     /// COM: `outer` is NULL or a live IUnknown; `riid` points to a GUID and
     /// `ppv` is writable, for the whole call.
-    unsafe fn create_instance(
-        &self,
-        outer: *mut c_void,
-        riid: *const GUID,
-        ppv: *mut *mut c_void,
-    ) -> HRESULT {
+    unsafe fn create_instance(&self, outer: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
         // COM: an aggregate's inner object is only ever handed out as its
         // non-delegating IUnknown, so an outer must ask for that.
         // SAFETY: COM: the caller vouches that `riid` points to a GUID.
@@ -172,10 +161,7 @@ impl ServerClass {
 /// The [`Constructor`] of a provider that cannot be aggregated: a non-NULL
 /// `outer` is CLASS_E_NOAGGREGATION (and `new` is not called), otherwise
 /// `new()` boxed as an IMAPISync object with one reference.
-pub fn new_provider<T: Provider>(
-    outer: *mut c_void,
-    new: impl FnOnce() -> T,
-) -> Result<NonNull<c_void>, HRESULT> {
+pub fn new_provider<T: Provider>(outer: *mut c_void, new: impl FnOnce() -> T) -> Result<NonNull<c_void>, HRESULT> {
     if !outer.is_null() {
         return Err(CLASS_E_NOAGGREGATION);
     }
@@ -202,10 +188,7 @@ pub const fn clsid(text: &str) -> GUID {
     while i < len {
         let byte = bytes[start + i];
         if i == 8 || i == 13 || i == 18 || i == 23 {
-            assert!(
-                byte == b'-',
-                "a CLSID has dashes after 8, 12, 16 and 20 hex digits"
-            );
+            assert!(byte == b'-', "a CLSID has dashes after 8, 12, 16 and 20 hex digits");
         } else {
             let digit = match byte {
                 b'0'..=b'9' => byte - b'0',
@@ -240,11 +223,7 @@ static LOCKS: AtomicUsize = AtomicUsize::new(0);
 
 /// `DllCanUnloadNow`'s answer for a number of live objects and locks.
 fn unload_answer(live: usize, locks: usize) -> HRESULT {
-    if live == 0 && locks == 0 {
-        S_OK
-    } else {
-        S_FALSE
-    }
+    if live == 0 && locks == 0 { S_OK } else { S_FALSE }
 }
 
 /// `DllCanUnloadNow`: S_FALSE while any object made by this module
@@ -327,9 +306,7 @@ unsafe extern "system" fn factory_create_instance(
     let class: &ServerClass = unsafe { ComObject::<FactoryClass>::from_this(this) }.value;
     // A panicking constructor must not unwind into the host.
     // SAFETY: forwarded from this function's own contract; `ppv` and `riid` checked above.
-    let outcome = catch_unwind(AssertUnwindSafe(|| unsafe {
-        class.create_instance(outer, riid, ppv)
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { class.create_instance(outer, riid, ppv) }));
     outcome.unwrap_or(E_UNEXPECTED)
 }
 
@@ -344,9 +321,7 @@ unsafe extern "system" fn factory_lock_server(_this: *mut c_void, lock: i32) -> 
         return S_OK;
     }
     // Release: pairs with the Acquire load in `can_unload_now`.
-    match LOCKS.fetch_update(Ordering::Release, Ordering::Relaxed, |locks| {
-        locks.checked_sub(1)
-    }) {
+    match LOCKS.fetch_update(Ordering::Release, Ordering::Relaxed, |locks| locks.checked_sub(1)) {
         Ok(_) => S_OK,
         Err(_) => E_UNEXPECTED,
     }
@@ -476,24 +451,18 @@ mod registry {
     use super::{Scope, ServerClass, registry_name};
     use crate::hresult::{E_INVALIDARG, S_OK};
     use windows_core::HRESULT;
-    use windows_sys::Win32::Foundation::{
-        ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, GetLastError, HMODULE, WIN32_ERROR,
-    };
+    use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, GetLastError, HMODULE, WIN32_ERROR};
     use windows_sys::Win32::System::LibraryLoader::{
-        GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-        GetModuleFileNameW, GetModuleHandleExW,
+        GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, GetModuleFileNameW,
+        GetModuleHandleExW,
     };
     use windows_sys::Win32::System::Registry::{
-        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_WRITE, REG_OPTION_NON_VOLATILE, REG_SZ,
-        RegCloseKey, RegCreateKeyExW, RegDeleteTreeW, RegSetValueExW,
+        HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_WRITE, REG_OPTION_NON_VOLATILE, REG_SZ, RegCloseKey,
+        RegCreateKeyExW, RegDeleteTreeW, RegSetValueExW,
     };
 
     fn check(status: WIN32_ERROR) -> Result<(), HRESULT> {
-        if status == ERROR_SUCCESS {
-            Ok(())
-        } else {
-            Err(HRESULT::from_win32(status))
-        }
+        if status == ERROR_SUCCESS { Ok(()) } else { Err(HRESULT::from_win32(status)) }
     }
 
     fn wide(text: &str) -> Vec<u16> {
@@ -522,8 +491,7 @@ mod registry {
         // to release; `module` is writable.
         let found = unsafe {
             GetModuleHandleExW(
-                GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS
-                    | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
                 address,
                 &mut module,
             )
@@ -548,9 +516,7 @@ mod registry {
             }
             // Truncated: try again with room for the longest path Windows allows.
             if buffer.len() >= 32_768 {
-                return Err(HRESULT::from_win32(
-                    windows_sys::Win32::Foundation::ERROR_INSUFFICIENT_BUFFER,
-                ));
+                return Err(HRESULT::from_win32(windows_sys::Win32::Foundation::ERROR_INSUFFICIENT_BUFFER));
             }
             buffer.resize(buffer.len() * 4, 0);
         }
@@ -584,15 +550,11 @@ mod registry {
         /// Sets a REG_SZ value; `None` is the key's default value.
         fn set(&self, name: Option<&str>, value: &[u16]) -> Result<(), HRESULT> {
             let name = name.map(wide);
-            let name_ptr = name
-                .as_ref()
-                .map_or(core::ptr::null(), |name| name.as_ptr());
+            let name_ptr = name.as_ref().map_or(core::ptr::null(), |name| name.as_ptr());
             let bytes = u32::try_from(value.len() * 2).map_err(|_| E_INVALIDARG)?;
             // SAFETY: Win32: `self.0` is open for writing; `name_ptr` is NULL
             // or NUL-terminated; `value` is NUL-terminated and `bytes` long.
-            check(unsafe {
-                RegSetValueExW(self.0, name_ptr, 0, REG_SZ, value.as_ptr().cast(), bytes)
-            })
+            check(unsafe { RegSetValueExW(self.0, name_ptr, 0, REG_SZ, value.as_ptr().cast(), bytes) })
         }
     }
 
@@ -673,11 +635,7 @@ mod registry {
         } else {
             return E_INVALIDARG;
         };
-        if install != 0 {
-            register(classes, scope)
-        } else {
-            unregister(classes, scope)
-        }
+        if install != 0 { register(classes, scope) } else { unregister(classes, scope) }
     }
 }
 
@@ -727,12 +685,8 @@ mod tests {
     const STORE_CLSID: GUID = clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}");
     const OTHER_CLSID: GUID = clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7D}");
     static CLASSES: &[ServerClass] = &[
-        ServerClass::new(STORE_CLSID, "Store", |outer| {
-            new_provider(outer, Store::new)
-        }),
-        ServerClass::new(OTHER_CLSID, "Panics", |outer| {
-            new_provider::<Store>(outer, || panic!("constructor failed"))
-        }),
+        ServerClass::new(STORE_CLSID, "Store", |outer| new_provider(outer, Store::new)),
+        ServerClass::new(OTHER_CLSID, "Panics", |outer| new_provider::<Store>(outer, || panic!("constructor failed"))),
     ];
 
     /// The IUnknown slots of any object.
@@ -787,14 +741,8 @@ mod tests {
         let upper = clsid("{5024A385-2D44-486A-81A8-8F0ECB6071DD}");
         assert_eq!(upper, IID_IMAPISync);
         assert_eq!(clsid("5024a385-2d44-486a-81a8-8f0ecb6071dd"), upper);
-        assert_eq!(
-            clsid("{00000000-0000-0000-C000-000000000046}"),
-            IID_IUnknown
-        );
-        assert_eq!(
-            registry_name(&IID_IMAPISync),
-            "{5024A385-2D44-486A-81A8-8F0ECB6071DD}"
-        );
+        assert_eq!(clsid("{00000000-0000-0000-C000-000000000046}"), IID_IUnknown);
+        assert_eq!(registry_name(&IID_IMAPISync), "{5024A385-2D44-486A-81A8-8F0ECB6071DD}");
     }
 
     #[test]
@@ -807,10 +755,7 @@ mod tests {
             "{5024A385-2D44-486A-81A8-8F0ECB6071DG}",
             "(5024A385-2D44-486A-81A8-8F0ECB6071DD)",
         ] {
-            assert!(
-                std::panic::catch_unwind(|| clsid(bad)).is_err(),
-                "{bad:?} was accepted"
-            );
+            assert!(std::panic::catch_unwind(|| clsid(bad)).is_err(), "{bad:?} was accepted");
         }
     }
 
@@ -826,26 +771,12 @@ mod tests {
         let _serial = serial();
         // SAFETY: test: NULL is accepted for each pointer.
         unsafe {
-            assert_eq!(
-                get_class_object(
-                    CLASSES,
-                    &STORE_CLSID,
-                    &IID_IClassFactory,
-                    core::ptr::null_mut()
-                ),
-                E_POINTER
-            );
+            assert_eq!(get_class_object(CLASSES, &STORE_CLSID, &IID_IClassFactory, core::ptr::null_mut()), E_POINTER);
             let mut out = core::ptr::dangling_mut::<c_void>();
-            assert_eq!(
-                get_class_object(CLASSES, core::ptr::null(), &IID_IClassFactory, &mut out),
-                E_POINTER
-            );
+            assert_eq!(get_class_object(CLASSES, core::ptr::null(), &IID_IClassFactory, &mut out), E_POINTER);
             assert!(out.is_null());
             out = core::ptr::dangling_mut::<c_void>();
-            assert_eq!(
-                get_class_object(CLASSES, &STORE_CLSID, core::ptr::null(), &mut out),
-                E_POINTER
-            );
+            assert_eq!(get_class_object(CLASSES, &STORE_CLSID, core::ptr::null(), &mut out), E_POINTER);
             assert!(out.is_null());
         }
     }
@@ -854,10 +785,7 @@ mod tests {
     fn get_class_object_refuses_an_unknown_clsid_and_interface() {
         let _serial = serial();
         let (hr, out) = class_object(&IID_IMAPISync, &IID_IClassFactory);
-        assert_eq!(
-            (hr, out),
-            (CLASS_E_CLASSNOTAVAILABLE, core::ptr::null_mut())
-        );
+        assert_eq!((hr, out), (CLASS_E_CLASSNOTAVAILABLE, core::ptr::null_mut()));
         let (hr, out) = class_object(&STORE_CLSID, &IID_IMAPISync);
         assert_eq!((hr, out), (E_NOINTERFACE, core::ptr::null_mut()));
     }
@@ -874,11 +802,7 @@ mod tests {
         let (hr, none) = query(unknown, &IID_IMAPISync);
         assert_eq!((hr, none), (E_NOINTERFACE, core::ptr::null_mut()));
         assert_eq!(release_raw(factory), 1);
-        assert_eq!(
-            can_unload_now(),
-            S_FALSE,
-            "a live class factory keeps the module loaded"
-        );
+        assert_eq!(can_unload_now(), S_FALSE, "a live class factory keeps the module loaded");
         assert_eq!(release_raw(unknown), 0);
     }
 
@@ -910,11 +834,7 @@ mod tests {
         let _serial = serial();
         let factory = factory();
         let (built, dropped) = (BUILT.load(Ordering::SeqCst), DROPPED.load(Ordering::SeqCst));
-        let (hr, out) = create(
-            factory,
-            core::ptr::null_mut(),
-            &IID_IMAPISyncProgressCallback,
-        );
+        let (hr, out) = create(factory, core::ptr::null_mut(), &IID_IMAPISyncProgressCallback);
         assert_eq!((hr, out), (E_NOINTERFACE, core::ptr::null_mut()));
         assert_eq!(BUILT.load(Ordering::SeqCst), built + 1);
         assert_eq!(DROPPED.load(Ordering::SeqCst), dropped + 1);
@@ -930,11 +850,7 @@ mod tests {
         let built = BUILT.load(Ordering::SeqCst);
         let (hr, out) = create(factory, outer, &IID_IUnknown);
         assert_eq!((hr, out), (CLASS_E_NOAGGREGATION, core::ptr::null_mut()));
-        assert_eq!(
-            BUILT.load(Ordering::SeqCst),
-            built,
-            "the constructor did not run"
-        );
+        assert_eq!(BUILT.load(Ordering::SeqCst), built, "the constructor did not run");
         assert_eq!(count(outer), 1, "the outer unknown was not kept");
         assert_eq!(release_raw(outer), 0);
         assert_eq!(release_raw(factory), 0);
@@ -947,20 +863,9 @@ mod tests {
         // SAFETY: test: a live factory; NULL is accepted for riid and ppv.
         unsafe {
             let create = vtbl(factory).CreateInstance;
-            assert_eq!(
-                create(
-                    factory,
-                    core::ptr::null_mut(),
-                    &IID_IMAPISync,
-                    core::ptr::null_mut()
-                ),
-                E_POINTER
-            );
+            assert_eq!(create(factory, core::ptr::null_mut(), &IID_IMAPISync, core::ptr::null_mut()), E_POINTER);
             let mut out = core::ptr::dangling_mut::<c_void>();
-            assert_eq!(
-                create(factory, core::ptr::null_mut(), core::ptr::null(), &mut out),
-                E_POINTER
-            );
+            assert_eq!(create(factory, core::ptr::null_mut(), core::ptr::null(), &mut out), E_POINTER);
             assert!(out.is_null());
         }
         assert_eq!(release_raw(factory), 0);
@@ -1009,19 +914,13 @@ mod tests {
         assert_eq!(can_unload_now(), S_FALSE);
         let dropped = DROPPED.load(Ordering::SeqCst);
         assert_eq!(release_raw(sync), 0);
-        assert_eq!(
-            DROPPED.load(Ordering::SeqCst),
-            dropped + 1,
-            "the last Release freed the provider"
-        );
+        assert_eq!(DROPPED.load(Ordering::SeqCst), dropped + 1, "the last Release freed the provider");
     }
 
     #[cfg(windows)]
     mod registration {
         use super::*;
-        use windows_sys::Win32::System::Registry::{
-            HKEY_CURRENT_USER, RRF_RT_REG_SZ, RegGetValueW,
-        };
+        use windows_sys::Win32::System::Registry::{HKEY_CURRENT_USER, RRF_RT_REG_SZ, RegGetValueW};
 
         fn read(path: &str, name: Option<&str>) -> Option<String> {
             let wide = |s: &str| s.encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
@@ -1052,24 +951,13 @@ mod tests {
             let classes = &CLASSES[..1];
             assert_eq!(register(classes, Scope::User), S_OK);
             let exe = std::env::current_exe().unwrap();
-            let path =
-                read(&format!("{KEY}\\InprocServer32"), None).expect("InprocServer32 written");
-            assert!(
-                path.eq_ignore_ascii_case(exe.to_str().unwrap()),
-                "{path} is not {exe:?}"
-            );
-            assert_eq!(
-                read(&format!("{KEY}\\InprocServer32"), Some("ThreadingModel")).as_deref(),
-                Some("Both")
-            );
+            let path = read(&format!("{KEY}\\InprocServer32"), None).expect("InprocServer32 written");
+            assert!(path.eq_ignore_ascii_case(exe.to_str().unwrap()), "{path} is not {exe:?}");
+            assert_eq!(read(&format!("{KEY}\\InprocServer32"), Some("ThreadingModel")).as_deref(), Some("Both"));
             assert_eq!(read(KEY, None).as_deref(), Some("Store"));
             assert_eq!(unregister(classes, Scope::User), S_OK);
             assert_eq!(read(KEY, None), None);
-            assert_eq!(
-                unregister(classes, Scope::User),
-                S_OK,
-                "a missing key is not an error"
-            );
+            assert_eq!(unregister(classes, Scope::User), S_OK, "a missing key is not an error");
         }
 
         #[test]
@@ -1083,10 +971,7 @@ mod tests {
                 assert!(read(KEY, None).is_some());
                 assert_eq!(install(classes, 0, text("user").as_ptr()), S_OK);
                 assert_eq!(read(KEY, None), None);
-                assert_eq!(
-                    install(classes, 1, text("everyone").as_ptr()),
-                    crate::E_INVALIDARG
-                );
+                assert_eq!(install(classes, 1, text("everyone").as_ptr()), crate::E_INVALIDARG);
                 assert_eq!(read(KEY, None), None);
             }
         }

@@ -18,15 +18,10 @@
 use mapisync::{MapiSync, SyncJob};
 
 /// The class identifier hosts create the provider by.
-pub const CLSID: mapisync::server::GUID =
-    mapisync::server::clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}");
+pub const CLSID: mapisync::server::GUID = mapisync::server::clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}");
 
 /// The texts of the three steps, in order.
-pub const STEPS: [&str; 3] = [
-    "Connecting to the server",
-    "Downloading new messages",
-    "Uploading local changes",
-];
+pub const STEPS: [&str; 3] = ["Connecting to the server", "Downloading new messages", "Uploading local changes"];
 
 /// A store whose sync walks through three steps.
 #[derive(Debug, Default)]

@@ -20,18 +20,12 @@ unsafe extern "system" {
 fn create() -> IMAPISync {
     let mut factory = core::ptr::null_mut();
     // SAFETY: test: valid pointers; the export is the runtime's DllGetClassObject.
-    assert_eq!(
-        unsafe { DllGetClassObject(&CLSID, &IID_IClassFactory, &mut factory) },
-        S_OK
-    );
+    assert_eq!(unsafe { DllGetClassObject(&CLSID, &IID_IClassFactory, &mut factory) }, S_OK);
     // SAFETY: test: `factory` is a live IClassFactory we hold a reference to.
     let vtbl = unsafe { &**(factory as *const *const IClassFactory_Vtbl) };
     let mut sync = core::ptr::null_mut();
     // SAFETY: test: as above; valid pointers.
-    assert_eq!(
-        unsafe { (vtbl.CreateInstance)(factory, core::ptr::null_mut(), &IID_IMAPISync, &mut sync) },
-        S_OK
-    );
+    assert_eq!(unsafe { (vtbl.CreateInstance)(factory, core::ptr::null_mut(), &IID_IMAPISync, &mut sync) }, S_OK);
     // SAFETY: test: gives up our factory reference.
     assert_eq!(unsafe { (vtbl.base__.Release)(factory) }, 0);
     // SAFETY: test: `sync` is a counted IMAPISync reference, handed over.
@@ -46,19 +40,13 @@ fn the_dll_reports_three_steps_stops_on_cancel_and_unloads_when_idle() {
     assert_eq!(unsafe { DllCanUnloadNow() }, S_FALSE, "an object lives");
 
     let report = Host::new().run(&sync).unwrap();
-    let expected: Vec<_> = (1..)
-        .zip(STEPS)
-        .map(|(index, text)| (Some(text), index, 3))
-        .collect();
+    let expected: Vec<_> = (1..).zip(STEPS).map(|(index, text)| (Some(text), index, 3)).collect();
     assert_eq!(report.progress().collect::<Vec<_>>(), expected);
     assert_eq!(report.done, Some(S_OK));
     assert_eq!(report.done_calls, 1);
     assert!(report.balanced());
 
-    let report = Host::new()
-        .fail_from(Method::Progress, 2, MAPI_E_USER_CANCEL)
-        .run(&sync)
-        .unwrap();
+    let report = Host::new().fail_from(Method::Progress, 2, MAPI_E_USER_CANCEL).run(&sync).unwrap();
     assert_eq!(report.progress().count(), 2, "stopped at the failed call");
     assert_eq!(report.done, Some(MAPI_E_USER_CANCEL));
     assert!(report.balanced());
