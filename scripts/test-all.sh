@@ -7,6 +7,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(repo_root)"
 
+# The C++ host test (tests/cpp_host.rs) builds with g++ inside cargo test.
+need_apt g++ || true
+
 echo "== cargo test --workspace"
 cargo test --workspace --quiet
 
