@@ -68,7 +68,6 @@ wine_prefix_ready() {
       # No display: wineboot's "updating configuration" window is skipped.
       DISPLAY= WAYLAND_DISPLAY= "$wine" wineboot -i </dev/null >/dev/null 2>&1 \
         || { echo "wine: wineboot -i failed in $WINEPREFIX" >&2; exit 1; }
-      "$server" -w
       : >"$ready"
     fi
     local shim="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
