@@ -148,6 +148,10 @@ expect_absent() {
   echo "ok: no $1 $2"
 }
 
+# The class is registered in the shared prefix from here on: one run at a time.
+exec 8>"$WINEPREFIX.registration.lock"
+flock 8
+
 section "C++ host under Wine (registration, CoCreateInstance, WaitForSingleObject, CloseHandle)"
 # The host registers the DLL itself (DllInstall "user", DllRegisterServer),
 # creates the object with CoCreateInstance and unregisters at the end.
