@@ -708,3 +708,31 @@ fn a_plain_object_still_passes_the_checker_beside_the_aggregate() {
     let sync: IMAPISync = provider.into();
     check_conformance(&sync).unwrap_or_else(|violations| panic!("{violations:#?}"));
 }
+
+// ---- windows-rs interop: the `store_object` example's #[implement] store ----
+
+#[test]
+#[cfg_attr(miri, ignore = "windows-core's #[implement] objects do not pass Miri")]
+fn a_windows_rs_store_keeps_its_identity_through_the_aggregated_sync() {
+    use mapisync_examples::store_object::{IMsgStoreLike, MsgStore};
+
+    let store = MsgStore::create(3);
+    let outer = Raw(store.as_raw());
+    let (hr, sync) = outer.query(&IID_IMAPISYNC);
+    assert_eq!(hr, S_OK);
+    let sync = Raw(sync);
+    assert_eq!(sync.query(&IID_IUNKNOWN), (S_OK, outer.0), "IUnknown through IMAPISync is the store's");
+    assert_eq!(outer.query(&IID_IMAPISYNC), (S_OK, sync.0), "one IMAPISync pointer, every time");
+    assert_eq!(outer.count(), 4, "every reference above is counted on the store");
+    for _ in 0..2 {
+        outer.release();
+    }
+    assert_eq!(sync.release(), 1);
+
+    Conformance::new().answers(IMsgStoreLike::IID).check(&store).unwrap_or_else(|v| panic!("{v:#?}"));
+    let report = Host::new().run(&store).expect("the store answers IMAPISync");
+    assert_eq!(report.done, Some(mapisync::S_OK));
+    assert_eq!(report.progress().count(), 3);
+    assert!(report.balanced(), "{report:?}");
+    assert_eq!(settle(1, || outer.count()), 1, "the worker gave back its reference to the store");
+}

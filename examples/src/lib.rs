@@ -4,9 +4,12 @@
 //!   `.eml` messages into an in-memory store (run it with
 //!   `cargo run --example mailbox_sync`).
 //! - [`quick_start`]: the smallest useful provider, as in the README.
+//! - [`store_object`]: a windows-rs store object exposing IMAPISync through
+//!   an aggregated mapisync object (`cargo run --example store_object`).
 //!
 //! They live in a library so the test suite can check them too.
 
 pub mod eml;
 pub mod mailbox;
 pub mod quick_start;
+pub mod store_object;
