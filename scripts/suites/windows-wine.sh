@@ -6,14 +6,18 @@
 # 1. installs mingw-w64 and Wine 8 (apt) and the rustup target, if absent;
 # 2. makes the Wine prefix (target/wine-prefix) and its bcryptprimitives.dll shim;
 # 3. runs `cargo test --target x86_64-pc-windows-gnu` under Wine for the
-#    runtime's unit tests (done event, in-proc server, registration) and for
-#    the integration tests of mapisync-tests that do not need a compiler
-#    (trybuild tests are left to the Linux run);
-# 4. builds mapisync_example_provider.dll and the C++ host with mingw g++,
-#    registers the DLL with regsvr32 (HKLM: Wine's CoCreateInstance ignores
-#    HKCU), runs the host, requires its `N passed, 0 failed` line and exit 0,
-#    and checks that unregistering removes the key, also for the per-user
-#    registration (`regsvr32 /n /i:user`, HKCU).
+#    runtime's unit tests (done event, in-proc server, registration), the
+#    integration tests of mapisync-tests that do not need a compiler
+#    (trybuild tests are left to the Linux run) and the example provider's
+#    tests;
+# 4. builds mapisync_example_provider.dll and the C++ host (tests/cpp) with
+#    mingw g++ and runs the host, which registers the DLL itself (HKCU, then
+#    HKLM: Wine's CoCreateInstance ignores HKCU), creates the object with
+#    CoCreateInstance and unregisters; requires its last line
+#    `N passed, 0 failed` and exit 0, and that it left no key behind;
+# 5. registers the DLL with regsvr32 (HKLM) and regsvr32 /n /i:user (HKCU),
+#    checks InprocServer32 (this DLL, ThreadingModel Both), and checks that
+#    /u removes each key.
 #
 # Locally a missing tool is a printed skip; under CI=true it is a failure.
 # Any failing step makes the script exit non-zero.
@@ -37,6 +41,15 @@ fail() {
 # Failed test runs are collected, so one failing binary does not hide the
 # rest; the script still exits non-zero at the end.
 failed=()
+# finish: ends the script (after a printed skip, or at the end), failing if a
+# test run failed.
+finish() {
+  if [ ${#failed[@]} -gt 0 ]; then
+    printf 'FAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+  fi
+  exit 0
+}
 cargo_test() {
   local what="cargo test --target $TARGET $*"
   cargo test --quiet --no-fail-fast --target "$TARGET" "$@" 2>&1 | tee -a "$log" || {
@@ -92,7 +105,7 @@ cargo_test -p mapisync-tests "${integration[@]}"
 
 section "example provider DLL: its tests under Wine, then the DLL (-p mapisync-example-provider)"
 if [ ! -f examples/provider-dll/Cargo.toml ]; then
-  missing "examples/provider-dll (the example provider DLL) is not in the tree" || exit 0
+  missing "examples/provider-dll (the example provider DLL) is not in the tree" || finish
 fi
 cargo_test -p mapisync-example-provider --lib --tests
 cargo build --quiet --target "$TARGET" -p mapisync-example-provider
@@ -108,7 +121,7 @@ echo "Rust under Wine: $rust_summary"
 
 section "C++ host (x86_64-w64-mingw32-g++)"
 host_sources=(tests/cpp/*.cpp)
-[ -f "${host_sources[0]}" ] || { missing "tests/cpp/*.cpp (the C++ host) is not in the tree" || exit 0; }
+[ -f "${host_sources[0]}" ] || { missing "tests/cpp/*.cpp (the C++ host) is not in the tree" || finish; }
 host="$target_dir/$TARGET/cpp-host/mapisync_host.exe"
 mkdir -p "$(dirname "$host")"
 # -static: libgcc, libstdc++ and winpthread linked in, as Wine has none of
@@ -186,7 +199,4 @@ section "summary"
 echo "Rust under Wine: $rust_summary"
 echo "C++ host under Wine: $last"
 echo "regsvr32 round trips (HKLM, HKCU): ok"
-if [ ${#failed[@]} -gt 0 ]; then
-  printf 'FAILED: %s\n' "${failed[@]}" >&2
-  exit 1
-fi
+finish
