@@ -362,7 +362,10 @@ impl Drop for HostRef {
 /// A fully filled MAPISIB on the heap, with its out-handle slot beside it.
 pub struct Sib {
     pub sib: Box<Mapisib>,
-    pub handle: Box<*mut c_void>,
+    /// Owned through a raw pointer, not a `Box`: moving a `Box` asserts
+    /// unique access and would invalidate the pointer MAPISIB keeps to the
+    /// slot (Miri, Stacked Borrows). Freed in `Drop`.
+    handle: *mut *mut c_void,
 }
 
 /// A handle value no runtime would write, to see whether the slot was touched.
@@ -370,19 +373,27 @@ pub const SENTINEL: *mut c_void = 0x5EAF_00D5_usize as *mut c_void;
 
 impl Sib {
     pub fn new(flags: u32, session: Option<&HostRef>, callback: Option<&HostRef>) -> Self {
-        let mut handle = Box::new(SENTINEL);
+        let handle = Box::into_raw(Box::new(SENTINEL));
         let sib = Box::new(Mapisib {
             ulSize: size_of::<Mapisib>() as u32,
             ulFlags: flags,
             psesSync: session.map_or(std::ptr::null_mut(), HostRef::as_raw),
             punkCallBack: callback.map_or(std::ptr::null_mut(), HostRef::as_raw),
-            phSyncDoneEvent: &mut *handle,
+            phSyncDoneEvent: handle,
         });
         Self { sib, handle }
     }
 
     pub fn handle(&self) -> *mut c_void {
-        *self.handle
+        // SAFETY: the slot is owned by `self` and freed only in `Drop`.
+        unsafe { *self.handle }
+    }
+}
+
+impl Drop for Sib {
+    fn drop(&mut self) {
+        // SAFETY: Box: `handle` came from Box::into_raw in `new` and is freed once.
+        drop(unsafe { Box::from_raw(self.handle) });
     }
 }
 
