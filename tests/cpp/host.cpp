@@ -1,7 +1,10 @@
 // A C++17 host for the example provider DLL, written only from the
 // declarations in imapisync.h (from the project's reference, not from the
 // Rust types). It drives the provider as Outlook would and checks every
-// documented behaviour; any change in that behaviour fails a check.
+// documented behaviour; any change in that behaviour fails a check. It
+// also aggregates the provider into a C++ store object of its own
+// (CreateInstance, and on Windows CoCreateInstance, with an outer unknown)
+// and checks COM identity and reference counts across outer and inner.
 //
 // Build and run (one translation unit):
 //   Linux:   g++ -std=c++17 -Wall -Wextra -Werror -O1 -o host tests/cpp/host.cpp -ldl -pthread
@@ -369,8 +372,8 @@ void class_factory_checks(DllGetClassObjectFn get_class_object, DllCanUnloadNowF
 
     Session *outer = new Session;
     out = kSentinel;
-    check_hr(factory->CreateInstance(outer, IID_IUnknown, &out), CLASS_E_NOAGGREGATION,
-             "CreateInstance with an outer unknown");
+    check_hr(factory->CreateInstance(outer, IID_IMAPISync, &out), CLASS_E_NOAGGREGATION,
+             "CreateInstance with an outer unknown asking for IMAPISync (aggregation needs IID_IUnknown)");
     check(out == nullptr, "  ... and *ppv is NULL");
     check(outer->refs.load() == 1, "  ... and the outer unknown is not kept");
     outer->Release();
@@ -604,6 +607,158 @@ void all_object_checks(IMAPISync *sync, DllCanUnloadNowFn can_unload_now) {
     check(eventually([&] { return can_unload_now() == S_OK; }), "DllCanUnloadNow is S_OK once every object is gone");
 }
 
+// ---------------------------------------------------------------- aggregation
+
+// {6F3E2A10-5B7C-4D21-9A0E-52C4D1E8F301}: a made-up store interface the outer object implements.
+constexpr IID IID_IStoreLike = {0x6F3E2A10, 0x5B7C, 0x4D21, {0x9A, 0x0E, 0x52, 0xC4, 0xD1, 0xE8, 0xF3, 0x01}};
+constexpr ULONG kStoreNumber = 42;
+
+struct IStoreLike : IUnknown {
+    virtual ULONG STDMETHODCALLTYPE StoreNumber() = 0;
+};
+
+// How many Store objects were destroyed (each must be, exactly once).
+std::atomic<int> g_stores_destroyed{0};
+
+// A message store that aggregates the provider, as COM's rules for an outer
+// object say: it passes its own IUnknown to CreateInstance with
+// IID_IUnknown, keeps the inner object's non-delegating IUnknown, answers
+// IID_IMAPISync by forwarding to it, and releases it in its destructor.
+// Free-threaded: the provider's worker AddRefs and Releases it.
+class Store final : public IStoreLike {
+public:
+    std::atomic<ULONG> refs{1};
+    IUnknown *inner = nullptr;  // the inner object's non-delegating IUnknown
+
+    IUnknown *unknown() { return static_cast<IStoreLike *>(this); }
+
+    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppv) override {
+        if (ppv == nullptr) return E_POINTER;
+        *ppv = nullptr;
+        if (riid == IID_IUnknown || riid == IID_IStoreLike) {
+            AddRef();
+            *ppv = static_cast<IStoreLike *>(this);
+            return S_OK;
+        }
+        if (riid == IID_IMAPISync && inner != nullptr) return inner->QueryInterface(riid, ppv);
+        return E_NOINTERFACE;
+    }
+    ULONG STDMETHODCALLTYPE AddRef() override { return ++refs; }
+    ULONG STDMETHODCALLTYPE Release() override {
+        ULONG left = --refs;
+        if (left == 0) {
+            refs = 1;  // a guard count while the inner object goes, as COM's rules advise
+            if (inner != nullptr) inner->Release();
+            g_stores_destroyed.fetch_add(1);
+            delete this;
+        }
+        return left;
+    }
+    ULONG STDMETHODCALLTYPE StoreNumber() override { return kStoreNumber; }
+};
+
+// Identity and counts of an aggregate whose inner object is already set.
+void aggregate_identity_checks(Store *store, const char *name) {
+    IUnknown *inner = store->inner;
+    check(inner != store->unknown(), "%s: the inner IUnknown is not the outer", name);
+    check(ref_count(inner) == 1, "%s: the inner object has one reference (the outer's)", name);
+    check(store->refs.load() == 1, "%s: the inner object does not count the outer", name);
+    IUnknown *self = nullptr;
+    check_hr(inner->QueryInterface(IID_IUnknown, reinterpret_cast<void **>(&self)), S_OK,
+             (std::string(name) + ": the inner IUnknown's QueryInterface(IUnknown)").c_str());
+    check(self == inner && ref_count(inner) == 2, "%s:   ... is itself, counted on the inner object", name);
+    if (self != nullptr) self->Release();
+    void *out = kSentinel;
+    check_hr(inner->QueryInterface(IID_IStoreLike, &out), E_NOINTERFACE,
+             (std::string(name) + ": the inner IUnknown does not answer the outer's interface").c_str());
+    check(out == nullptr, "%s:   ... and *ppv is NULL", name);
+
+    IMAPISync *sync = nullptr;
+    check_hr(store->QueryInterface(IID_IMAPISync, reinterpret_cast<void **>(&sync)), S_OK,
+             (std::string(name) + ": the store's QueryInterface(IMAPISync)").c_str());
+    if (sync == nullptr) return;
+    check(store->refs.load() == 2 && ref_count(inner) == 1, "%s:   ... is counted on the store, not the inner object",
+          name);
+    IUnknown *identity = nullptr;
+    check_hr(sync->QueryInterface(IID_IUnknown, reinterpret_cast<void **>(&identity)), S_OK,
+             (std::string(name) + ": IMAPISync's QueryInterface(IUnknown)").c_str());
+    check(identity == store->unknown(), "%s:   ... is the store (one identity)", name);
+    if (identity != nullptr) identity->Release();
+    IStoreLike *like = nullptr;
+    check_hr(sync->QueryInterface(IID_IStoreLike, reinterpret_cast<void **>(&like)), S_OK,
+             (std::string(name) + ": IMAPISync answers the store's own interface").c_str());
+    check(like != nullptr && like->StoreNumber() == kStoreNumber, "%s:   ... which is the store's", name);
+    if (like != nullptr) like->Release();
+    IMAPISync *again = nullptr;
+    check_hr(store->QueryInterface(IID_IMAPISync, reinterpret_cast<void **>(&again)), S_OK,
+             (std::string(name) + ": the store's QueryInterface(IMAPISync) again").c_str());
+    check(again == sync, "%s:   ... is the same pointer", name);
+    if (again != nullptr) again->Release();
+    check(sync->AddRef() == 3, "%s: AddRef through IMAPISync returns the store's count (3)", name);
+    check(sync->Release() == 2, "%s: Release through IMAPISync returns the store's count (2)", name);
+    check(sync->Release() == 1, "%s: the host gives back its IMAPISync (the store is back to 1)", name);
+}
+
+void aggregation_checks(DllGetClassObjectFn get_class_object, DllCanUnloadNowFn can_unload_now) {
+    std::printf("# aggregation\n");
+    IClassFactory *factory = nullptr;
+    HRESULT hr = get_class_object(CLSID_ExampleProvider, IID_IClassFactory, reinterpret_cast<void **>(&factory));
+    if (!check_hr(hr, S_OK, "aggregation: DllGetClassObject") || factory == nullptr) return;
+    const int destroyed = g_stores_destroyed.load();
+
+    Store *store = new Store;
+    void *out = kSentinel;
+    check_hr(factory->CreateInstance(store, IID_IMAPISync, &out), CLASS_E_NOAGGREGATION,
+             "aggregation: CreateInstance(outer, IID_IMAPISync)");
+    check(out == nullptr, "  ... and *ppv is NULL");
+    check(store->refs.load() == 1, "  ... and the outer is not kept");
+    hr = factory->CreateInstance(store, IID_IUnknown, reinterpret_cast<void **>(&store->inner));
+    factory->Release();
+    if (!check_hr(hr, S_OK, "aggregation: CreateInstance(outer, IID_IUnknown)") || store->inner == nullptr) {
+        store->Release();
+        return;
+    }
+    aggregate_identity_checks(store, "aggregation");
+
+    IMAPISync *sync = nullptr;
+    store->QueryInterface(IID_IMAPISync, reinterpret_cast<void **>(&sync));
+    if (!check(sync != nullptr, "aggregation: the host gets IMAPISync from the store")) {
+        store->Release();
+        return;
+    }
+    // The host keeps only the IMAPISync: it keeps the store alive.
+    check(store->Release() == 1, "aggregation: the host releases the store and keeps IMAPISync");
+    check(g_stores_destroyed.load() == destroyed, "  ... and IMAPISync keeps the store alive");
+    check_hr(can_unload_now(), S_FALSE, "DllCanUnloadNow while the aggregate lives");
+    full_sync(sync, "aggregated sync", Mode::Record, 3, S_OK);
+    full_sync(sync, "aggregated cancel at step 2", Mode::CancelAtStep2, 2, MAPI_E_USER_CANCEL);
+
+    // The host lets go of everything while a sync runs: the worker's
+    // reference is on the store, which lives until Done.
+    Session *session = new Session;
+    Callback *gated = new Callback(Mode::Gate);
+    Run run = start(sync, session, gated);
+    check_hr(run.started, S_OK, "aggregation, released mid-sync: the sync starts");
+    bool running = run.started == S_OK && eventually([&] { return gated->gate_reached.load(); });
+    check(running, "aggregation, released mid-sync: the sync is inside its first Progress call");
+    check(sync->Release() == 1, "aggregation, released mid-sync: the host's last Release leaves the worker's");
+    check(g_stores_destroyed.load() == destroyed, "  ... and the running sync keeps the store alive");
+    gated->gate_open.store(true);
+    if (run.started == S_OK && run.event != nullptr && run.event != kSentinel) {
+        check(wait_done(gated), "aggregation, released mid-sync: Done still arrives");
+        check_sequence("aggregation, released mid-sync", gated, run.event, 3, S_OK);
+        check(close_event(run.event), "aggregation, released mid-sync: the host closes the event");
+    }
+    check(eventually([&] { return g_stores_destroyed.load() != destroyed; }),
+          "aggregation, released mid-sync: the store is destroyed once the worker lets go");
+    sleep_ms(50);
+    check(g_stores_destroyed.load() == destroyed + 1, "  ... exactly once");
+    check(back_to(session, 1) && back_to(gated, 1), "aggregation, released mid-sync: the host objects are back to 1");
+    session->Release();
+    gated->Release();
+    check(eventually([&] { return can_unload_now() == S_OK; }), "DllCanUnloadNow is S_OK once the aggregate is gone");
+}
+
 #ifdef _WIN32
 std::wstring registry_text(HKEY root, const std::wstring &path, const wchar_t *name) {
     wchar_t buffer[1024];
@@ -665,6 +820,24 @@ int run(const char *path) {
     check_registration(HKEY_LOCAL_MACHINE, "HKLM", module_path);
 
     class_factory_checks(get_class_object, can_unload_now);
+    aggregation_checks(get_class_object, can_unload_now);
+
+    std::printf("# CoCreateInstance with an outer unknown\n");
+    {
+        const int destroyed = g_stores_destroyed.load();
+        Store *store = new Store;
+        void *out = kSentinel;
+        hr = CoCreateInstance(CLSID_ExampleProvider, store, CLSCTX_INPROC_SERVER, IID_IMAPISync, &out);
+        check_hr(hr, CLASS_E_NOAGGREGATION, "CoCreateInstance(outer, IID_IMAPISync)");
+        check(out == nullptr, "  ... and *ppv is NULL");
+        hr = CoCreateInstance(CLSID_ExampleProvider, store, CLSCTX_INPROC_SERVER, IID_IUnknown,
+                              reinterpret_cast<void **>(&store->inner));
+        if (check_hr(hr, S_OK, "CoCreateInstance(outer, IID_IUnknown)") && store->inner != nullptr) {
+            aggregate_identity_checks(store, "CoCreateInstance aggregate");
+        }
+        check(store->Release() == 0, "the store's last Release returns 0");
+        check(g_stores_destroyed.load() == destroyed + 1, "  ... and destroys it, with its inner object");
+    }
 
     std::printf("# CoCreateInstance\n");
     IMAPISync *sync = nullptr;
@@ -703,6 +876,7 @@ int run(const char *path) {
     if (!get_class_object || !can_unload_now || !g_wait_event || !g_close_event) return 1;
 
     class_factory_checks(get_class_object, can_unload_now);
+    aggregation_checks(get_class_object, can_unload_now);
 
     std::printf("# DllGetClassObject + CreateInstance(IID_IMAPISync)\n");
     IClassFactory *factory = nullptr;

@@ -5,6 +5,10 @@
 //! Its behaviour, which the C++ hosts in `tests/cpp` rely on:
 //! - CLSID [`CLSID`], `{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}`; the object
 //!   answers IUnknown and IMAPISync.
+//! - The class is aggregatable: `CreateInstance(outer, IID_IUnknown)` makes
+//!   it the inner object of `outer` and returns its non-delegating IUnknown
+//!   (whose IMAPISync delegates QueryInterface, AddRef and Release to
+//!   `outer`); an outer with any other IID is CLASS_E_NOAGGREGATION.
 //! - Each sync reports `Progress` for steps 1, 2 and 3 of 3, each with text,
 //!   then ends with `Done(event, S_OK)`.
 //! - If a callback call fails (the user cancelled, say), it stops there and
@@ -46,4 +50,4 @@ impl MapiSync for ExampleStore {
     }
 }
 
-mapisync::export_server!(ExampleStore => "{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}", ExampleStore::new);
+mapisync::export_server!(ExampleStore => "{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}", ExampleStore::new, aggregatable);
