@@ -112,10 +112,11 @@ cargo build --quiet --target "$TARGET" -p mapisync-example-provider
 dll="$target_dir/$TARGET/debug/mapisync_example_provider.dll"
 [ -f "$dll" ] || fail "cargo build did not produce $dll"
 echo "built: $dll"
-# Totals over every test binary's "test result:" line.
-rust_summary="$(awk '
-  /^test result:/ { binaries++; passed += $4; failed += $6; if ($3 != "ok.") bad++ }
-  END { printf "%d passed, %d failed in %d test binaries (%d failing)", passed, failed, binaries, bad }
+# Totals over every test binary's "test result:" line (a binary that
+# crashed or aborted prints none; the failed cargo runs count those).
+rust_summary="$(awk -v runs="${#failed[@]}" '
+  /^test result:/ { binaries++; passed += $4; failed += $6 }
+  END { printf "%d passed, %d failed, in the %d test binaries that reported; failed cargo test runs: %d", passed, failed, binaries, runs }
 ' "$log")"
 echo "Rust under Wine: $rust_summary"
 
