@@ -73,7 +73,8 @@ impl Drop for Racer {
     }
 }
 
-/// A raw IMAPISync pointer shared by the threads (each holds its own reference).
+/// A raw pointer handed between threads: an IMAPISync (each thread holds
+/// its own reference) or a done event.
 #[derive(Clone, Copy)]
 struct Shared(*mut c_void);
 // SAFETY: Send: COM objects made by mapisync are free-threaded; each thread
@@ -289,7 +290,7 @@ fn racing_threads_release_every_outside_reference_while_a_worker_runs() {
 
     let barrier = Barrier::new(THREADS);
     let rounds = Rounds::new();
-    let held_event = Mutex::new(None::<usize>);
+    let held_event = Mutex::new(None::<Shared>);
     let releases: Vec<u32> = std::thread::scope(|scope| {
         let handles: Vec<_> = mine
             .into_iter()
@@ -307,7 +308,7 @@ fn racing_threads_release_every_outside_reference_while_a_worker_runs() {
                         let sib = Sib::new(0, None, None);
                         // SAFETY: test: `object` is a live IMAPISync; `sib` is complete.
                         assert_eq!(unsafe { object.synchronize(&*sib.sib) }, S_OK);
-                        *held_event.lock().unwrap() = Some(sib.handle() as usize);
+                        *held_event.lock().unwrap() = Some(Shared(sib.handle()));
                         assert!(race.gated_entry.wait(PATIENCE));
                     }
                     barrier.wait();
@@ -327,7 +328,7 @@ fn racing_threads_release_every_outside_reference_while_a_worker_runs() {
     assert_eq!(race.inside.load(Ordering::SeqCst), 1);
 
     race.gate.open();
-    let event = held_event.lock().unwrap().take().expect("the held sync's event") as *mut c_void;
+    let event = held_event.lock().unwrap().take().expect("the held sync's event").0;
     assert!(wait_event(event, PATIENCE));
     close_event(event);
     let deadline = std::time::Instant::now() + PATIENCE;
