@@ -17,7 +17,16 @@ if [ $# -eq 0 ]; then
   exit 2
 fi
 wine_prefix_ready
-if [ -n "${MAPISYNC_WINE_TIMEOUT:-}" ]; then
-  exec timeout --kill-after=10 "$MAPISYNC_WINE_TIMEOUT" "$(wine_binary)" "$@"
-fi
-exec "$(wine_binary)" "$@"
+limit=()
+[ -n "${MAPISYNC_WINE_TIMEOUT:-}" ] && limit=(timeout --kill-after=10 "$MAPISYNC_WINE_TIMEOUT")
+status=0
+"${limit[@]}" "$(wine_binary)" "$@" || status=$?
+# Wine passes on the low byte of a Windows exit code; name the two that a
+# crashing test binary gives.
+case $status in
+  9) echo "wine: $1 exited with status 9, likely 0xC0000409 (a fail-fast abort, e.g. std::process::abort);" \
+       "libtest captures the message of a test that aborts: rerun it with -- --nocapture" >&2 ;;
+  53) echo "wine: $1 exited with status 53, likely 0xC0000135 (a DLL it imports is missing from the prefix)" >&2 ;;
+  124) echo "wine: $1 ran longer than MAPISYNC_WINE_TIMEOUT=$MAPISYNC_WINE_TIMEOUT s and was stopped" >&2 ;;
+esac
+exit "$status"
