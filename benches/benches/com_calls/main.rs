@@ -1,0 +1,371 @@
+//! The cost of a COM call into a mapisync object, side by side with the same
+//! object written with windows-core's `#[implement]`, a hand-written C++
+//! object compiled at -O2, and (for the reference count) a bare atomic
+//! increment/decrement pair as the floor.
+//!
+//! Every call goes through the object's raw vtable pointer, as a C host's
+//! does: the benchmark loads the vtable from the object on each iteration and
+//! calls the slot, so no implementation can be inlined into the caller.
+//!
+//! After criterion's own report, a summary table prints each operation's time
+//! per call and its ratio to C++ and to windows-rs, with the target from the
+//! performance issue. Each figure is the median, over criterion's samples of
+//! this run, of the sample's mean time per call.
+//!
+//! `cargo bench -p mapisync-benches` runs it all in about two minutes.
+
+mod cpp_object;
+mod host_callback;
+mod windows_rs_object;
+
+use core::ffi::c_void;
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use mapisync::abi::{HANDLE, IID_IClassFactory, IID_IMAPISync, IID_IUnknown, IMAPISync_Vtbl, MAPISIB};
+use mapisync::{E_NOINTERFACE, S_OK};
+use windows_core::GUID;
+
+/// Samples per benchmark; the summary reads this many back per benchmark.
+const SAMPLE_SIZE: usize = 40;
+
+/// The provider every competitor implements: it does nothing.
+struct Noop;
+
+#[mapisync::provider]
+impl mapisync::MapiSync for Noop {
+    fn synchronize_in_background(&self, _job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+        Ok(())
+    }
+}
+
+/// One object under test: its IMAPISync pointer (we own one reference) and
+/// how the host closes the done events it hands over.
+struct Subject {
+    name: &'static str,
+    this: *mut c_void,
+    close_event: unsafe fn(HANDLE),
+}
+
+const MAPISYNC: &str = "mapisync";
+const WINDOWS_RS: &str = "windows-rs";
+const CPP: &str = "C++";
+const FLOOR: &str = "atomic floor";
+
+fn subjects() -> [Subject; 3] {
+    let sync: mapisync::IMAPISync = Noop.into();
+    [
+        Subject { name: MAPISYNC, this: mapisync::Interface::into_raw(sync), close_event: close_mapisync_event },
+        Subject { name: WINDOWS_RS, this: windows_rs_object::create(), close_event: windows_rs_object::close_event },
+        Subject { name: CPP, this: cpp_object::create(), close_event: cpp_object::close_event },
+    ]
+}
+
+/// # Safety
+/// `event` is a done event a mapisync object handed over, not yet closed.
+unsafe fn close_mapisync_event(event: HANDLE) {
+    // SAFETY: the caller vouches for the handle.
+    unsafe { mapisync::event::close(event) }
+}
+
+/// The vtable behind an interface pointer, loaded from the object as a host does.
+///
+/// # Safety
+/// `this` is a live IMAPISync object.
+#[inline(always)]
+unsafe fn vtable<'a>(this: *mut c_void) -> &'a IMAPISync_Vtbl {
+    // SAFETY: COM: a live object's first word is its vtable pointer, and the
+    // vtable outlives the object.
+    unsafe { &**(this as *const *const IMAPISync_Vtbl) }
+}
+
+// ---- the operations, each timed over `iters` calls --------------------------
+
+fn add_ref_release(this: *mut c_void, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        let this = black_box(this);
+        // SAFETY: COM: we hold a reference to `this`; AddRef then Release leaves the count as it was.
+        unsafe {
+            let vtbl = vtable(this);
+            (vtbl.base__.AddRef)(this);
+            (vtbl.base__.Release)(this);
+        }
+    }
+    start.elapsed()
+}
+
+fn atomic_floor(iters: u64) -> Duration {
+    let count = AtomicU32::new(1);
+    let start = Instant::now();
+    for _ in 0..iters {
+        let count = black_box(&count);
+        count.fetch_add(1, Ordering::Relaxed);
+        count.fetch_sub(1, Ordering::Release);
+    }
+    start.elapsed()
+}
+
+/// QueryInterface for `iid`, then Release of what it returned.
+fn query_hit(this: *mut c_void, iid: &'static GUID, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        let this = black_box(this);
+        let mut out = core::ptr::null_mut();
+        // SAFETY: COM: we hold a reference; `iid` and `out` are valid; the
+        // reference QueryInterface returns is released through its own vtable.
+        unsafe {
+            let hr = (vtable(this).base__.QueryInterface)(this, black_box(iid), &mut out);
+            debug_assert_eq!(hr, S_OK);
+            (vtable(out).base__.Release)(out);
+        }
+    }
+    start.elapsed()
+}
+
+/// QueryInterface for an interface the object does not implement.
+fn query_miss(this: *mut c_void, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        let this = black_box(this);
+        let mut out = core::ptr::null_mut();
+        // SAFETY: COM: we hold a reference; `iid` and `out` are valid.
+        let hr = unsafe { (vtable(this).base__.QueryInterface)(this, black_box(&IID_IClassFactory), &mut out) };
+        debug_assert_eq!(hr, E_NOINTERFACE);
+        black_box(out);
+    }
+    start.elapsed()
+}
+
+/// Starts one sync; returns how long the call took and the done event.
+fn start_sync(this: *mut c_void) -> (Duration, HANDLE) {
+    let mut event: HANDLE = core::ptr::null_mut();
+    let sib = MAPISIB {
+        ulSize: MAPISIB::SIZE,
+        ulFlags: 0,
+        psesSync: core::ptr::null_mut(),
+        punkCallBack: host_callback::pointer(),
+        phSyncDoneEvent: &mut event,
+    };
+    let start = Instant::now();
+    // SAFETY: COM: we hold a reference; `sib` is a valid MAPISIB for the call.
+    let hr = unsafe { (vtable(this).SynchronizeInBackground)(this, &sib) };
+    let took = start.elapsed();
+    assert_eq!(hr, S_OK, "SynchronizeInBackground failed");
+    (took, event)
+}
+
+/// SynchronizeInBackground's call-to-return time; the wait for `Done` and the
+/// event's close are not timed.
+fn call_to_return(subject: &Subject, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let seen = host_callback::done_calls();
+        let (took, event) = start_sync(black_box(subject.this));
+        total += took;
+        let _ = host_callback::wait_done(seen);
+        // SAFETY: the sync handed the event over to us, and it is closed once.
+        unsafe { (subject.close_event)(event) };
+    }
+    total
+}
+
+/// From the call to the host's `Done` callback; the event's close is not timed.
+fn round_trip(subject: &Subject, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let seen = host_callback::done_calls();
+        let start = Instant::now();
+        let (_, event) = start_sync(black_box(subject.this));
+        let _ = host_callback::wait_done(seen);
+        total += start.elapsed();
+        // SAFETY: the sync handed the event over to us, and it is closed once.
+        unsafe { (subject.close_event)(event) };
+    }
+    total
+}
+
+/// Each subject answers as the contract says before anything is timed: the
+/// figures are only worth comparing if every object does the same work.
+fn check(subject: &Subject) {
+    let this = subject.this;
+    // SAFETY: COM: we hold a reference for all of these calls.
+    unsafe {
+        let vtbl = vtable(this);
+        assert_eq!((vtbl.base__.AddRef)(this), 2, "{}: AddRef", subject.name);
+        assert_eq!((vtbl.base__.Release)(this), 1, "{}: Release", subject.name);
+        for iid in [&IID_IUnknown, &IID_IMAPISync] {
+            let mut out = core::ptr::null_mut();
+            assert_eq!((vtbl.base__.QueryInterface)(this, iid, &mut out), S_OK, "{}: QI hit", subject.name);
+            assert!(!out.is_null());
+            assert_eq!((vtable(out).base__.Release)(out), 1, "{}: Release after QI", subject.name);
+        }
+        let mut out = this;
+        assert_eq!((vtbl.base__.QueryInterface)(this, &IID_IClassFactory, &mut out), E_NOINTERFACE);
+        assert!(out.is_null(), "{}: a miss leaves *ppv NULL", subject.name);
+    }
+    let seen = host_callback::done_calls();
+    let (_, event) = start_sync(this);
+    assert!(!event.is_null(), "{}: no done event", subject.name);
+    let (done_event, hr) = host_callback::wait_done(seen);
+    assert_eq!((done_event, hr), (event, S_OK), "{}: Done", subject.name);
+    // SAFETY: handed over by the sync above, closed once.
+    unsafe { (subject.close_event)(event) };
+}
+
+// ---- recording what criterion measured -------------------------------------
+
+/// (operation, subject): one benchmark.
+type BenchmarkId = (&'static str, &'static str);
+/// Every (iterations, elapsed) pair criterion asked for, per benchmark.
+static RECORDS: Mutex<BTreeMap<BenchmarkId, Vec<(u64, Duration)>>> = Mutex::new(BTreeMap::new());
+
+/// Times `routine` for criterion and keeps the figure for the summary.
+fn measured(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    operation: &'static str,
+    subject: &'static str,
+    mut routine: impl FnMut(u64) -> Duration,
+) {
+    group.bench_function(subject, |b| {
+        b.iter_custom(|iters| {
+            let elapsed = routine(iters);
+            RECORDS.lock().unwrap().entry((operation, subject)).or_default().push((iters, elapsed));
+            elapsed
+        })
+    });
+}
+
+/// The median over criterion's samples (the last SAMPLE_SIZE calls; the
+/// warm-up's calls come first) of each sample's mean time per call, in ns.
+fn median_ns(operation: &str, subject: &str) -> Option<f64> {
+    let records = RECORDS.lock().unwrap();
+    let all = records.get(&(operation, subject))?;
+    let samples = &all[all.len().saturating_sub(SAMPLE_SIZE)..];
+    let mut per_call: Vec<f64> = samples.iter().map(|(n, t)| t.as_nanos() as f64 / *n as f64).collect();
+    per_call.sort_by(f64::total_cmp);
+    let middle = per_call.len() / 2;
+    Some(if per_call.len() % 2 == 1 { per_call[middle] } else { (per_call[middle - 1] + per_call[middle]) / 2.0 })
+}
+
+// ---- the run ----------------------------------------------------------------
+
+const ADD_REF_RELEASE: &str = "AddRef+Release";
+const QI_IUNKNOWN: &str = "QI IUnknown hit + Release";
+const QI_IMAPISYNC: &str = "QI IMAPISync hit + Release";
+const QI_MISS: &str = "QI miss";
+const CALL_TO_RETURN: &str = "SynchronizeInBackground call-to-return";
+const ROUND_TRIP: &str = "round trip to Done";
+
+/// The issue's targets: (operation, at most x C++, at most x windows-rs).
+const TARGETS: [(&str, f64, Option<f64>); 6] = [
+    (ADD_REF_RELEASE, 1.05, Some(0.8)),
+    (QI_IUNKNOWN, 1.05, Some(0.8)),
+    (QI_IMAPISYNC, 1.05, Some(0.8)),
+    (QI_MISS, 1.0, None),
+    (CALL_TO_RETURN, 1.1, None),
+    (ROUND_TRIP, 1.2, None),
+];
+
+fn main() {
+    let subjects = subjects();
+    for subject in &subjects {
+        check(subject);
+    }
+    // 'static names and pointers the closures can capture by copy.
+    let subjects: &'static [Subject] = Box::leak(Box::new(subjects));
+
+    let mut criterion = Criterion::default()
+        .sample_size(SAMPLE_SIZE)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+
+    let mut group = criterion.benchmark_group(ADD_REF_RELEASE);
+    for subject in subjects {
+        measured(&mut group, ADD_REF_RELEASE, subject.name, |n| add_ref_release(subject.this, n));
+    }
+    measured(&mut group, ADD_REF_RELEASE, FLOOR, atomic_floor);
+    group.finish();
+
+    for (operation, iid) in [(QI_IUNKNOWN, &IID_IUnknown), (QI_IMAPISYNC, &IID_IMAPISync)] {
+        let mut group = criterion.benchmark_group(operation);
+        for subject in subjects {
+            measured(&mut group, operation, subject.name, |n| query_hit(subject.this, iid, n));
+        }
+        group.finish();
+    }
+
+    let mut group = criterion.benchmark_group(QI_MISS);
+    for subject in subjects {
+        measured(&mut group, QI_MISS, subject.name, |n| query_miss(subject.this, n));
+    }
+    group.finish();
+
+    // A thread per call: fewer, longer samples.
+    let mut group = criterion.benchmark_group(CALL_TO_RETURN);
+    group.measurement_time(Duration::from_secs(4));
+    for subject in subjects {
+        measured(&mut group, CALL_TO_RETURN, subject.name, |n| call_to_return(subject, n));
+    }
+    group.finish();
+
+    let mut group = criterion.benchmark_group(ROUND_TRIP);
+    group.measurement_time(Duration::from_secs(4));
+    for subject in subjects {
+        measured(&mut group, ROUND_TRIP, subject.name, |n| round_trip(subject, n));
+    }
+    group.finish();
+
+    criterion.final_summary();
+    summary();
+
+    for subject in subjects {
+        // SAFETY: COM: gives up the reference `subjects` took; workers hold their own.
+        unsafe { (vtable(subject.this).base__.Release)(subject.this) };
+    }
+}
+
+/// Prints the ratio table from this run's figures.
+fn summary() {
+    println!();
+    println!(
+        "{:<40} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9}  target",
+        "operation (median ns per call)", MAPISYNC, WINDOWS_RS, CPP, FLOOR, "vs C++", "vs w-rs"
+    );
+    let cell = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
+    let mut missed = 0;
+    for (operation, cpp_target, windows_target) in TARGETS {
+        let ours = median_ns(operation, MAPISYNC);
+        let windows = median_ns(operation, WINDOWS_RS);
+        let cpp = median_ns(operation, CPP);
+        let floor = median_ns(operation, FLOOR);
+        let vs_cpp = ours.zip(cpp).map(|(a, b)| a / b);
+        let vs_windows = ours.zip(windows).map(|(a, b)| a / b);
+        let mut verdict = format!("<= {cpp_target}x C++");
+        if let Some(limit) = windows_target {
+            verdict += &format!(", <= {limit}x w-rs");
+        }
+        let met = vs_cpp.is_some_and(|r| r <= cpp_target)
+            && windows_target.is_none_or(|limit| vs_windows.is_some_and(|r| r <= limit));
+        if ours.is_some() {
+            verdict += if met { ": met" } else { ": MISSED" };
+            missed += usize::from(!met);
+        }
+        println!(
+            "{:<40} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9}  {verdict}",
+            operation,
+            cell(ours),
+            cell(windows),
+            cell(cpp),
+            cell(floor),
+            cell(vs_cpp),
+            cell(vs_windows)
+        );
+    }
+    println!("targets missed in this run: {missed}");
+}
