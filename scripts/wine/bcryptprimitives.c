@@ -15,7 +15,7 @@
  * returns FALSE rather than hand back predictable bytes; Rust's std then
  * panics, which is the honest outcome for a test run.
  *
- * Built by scripts/wine/prefix.sh with:
+ * Built into the Wine prefix by scripts/wine/env.sh (wine_prefix_ready) with:
  *   x86_64-w64-mingw32-gcc -shared -O2 -s -static-libgcc \
  *     -o bcryptprimitives.dll bcryptprimitives.c -ladvapi32
  */
