@@ -44,6 +44,8 @@ pub mod host;
 mod hresult;
 mod object;
 mod protocol;
+#[cfg(all(test, loom))]
+mod loom_models;
 pub mod server;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
