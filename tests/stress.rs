@@ -19,7 +19,7 @@ use mapisync_tests::*;
 
 const THREADS: usize = 8;
 /// Operations per thread (Miri runs the same races, fewer times).
-const ROUNDS: usize = if cfg!(miri) { 6 } else { 5_000 };
+const ROUNDS: usize = if cfg!(miri) { 40 } else { 5_000 };
 
 /// What the provider saw, kept outside the object so it can be read after
 /// the object is freed.
