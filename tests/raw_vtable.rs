@@ -128,6 +128,14 @@ fn refused(object: Raw, sib: &Sib, expected: i32) {
     assert!(sib.handle().is_null(), "*phSyncDoneEvent must be NULL on failure");
 }
 
+/// Gives up the test's reference once the worker has given up its own (it
+/// releases the object last, after `Done` and the event), and checks that
+/// this was the last one.
+fn release_last(object: Raw) {
+    assert_eq!(object.wait_count(1, PATIENCE), 1, "the worker releases the object");
+    assert_eq!(object.release(), 0);
+}
+
 fn wait_and_close(handle: *mut c_void) {
     assert!(wait_event(handle, PATIENCE), "the done event was never signalled");
     close_event(handle);
@@ -232,7 +240,7 @@ fn sync_reports_each_step_then_signals_and_calls_done_once() {
     wait_and_close(handle);
     assert_eq!(callback.wait_count(1, PATIENCE), 1, "the worker releases the callback");
     assert_eq!(session.wait_count(1, PATIENCE), 1, "the worker releases the session");
-    assert_eq!(object.release(), 0);
+    release_last(object);
 }
 
 #[test]
@@ -255,7 +263,7 @@ fn call_returns_before_the_work_and_never_reads_mapisib_afterwards() {
     callback.wait_done(PATIENCE);
     assert_eq!(session.wait_count(1, PATIENCE), 1);
     assert_eq!(callback.wait_count(1, PATIENCE), 1);
-    assert_eq!(object.release(), 0);
+    release_last(object);
     assert_eq!(state.seen.lock().unwrap()[0], Seen { flags: 0x2000_0080, session: true, callback: true });
 }
 
@@ -550,5 +558,5 @@ fn panic_becomes_e_unexpected_through_error_and_done_and_the_object_lives_on() {
         wait_and_close(handle);
         assert_eq!(callback.wait_count(1, PATIENCE), 1);
     }
-    assert_eq!(object.release(), 0);
+    release_last(object);
 }

@@ -130,6 +130,15 @@ impl Raw {
         n - 1
     }
 
+    /// Waits (bounded) until the count is `count`; returns the count then.
+    pub fn wait_count(&self, count: u32, timeout: Duration) -> u32 {
+        let deadline = Instant::now() + timeout;
+        while self.count() != count && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.count()
+    }
+
     /// IMAPISync slot 3.
     ///
     /// # Safety
@@ -281,7 +290,9 @@ unsafe extern "system" fn host_error(this: *mut c_void, hr: i32, text: *const u1
 unsafe extern "system" fn host_done(this: *mut c_void, event: *mut c_void, hr: i32) -> i32 {
     // SAFETY: COM: the caller holds a reference.
     let object = unsafe { host(this) };
-    // The contract: the event is signalled before Done is called.
+    // The contract: the event is signalled before Done is called. (Meaningful
+    // only while the test still holds the event open: a closed Win32 handle
+    // reads as not signalled.)
     let event_was_signalled = !event.is_null() && wait_event(event, Duration::ZERO);
     object.record(Call::Done { event: event as usize, hr, event_was_signalled });
     S_OK
