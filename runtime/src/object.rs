@@ -177,22 +177,37 @@ pub(crate) unsafe extern "system" fn query_interface<C: Class>(
     if ppv.is_null() {
         return E_POINTER;
     }
-    // SAFETY: COM: a non-null `ppv` is writable for one pointer.
-    unsafe { *ppv = core::ptr::null_mut() };
     if riid.is_null() {
+        // SAFETY: COM: a non-null `ppv` is writable for one pointer.
+        unsafe { *ppv = core::ptr::null_mut() };
         return E_POINTER;
     }
-    // SAFETY: COM: a non-null `riid` points to a GUID for the whole call.
-    let iid = unsafe { &*riid };
-    if *iid == C::IID || *iid == IID_IUnknown {
+    // SAFETY: COM: a non-null `riid` points to a GUID for the whole call. A
+    // GUID is repr(C) u32, u16, u16, [u8; 8]: 16 bytes without padding, all
+    // initialised, so it reads as two words; unaligned, as its alignment is 4.
+    let iid = unsafe { riid.cast::<[u64; 2]>().read_unaligned() };
+    let (ours, unknown) = (const { iid_words(&C::IID) }, const { iid_words(&IID_IUnknown) });
+    // The first word tells the two apart, and decides most misses alone.
+    let hit = if iid[0] == ours[0] { iid[1] == ours[1] } else { iid[0] == unknown[0] && iid[1] == unknown[1] };
+    if hit {
         // SAFETY: COM: the caller holds a reference for the whole call.
         unsafe { ComObject::<C>::from_this(this) }.add_ref();
-        // SAFETY: as above, `ppv` is writable.
+        // SAFETY: COM: a non-null `ppv` is writable for one pointer.
         unsafe { *ppv = this };
         S_OK
     } else {
+        // SAFETY: as above.
+        unsafe { *ppv = core::ptr::null_mut() };
         E_NOINTERFACE
     }
+}
+
+/// An IID as the two words its 16 bytes hold in memory, so QueryInterface
+/// compares an IID in at most two word compares (the derived `GUID == GUID`
+/// compares field by field: four compares and branches for a hit).
+const fn iid_words(iid: &GUID) -> [u64; 2] {
+    let (a, b, c) = (iid.data1.to_ne_bytes(), iid.data2.to_ne_bytes(), iid.data3.to_ne_bytes());
+    [u64::from_ne_bytes([a[0], a[1], a[2], a[3], b[0], b[1], c[0], c[1]]), u64::from_ne_bytes(iid.data4)]
 }
 
 /// `AddRef`: returns the new count.
