@@ -90,10 +90,7 @@ impl Conformance {
     /// IUnknown and IMAPISync must answer; IID_NULL and three near misses of
     /// real IIDs must be refused.
     pub fn new() -> Self {
-        Self {
-            answers: vec![IID_IUnknown, IID_IMAPISync],
-            refuses: NEVER_ANSWERED.to_vec(),
-        }
+        Self { answers: vec![IID_IUnknown, IID_IMAPISync], refuses: NEVER_ANSWERED.to_vec() }
     }
 
     /// The object must also answer `iid` (and it is no longer expected to refuse it).
@@ -124,11 +121,7 @@ impl Conformance {
         if !answers.contains(&I::IID) && !self.refuses.contains(&I::IID) {
             answers.push(I::IID);
         }
-        let mut run = Run {
-            violations: Vec::new(),
-            calls: 0,
-            checks: 0,
-        };
+        let mut run = Run { violations: Vec::new(), calls: 0, checks: 0 };
         // SAFETY: COM: `object` holds a reference for the whole check, so its
         // interface pointer is a live object whose vtable starts with
         // IUnknown's three slots.
@@ -266,10 +259,7 @@ impl Run {
         if holds {
             self.checks += 1;
         } else {
-            self.violations.push(Violation {
-                rule,
-                detail: detail(),
-            });
+            self.violations.push(Violation { rule, detail: detail() });
         }
         holds
     }
@@ -292,13 +282,7 @@ impl Run {
     ///
     /// # Safety
     /// As [`slots`].
-    unsafe fn query_answered(
-        &mut self,
-        this: *mut c_void,
-        iid: &GUID,
-        rule: Rule,
-        from: &GUID,
-    ) -> Option<*mut c_void> {
+    unsafe fn query_answered(&mut self, this: *mut c_void, iid: &GUID, rule: Rule, from: &GUID) -> Option<*mut c_void> {
         // SAFETY: forwarded from this function's contract.
         let (hr, out) = unsafe { self.query(this, iid) };
         let answered = hr == S_OK && !out.is_null() && out != untouched();
@@ -329,13 +313,7 @@ impl Run {
 
     /// # Safety
     /// As [`slots`]; `this` is the interface `own` of the object.
-    unsafe fn check(
-        &mut self,
-        this: *mut c_void,
-        own: GUID,
-        answers: &[GUID],
-        refuses: &[GUID],
-    ) -> Vec<GUID> {
+    unsafe fn check(&mut self, this: *mut c_void, own: GUID, answers: &[GUID], refuses: &[GUID]) -> Vec<GUID> {
         // Reference-count return values.
         // SAFETY: COM: we hold a reference; every AddRef below is matched by a Release.
         let (a, b, c, d) = unsafe { (add_ref(this), add_ref(this), release(this), release(this)) };
@@ -349,8 +327,7 @@ impl Run {
         // A NULL out-parameter.
         self.calls += 1;
         // SAFETY: COM: `this` is live and a NULL ppv is exactly what is being checked.
-        let hr =
-            unsafe { (slots(this).QueryInterface)(this, &IID_IUnknown, core::ptr::null_mut()) };
+        let hr = unsafe { (slots(this).QueryInterface)(this, &IID_IUnknown, core::ptr::null_mut()) };
         self.expect(hr == E_POINTER, Rule::NullOutPointer, || {
             format!("QueryInterface(IID_IUnknown, NULL) gave {hr:?}")
         });
@@ -366,8 +343,7 @@ impl Run {
         let mut held: Vec<(GUID, *mut c_void)> = Vec::new();
         for iid in answers {
             // SAFETY: COM: we hold a reference to `this`.
-            let Some(pointer) = (unsafe { self.query_answered(this, iid, Rule::Answers, &own) })
-            else {
+            let Some(pointer) = (unsafe { self.query_answered(this, iid, Rule::Answers, &own) }) else {
                 continue;
             };
             held.push((*iid, pointer));
@@ -382,15 +358,11 @@ impl Run {
         }
 
         // Identity: IUnknown from every interface, twice, is one pointer.
-        let identity = held
-            .iter()
-            .find(|(iid, _)| *iid == IID_IUnknown)
-            .map(|&(_, pointer)| pointer);
+        let identity = held.iter().find(|(iid, _)| *iid == IID_IUnknown).map(|&(_, pointer)| pointer);
         for &(iid, pointer) in &held {
             for _ in 0..2 {
                 // SAFETY: COM: we hold a reference to `pointer`.
-                let Some(unknown) =
-                    (unsafe { self.query_answered(pointer, &IID_IUnknown, Rule::Identity, &iid) })
+                let Some(unknown) = (unsafe { self.query_answered(pointer, &IID_IUnknown, Rule::Identity, &iid) })
                 else {
                     continue;
                 };
@@ -423,9 +395,7 @@ impl Run {
         }
 
         // Refused IIDs, from the object and from every interface.
-        let pointers: Vec<(GUID, *mut c_void)> = core::iter::once((own, this))
-            .chain(held.iter().copied())
-            .collect();
+        let pointers: Vec<(GUID, *mut c_void)> = core::iter::once((own, this)).chain(held.iter().copied()).collect();
         for iid in refuses {
             for &(from, pointer) in &pointers {
                 // SAFETY: COM: we hold a reference to `pointer`.
@@ -440,7 +410,9 @@ impl Run {
                     }
                 } else {
                     self.expect(out.is_null(), Rule::NullOnFailure, || {
-                        format!("QueryInterface({iid:?}) on the {from:?} pointer failed with {hr:?} but left *ppv {out:?}")
+                        format!(
+                            "QueryInterface({iid:?}) on the {from:?} pointer failed with {hr:?} but left *ppv {out:?}"
+                        )
                     });
                 }
             }
@@ -503,16 +475,10 @@ mod tests {
         flaws: Flaws,
     }
 
-    static FIRST: IUnknown_Vtbl = IUnknown_Vtbl {
-        QueryInterface: first_qi,
-        AddRef: first_add_ref,
-        Release: first_release,
-    };
-    static SECOND: IUnknown_Vtbl = IUnknown_Vtbl {
-        QueryInterface: second_qi,
-        AddRef: second_add_ref,
-        Release: second_release,
-    };
+    static FIRST: IUnknown_Vtbl =
+        IUnknown_Vtbl { QueryInterface: first_qi, AddRef: first_add_ref, Release: first_release };
+    static SECOND: IUnknown_Vtbl =
+        IUnknown_Vtbl { QueryInterface: second_qi, AddRef: second_add_ref, Release: second_release };
 
     /// # Safety
     /// `this` points to the first word of a live `Flawed`.
@@ -531,11 +497,7 @@ mod tests {
         unsafe { (second as *mut *const IUnknown_Vtbl).sub(1).cast() }
     }
 
-    unsafe extern "system" fn first_qi(
-        this: *mut c_void,
-        iid: *const GUID,
-        ppv: *mut *mut c_void,
-    ) -> HRESULT {
+    unsafe extern "system" fn first_qi(this: *mut c_void, iid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
         // SAFETY: test: COM's contract for the call.
         let object = unsafe { flawed(this) };
         let flaws = object.flaws;
@@ -544,9 +506,7 @@ mod tests {
         }
         // SAFETY: test: COM's contract for the call.
         let iid = unsafe { *iid };
-        let answered = flaws.answers_everything
-            || iid == IID_IUnknown
-            || (iid == IID_IMAPISync && !flaws.no_sync);
+        let answered = flaws.answers_everything || iid == IID_IUnknown || (iid == IID_IMAPISync && !flaws.no_sync);
         if !answered {
             if !flaws.keeps_ppv {
                 // SAFETY: test: COM's contract for the call.
@@ -559,13 +519,7 @@ mod tests {
             object.refs.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: test: COM's contract for the call.
-        unsafe {
-            *ppv = if iid == IID_IMAPISync {
-                second_of(this)
-            } else {
-                this
-            }
-        };
+        unsafe { *ppv = if iid == IID_IMAPISync { second_of(this) } else { this } };
         S_OK
     }
 
@@ -589,11 +543,7 @@ mod tests {
         if constant { 1 } else { now }
     }
 
-    unsafe extern "system" fn second_qi(
-        this: *mut c_void,
-        iid: *const GUID,
-        ppv: *mut *mut c_void,
-    ) -> HRESULT {
+    unsafe extern "system" fn second_qi(this: *mut c_void, iid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
         let first = first_of(this);
         // SAFETY: test: COM's contract for the call.
         let (object, wanted) = unsafe { (flawed(first), *iid) };
@@ -618,12 +568,7 @@ mod tests {
     }
 
     fn object(flaws: Flaws) -> IUnknown {
-        let raw = Box::into_raw(Box::new(Flawed {
-            vtable: &FIRST,
-            second: &SECOND,
-            refs: AtomicU32::new(1),
-            flaws,
-        }));
+        let raw = Box::into_raw(Box::new(Flawed { vtable: &FIRST, second: &SECOND, refs: AtomicU32::new(1), flaws }));
         // SAFETY: test: a live object whose one reference is handed over.
         unsafe { IUnknown::from_raw(raw.cast()) }
     }
@@ -638,9 +583,7 @@ mod tests {
         if flaws.leaks_on_query {
             // Forget what the flawed object leaked, so dropping `object` frees it.
             // SAFETY: test: `object` holds a reference to a live Flawed.
-            unsafe { flawed(object.as_raw()) }
-                .refs
-                .store(1, Ordering::Relaxed);
+            unsafe { flawed(object.as_raw()) }.refs.store(1, Ordering::Relaxed);
         }
         rules
     }
@@ -652,14 +595,7 @@ mod tests {
         assert_eq!(report.interfaces, vec![IID_IUnknown, IID_IMAPISync]);
         assert_eq!(report.refused, NEVER_ANSWERED.to_vec());
         // SAFETY: test: `object` holds a reference.
-        let count = unsafe {
-            Run {
-                violations: Vec::new(),
-                calls: 0,
-                checks: 0,
-            }
-            .count(object.as_raw())
-        };
+        let count = unsafe { Run { violations: Vec::new(), calls: 0, checks: 0 }.count(object.as_raw()) };
         assert_eq!(count, 1);
     }
 
@@ -670,26 +606,11 @@ mod tests {
             f(&mut flaws);
             flaws
         };
-        assert_eq!(
-            rules(flaws(|f| f.constant_counts = true)),
-            vec![Rule::RefCountReturns]
-        );
-        assert_eq!(
-            rules(flaws(|f| f.null_ppv_ok = true)),
-            vec![Rule::NullOutPointer]
-        );
-        assert_eq!(
-            rules(flaws(|f| f.keeps_ppv = true)),
-            vec![Rule::NullOnFailure]
-        );
-        assert_eq!(
-            rules(flaws(|f| f.answers_everything = true)),
-            vec![Rule::NoInterface]
-        );
-        assert_eq!(
-            rules(flaws(|f| f.second_identity = true)),
-            vec![Rule::Identity]
-        );
+        assert_eq!(rules(flaws(|f| f.constant_counts = true)), vec![Rule::RefCountReturns]);
+        assert_eq!(rules(flaws(|f| f.null_ppv_ok = true)), vec![Rule::NullOutPointer]);
+        assert_eq!(rules(flaws(|f| f.keeps_ppv = true)), vec![Rule::NullOnFailure]);
+        assert_eq!(rules(flaws(|f| f.answers_everything = true)), vec![Rule::NoInterface]);
+        assert_eq!(rules(flaws(|f| f.second_identity = true)), vec![Rule::Identity]);
         assert_eq!(rules(flaws(|f| f.no_sync = true)), vec![Rule::Answers]);
         let leaky = rules(flaws(|f| f.leaks_on_query = true));
         assert!(leaky.contains(&Rule::QueryInterfaceAddsOne), "{leaky:?}");
@@ -699,20 +620,9 @@ mod tests {
     #[test]
     fn extra_interfaces_are_checked_against_each_other() {
         let object = object(Flaws::default());
-        let violations = Conformance::new()
-            .answers(crate::abi::IID_IClassFactory)
-            .check(&object)
-            .unwrap_err();
-        assert!(
-            violations.iter().all(|v| v.rule == Rule::Answers),
-            "{violations:?}"
-        );
+        let violations = Conformance::new().answers(crate::abi::IID_IClassFactory).check(&object).unwrap_err();
+        assert!(violations.iter().all(|v| v.rule == Rule::Answers), "{violations:?}");
         assert_eq!(violations.len(), 1, "{violations:?}");
-        assert!(
-            Conformance::new()
-                .refuses(IID_IMAPISync)
-                .check(&object)
-                .is_err()
-        );
+        assert!(Conformance::new().refuses(IID_IMAPISync).check(&object).is_err());
     }
 }
