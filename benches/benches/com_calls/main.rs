@@ -9,8 +9,9 @@
 //!
 //! After criterion's own report, a summary table prints each operation's time
 //! per call and its ratio to C++ and to windows-rs, with the target from the
-//! performance issue. Each figure is the median, over criterion's samples of
-//! this run, of the sample's mean time per call.
+//! performance issue, all from this run: for the calls that take
+//! nanoseconds, the median over criterion's samples of the sample's mean time
+//! per call; for the two that start a thread, the median single call.
 //!
 //! `cargo bench -p mapisync-benches` runs it all in about two minutes.
 
@@ -159,34 +160,35 @@ fn start_sync(this: *mut c_void) -> (Duration, HANDLE) {
     (took, event)
 }
 
-/// SynchronizeInBackground's call-to-return time; the wait for `Done` and the
-/// event's close are not timed.
-fn call_to_return(subject: &Subject, iters: u64) -> Duration {
-    let mut total = Duration::ZERO;
+/// SynchronizeInBackground's call-to-return time, in total and per call; the
+/// wait for `Done` and the event's close are not timed.
+fn call_to_return(subject: &Subject, iters: u64) -> (Duration, Vec<Duration>) {
+    let mut each = Vec::with_capacity(iters as usize);
     for _ in 0..iters {
         let seen = host_callback::done_calls();
         let (took, event) = start_sync(black_box(subject.this));
-        total += took;
+        each.push(took);
         let _ = host_callback::wait_done(seen);
         // SAFETY: the sync handed the event over to us, and it is closed once.
         unsafe { (subject.close_event)(event) };
     }
-    total
+    (each.iter().sum(), each)
 }
 
-/// From the call to the host's `Done` callback; the event's close is not timed.
-fn round_trip(subject: &Subject, iters: u64) -> Duration {
-    let mut total = Duration::ZERO;
+/// From the call to the host's `Done` callback, in total and per call; the
+/// event's close is not timed.
+fn round_trip(subject: &Subject, iters: u64) -> (Duration, Vec<Duration>) {
+    let mut each = Vec::with_capacity(iters as usize);
     for _ in 0..iters {
         let seen = host_callback::done_calls();
         let start = Instant::now();
         let (_, event) = start_sync(black_box(subject.this));
         let _ = host_callback::wait_done(seen);
-        total += start.elapsed();
+        each.push(start.elapsed());
         // SAFETY: the sync handed the event over to us, and it is closed once.
         unsafe { (subject.close_event)(event) };
     }
-    total
+    (each.iter().sum(), each)
 }
 
 /// Each subject answers as the contract says before anything is timed: the
@@ -223,6 +225,8 @@ fn check(subject: &Subject) {
 type BenchmarkId = (&'static str, &'static str);
 /// Every (iterations, elapsed) pair criterion asked for, per benchmark.
 static RECORDS: Mutex<BTreeMap<BenchmarkId, Vec<(u64, Duration)>>> = Mutex::new(BTreeMap::new());
+/// Every single call's time, for the operations timed call by call.
+static CALLS: Mutex<BTreeMap<BenchmarkId, Vec<Duration>>> = Mutex::new(BTreeMap::new());
 
 /// Times `routine` for criterion and keeps the figure for the summary.
 fn measured(
@@ -240,16 +244,43 @@ fn measured(
     });
 }
 
-/// The median over criterion's samples (the last SAMPLE_SIZE calls; the
-/// warm-up's calls come first) of each sample's mean time per call, in ns.
+/// As [`measured`], for a routine that times each call and keeps every time.
+fn measured_per_call(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    operation: &'static str,
+    subject: &'static str,
+    mut routine: impl FnMut(u64) -> (Duration, Vec<Duration>),
+) {
+    measured(group, operation, subject, |iters| {
+        let (total, each) = routine(iters);
+        CALLS.lock().unwrap().entry((operation, subject)).or_default().extend(each);
+        total
+    });
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    Some(if values.len() % 2 == 1 { values[middle] } else { (values[middle - 1] + values[middle]) / 2.0 })
+}
+
+/// In ns: for an operation timed call by call, the median single call of all
+/// criterion asked for, warm-up included (a thread start now and then waits
+/// behind the machine's other work, so the mean says more about the machine
+/// than about the object); otherwise the
+/// median over criterion's samples (the last SAMPLE_SIZE calls; the
+/// warm-up's come first) of each sample's mean time per call.
 fn median_ns(operation: &str, subject: &str) -> Option<f64> {
+    if let Some(each) = CALLS.lock().unwrap().get(&(operation, subject)) {
+        return median(each.iter().map(|t| t.as_nanos() as f64).collect());
+    }
     let records = RECORDS.lock().unwrap();
     let all = records.get(&(operation, subject))?;
     let samples = &all[all.len().saturating_sub(SAMPLE_SIZE)..];
-    let mut per_call: Vec<f64> = samples.iter().map(|(n, t)| t.as_nanos() as f64 / *n as f64).collect();
-    per_call.sort_by(f64::total_cmp);
-    let middle = per_call.len() / 2;
-    Some(if per_call.len() % 2 == 1 { per_call[middle] } else { (per_call[middle - 1] + per_call[middle]) / 2.0 })
+    median(samples.iter().map(|(n, t)| t.as_nanos() as f64 / *n as f64).collect())
 }
 
 // ---- the run ----------------------------------------------------------------
@@ -310,14 +341,14 @@ fn main() {
     let mut group = criterion.benchmark_group(CALL_TO_RETURN);
     group.measurement_time(Duration::from_secs(4));
     for subject in subjects {
-        measured(&mut group, CALL_TO_RETURN, subject.name, |n| call_to_return(subject, n));
+        measured_per_call(&mut group, CALL_TO_RETURN, subject.name, |n| call_to_return(subject, n));
     }
     group.finish();
 
     let mut group = criterion.benchmark_group(ROUND_TRIP);
     group.measurement_time(Duration::from_secs(4));
     for subject in subjects {
-        measured(&mut group, ROUND_TRIP, subject.name, |n| round_trip(subject, n));
+        measured_per_call(&mut group, ROUND_TRIP, subject.name, |n| round_trip(subject, n));
     }
     group.finish();
 
