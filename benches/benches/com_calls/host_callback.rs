@@ -49,6 +49,12 @@ pub fn wait_done(seen: u32) -> (HANDLE, HRESULT) {
     (LAST_EVENT.load(Ordering::Relaxed), HRESULT(LAST_RESULT.load(Ordering::Relaxed) as i32))
 }
 
+/// Calls `Done(NULL, S_OK)` through the callback's vtable, as a provider does.
+pub fn call_done() {
+    // SAFETY: COM: the callback is static, so alive; a NULL event is allowed.
+    let _ = unsafe { (CALLBACK.vtable.Done)(pointer(), core::ptr::null_mut(), S_OK) };
+}
+
 unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
     if ppv.is_null() || riid.is_null() {
         return E_POINTER;

@@ -55,7 +55,10 @@ struct Subject {
 const MAPISYNC: &str = "mapisync";
 const WINDOWS_RS: &str = "windows-rs";
 const CPP: &str = "C++";
-const FLOOR: &str = "atomic floor";
+/// The floor: for AddRef+Release a bare atomic increment/decrement pair; for
+/// the sync a bare `std::thread::spawn` of a closure that calls the host's
+/// `Done`, which is what starting any Rust thread costs.
+const FLOOR: &str = "floor";
 
 fn subjects() -> [Subject; 3] {
     let sync: mapisync::IMAPISync = Noop.into();
@@ -187,6 +190,32 @@ fn round_trip(subject: &Subject, iters: u64) -> (Duration, Vec<Duration>) {
         each.push(start.elapsed());
         // SAFETY: the sync handed the event over to us, and it is closed once.
         unsafe { (subject.close_event)(event) };
+    }
+    (each.iter().sum(), each)
+}
+
+/// The floor of [`call_to_return`]: spawning (and detaching) a bare Rust thread.
+fn spawn_floor_call(iters: u64) -> (Duration, Vec<Duration>) {
+    let mut each = Vec::with_capacity(iters as usize);
+    for _ in 0..iters {
+        let seen = host_callback::done_calls();
+        let start = Instant::now();
+        drop(std::thread::spawn(host_callback::call_done));
+        each.push(start.elapsed());
+        let _ = host_callback::wait_done(seen);
+    }
+    (each.iter().sum(), each)
+}
+
+/// The floor of [`round_trip`]: a bare Rust thread that calls `Done` at once.
+fn spawn_floor_round_trip(iters: u64) -> (Duration, Vec<Duration>) {
+    let mut each = Vec::with_capacity(iters as usize);
+    for _ in 0..iters {
+        let seen = host_callback::done_calls();
+        let start = Instant::now();
+        drop(std::thread::spawn(host_callback::call_done));
+        let _ = host_callback::wait_done(seen);
+        each.push(start.elapsed());
     }
     (each.iter().sum(), each)
 }
@@ -343,6 +372,7 @@ fn main() {
     for subject in subjects {
         measured_per_call(&mut group, CALL_TO_RETURN, subject.name, |n| call_to_return(subject, n));
     }
+    measured_per_call(&mut group, CALL_TO_RETURN, FLOOR, spawn_floor_call);
     group.finish();
 
     let mut group = criterion.benchmark_group(ROUND_TRIP);
@@ -350,6 +380,7 @@ fn main() {
     for subject in subjects {
         measured_per_call(&mut group, ROUND_TRIP, subject.name, |n| round_trip(subject, n));
     }
+    measured_per_call(&mut group, ROUND_TRIP, FLOOR, spawn_floor_round_trip);
     group.finish();
 
     criterion.final_summary();
