@@ -302,13 +302,16 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 /// than about the object); otherwise the
 /// median over criterion's samples (the last SAMPLE_SIZE calls; the
 /// warm-up's come first) of each sample's mean time per call.
+///
+/// None when criterion did not take its samples (`--test`, `--profile-time`,
+/// or a filter that left the benchmark out).
 fn median_ns(operation: &str, subject: &str) -> Option<f64> {
+    let records = RECORDS.lock().unwrap();
+    let all = records.get(&(operation, subject)).filter(|all| all.len() >= SAMPLE_SIZE)?;
     if let Some(each) = CALLS.lock().unwrap().get(&(operation, subject)) {
         return median(each.iter().map(|t| t.as_nanos() as f64).collect());
     }
-    let records = RECORDS.lock().unwrap();
-    let all = records.get(&(operation, subject))?;
-    let samples = &all[all.len().saturating_sub(SAMPLE_SIZE)..];
+    let samples = &all[all.len() - SAMPLE_SIZE..];
     median(samples.iter().map(|(n, t)| t.as_nanos() as f64 / *n as f64).collect())
 }
 
@@ -400,7 +403,7 @@ fn summary() {
         "operation (median ns per call)", MAPISYNC, WINDOWS_RS, CPP, FLOOR, "vs C++", "vs w-rs"
     );
     let cell = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
-    let mut missed = 0;
+    let (mut missed, mut rows) = (0, 0);
     for (operation, cpp_target, windows_target) in TARGETS {
         let ours = median_ns(operation, MAPISYNC);
         let windows = median_ns(operation, WINDOWS_RS);
@@ -417,6 +420,7 @@ fn summary() {
         if ours.is_some() {
             verdict += if met { ": met" } else { ": MISSED" };
             missed += usize::from(!met);
+            rows += 1;
         }
         println!(
             "{:<40} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9}  {verdict}",
@@ -429,5 +433,9 @@ fn summary() {
             cell(vs_windows)
         );
     }
-    println!("targets missed in this run: {missed}");
+    if rows == 0 {
+        println!("no figures: criterion took no samples (--test, --profile-time or a filter)");
+    } else {
+        println!("targets missed in this run: {missed} of {rows}");
+    }
 }
