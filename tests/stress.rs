@@ -180,16 +180,20 @@ fn race_on(object: Raw, rounds: &Rounds, seed: u64) -> Tally {
     // Every worker lets go of the callback after calling Done.
     assert_eq!(callback.wait_count(1, PATIENCE), 1, "a worker kept a reference to the callback");
     assert_eq!(session.wait_count(1, PATIENCE), 1, "a worker kept a reference to the session");
-    let done: Vec<(i32, bool)> = callback
+    // Only the HRESULT is checked here: each thread closes its event as soon
+    // as it is signalled, often before the worker's Done, and a closed Win32
+    // handle reads as unsignalled. raw_vtable checks signal-before-Done with
+    // the event held open.
+    let done: Vec<i32> = callback
         .calls()
         .into_iter()
         .filter_map(|call| match call {
-            Call::Done { hr, event_was_signalled, .. } => Some((hr, event_was_signalled)),
+            Call::Done { hr, .. } => Some(hr),
             _ => None,
         })
         .collect();
     assert_eq!(done.len(), tally.started, "exactly one Done per S_OK");
-    assert!(done.iter().all(|&(hr, signalled)| hr == S_OK && signalled), "{done:?}");
+    assert!(done.iter().all(|&hr| hr == S_OK), "{done:?}");
     tally
 }
 
