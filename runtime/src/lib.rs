@@ -36,16 +36,16 @@ extern crate self as mapisync;
 
 pub mod abi;
 pub mod aggregate;
-pub mod event;
 mod atomic;
 mod conformance;
+pub mod event;
 mod flags;
 pub mod host;
 mod hresult;
-mod object;
-mod protocol;
 #[cfg(all(test, loom))]
 mod loom_models;
+mod object;
+mod protocol;
 pub mod server;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
@@ -61,8 +61,8 @@ pub type Result<T> = windows_core::Result<T>;
 /// What `#[mapisync::provider]` expands to refers to; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::protocol::{Provider, into_interface, vtable};
     pub use crate::abi::IMAPISync_Vtbl;
+    pub use crate::protocol::{Provider, into_interface, vtable};
 }
 
 /// Compiles the README's Rust examples as doctests.

@@ -14,12 +14,12 @@
 //! carries provenance over the whole allocation and every access below is a
 //! plain field access through it.
 
+use crate::atomic::{AtomicU32, Ordering, fence};
 use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use crate::atomic::{AtomicU32, Ordering, fence};
-use std::sync::atomic::AtomicUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::AtomicUsize;
 
 use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
 
@@ -70,12 +70,8 @@ pub(crate) struct ComObject<C: Class> {
 impl<C: Class> ComObject<C> {
     /// Boxes `value` with a count of one and returns its interface pointer.
     pub(crate) fn create(value: C::Value) -> NonNull<c_void> {
-        let object = Box::new(ComObject::<C> {
-            vtable: C::VTABLE,
-            refs: AtomicU32::new(1),
-            state: AtomicU32::new(0),
-            value,
-        });
+        let object =
+            Box::new(ComObject::<C> { vtable: C::VTABLE, refs: AtomicU32::new(1), state: AtomicU32::new(0), value });
         LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
         NonNull::from(Box::leak(object)).cast()
     }
