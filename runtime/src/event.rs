@@ -220,8 +220,16 @@ mod platform {
     /// pointer; the worker holds another.
     #[derive(Default)]
     pub(super) struct Shared {
-        signalled: Mutex<bool>,
+        state: Mutex<State>,
         woken: Condvar,
+    }
+
+    #[derive(Default)]
+    struct State {
+        signalled: bool,
+        /// Threads blocked in `wait`: with none, `signal` skips the wake-up
+        /// (a futex call on Linux), the common case of a host waiting on `Done`.
+        waiters: u32,
     }
 
     pub(super) struct Event(Arc<Shared>);
@@ -234,8 +242,13 @@ mod platform {
 
     impl Event {
         pub(super) fn signal(&self) {
-            *self.0.signalled.lock().unwrap_or_else(PoisonError::into_inner) = true;
-            self.0.woken.notify_all();
+            let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.signalled = true;
+            let waiters = state.waiters;
+            drop(state);
+            if waiters > 0 {
+                self.0.woken.notify_all();
+            }
         }
     }
 
@@ -244,20 +257,22 @@ mod platform {
         // closed, so the pointee is alive for this borrow.
         let shared = unsafe { &*(handle as *const Shared) };
         let deadline = (ms != INFINITE).then(|| Instant::now() + Duration::from_millis(ms.into()));
-        let mut signalled = shared.signalled.lock().unwrap_or_else(PoisonError::into_inner);
-        while !*signalled {
-            signalled = match deadline {
-                None => shared.woken.wait(signalled).unwrap_or_else(PoisonError::into_inner),
+        let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.waiters += 1;
+        while !state.signalled {
+            state = match deadline {
+                None => shared.woken.wait(state).unwrap_or_else(PoisonError::into_inner),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        return WAIT_TIMEOUT;
+                        break;
                     }
-                    shared.woken.wait_timeout(signalled, left).unwrap_or_else(PoisonError::into_inner).0
+                    shared.woken.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0
                 }
             };
         }
-        WAIT_OBJECT_0
+        state.waiters -= 1;
+        if state.signalled { WAIT_OBJECT_0 } else { WAIT_TIMEOUT }
     }
 
     pub(super) unsafe fn close(handle: HANDLE) {
