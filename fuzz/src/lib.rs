@@ -265,9 +265,9 @@ unsafe extern "system" fn host_release(this: *mut c_void) -> u32 {
     if left == 0 {
         // SAFETY: Box: the last reference; the object came from Box::into_raw.
         drop(unsafe { Box::from_raw(this as *mut HostObject) });
-    } else {
-        object.changed.notify_all();
     }
+    // Nothing of `object` is touched after the decrement: once this
+    // reference is given up, another thread may free the object.
     left
 }
 
