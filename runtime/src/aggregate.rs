@@ -46,8 +46,8 @@ use core::ptr::NonNull;
 use windows_core::{GUID, HRESULT, IUnknown, IUnknown_Vtbl, Interface};
 
 use crate::abi::{IID_IMAPISync, IID_IUnknown, IMAPISync, IMAPISync_Vtbl, MAPISIB};
-use crate::hresult::{E_NOINTERFACE, E_POINTER, S_OK};
-use crate::object::{Class, ComObject, add_ref, iunknown_vtbl, release};
+use crate::hresult::{E_NOINTERFACE, S_OK};
+use crate::object::{Class, ComObject, add_ref, iunknown_vtbl, out_param_and_iid, release};
 use crate::protocol::{Provider, SyncClass};
 
 /// Makes provider `T` the inner object of the aggregate whose controlling
@@ -276,16 +276,11 @@ unsafe extern "system" fn inner_query_interface<T: Provider>(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    if ppv.is_null() {
-        return E_POINTER;
-    }
-    // SAFETY: COM: a non-null `ppv` is writable for one pointer.
-    unsafe { *ppv = core::ptr::null_mut() };
-    if riid.is_null() {
-        return E_POINTER;
-    }
-    // SAFETY: COM: a non-null `riid` points to a GUID for the whole call.
-    let iid = unsafe { *riid };
+    // SAFETY: COM: forwarded from this function's own contract.
+    let iid = match unsafe { out_param_and_iid(riid, ppv) } {
+        Ok(iid) => iid,
+        Err(hr) => return hr,
+    };
     if iid == IID_IUnknown {
         // SAFETY: COM: the caller holds a reference to the inner object.
         unsafe { inner_add_ref::<T>(this) };
@@ -401,16 +396,12 @@ unsafe extern "system" fn tear_off_query_interface(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    if ppv.is_null() {
-        return E_POINTER;
-    }
-    // SAFETY: COM: a non-null `ppv` is writable for one pointer.
-    unsafe { *ppv = core::ptr::null_mut() };
-    if riid.is_null() {
-        return E_POINTER;
-    }
-    // SAFETY: COM: a non-null `riid` points to a GUID for the whole call.
-    if unsafe { *riid } == IID_IMAPISync {
+    // SAFETY: COM: forwarded from this function's own contract.
+    let iid = match unsafe { out_param_and_iid(riid, ppv) } {
+        Ok(iid) => iid,
+        Err(hr) => return hr,
+    };
+    if iid == IID_IMAPISync {
         // SAFETY: COM: the caller holds a reference to the tear-off.
         unsafe { add_ref::<TearOffClass>(this) };
         // SAFETY: as above, `ppv` is writable.

@@ -206,6 +206,25 @@ const fn iid_words(iid: &GUID) -> [u64; 2] {
     [u64::from_ne_bytes([a[0], a[1], a[2], a[3], b[0], b[1], c[0], c[1]]), u64::from_ne_bytes(iid.data4)]
 }
 
+/// The prologue every `(riid, ppv)` entry point off the QueryInterface hot
+/// path shares: E_POINTER for a NULL `ppv` (nothing written); otherwise
+/// `*ppv` is set to NULL first, then E_POINTER for a NULL `riid`, else the IID.
+///
+/// # Safety
+/// COM: `riid` and `ppv` are NULL or valid for the whole call.
+pub(crate) unsafe fn out_param_and_iid(riid: *const GUID, ppv: *mut *mut c_void) -> Result<GUID, HRESULT> {
+    if ppv.is_null() {
+        return Err(E_POINTER);
+    }
+    // SAFETY: COM: a non-null `ppv` is writable for one pointer.
+    unsafe { *ppv = core::ptr::null_mut() };
+    if riid.is_null() {
+        return Err(E_POINTER);
+    }
+    // SAFETY: COM: a non-null `riid` points to a GUID for the whole call.
+    Ok(unsafe { *riid })
+}
+
 /// `AddRef`: returns the new count.
 ///
 /// # Safety

@@ -56,7 +56,7 @@ use windows_core::{HRESULT, IUnknown_Vtbl};
 
 use crate::abi::IID_IClassFactory;
 use crate::hresult::{CLASS_E_CLASSNOTAVAILABLE, CLASS_E_NOAGGREGATION, E_POINTER, E_UNEXPECTED, S_FALSE, S_OK};
-use crate::object::{Class, ComObject, iunknown_vtbl, live_objects, query_interface, release};
+use crate::object::{Class, ComObject, iunknown_vtbl, live_objects, out_param_and_iid, query_interface, release};
 use crate::protocol::{Provider, SyncClass};
 
 /// The vtable of `IClassFactory`: IUnknown's three slots, then
@@ -245,12 +245,11 @@ pub unsafe fn get_class_object(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    if ppv.is_null() {
-        return E_POINTER;
+    // SAFETY: COM: forwarded from this function's own contract.
+    if let Err(hr) = unsafe { out_param_and_iid(riid, ppv) } {
+        return hr;
     }
-    // SAFETY: COM: a non-null `ppv` is writable for one pointer.
-    unsafe { *ppv = core::ptr::null_mut() };
-    if rclsid.is_null() || riid.is_null() {
+    if rclsid.is_null() {
         return E_POINTER;
     }
     // SAFETY: COM: a non-null `rclsid` points to a GUID for the whole call.
@@ -294,13 +293,9 @@ unsafe extern "system" fn factory_create_instance(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    if ppv.is_null() {
-        return E_POINTER;
-    }
-    // SAFETY: COM: a non-null `ppv` is writable for one pointer.
-    unsafe { *ppv = core::ptr::null_mut() };
-    if riid.is_null() {
-        return E_POINTER;
+    // SAFETY: COM: forwarded from this function's own contract.
+    if let Err(hr) = unsafe { out_param_and_iid(riid, ppv) } {
+        return hr;
     }
     // SAFETY: COM: the caller holds a reference to the factory for the whole call.
     let class: &ServerClass = unsafe { ComObject::<FactoryClass>::from_this(this) }.value;
