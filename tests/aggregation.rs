@@ -25,13 +25,7 @@ use windows_core::GUID;
 
 /// Counts its constructions and drops; reports three steps.
 struct Steps {
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Steps {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-    }
+    _drops: DropCount,
 }
 
 #[mapisync::provider]
@@ -48,13 +42,7 @@ impl MapiSync for Steps {
 struct Gate {
     entered: Arc<Latch>,
     release: Arc<Latch>,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Gate {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-    }
+    _drops: DropCount,
 }
 
 #[mapisync::provider]
@@ -192,7 +180,7 @@ struct Made {
     /// Aggregated: the inner object's non-delegating IUnknown (the store's reference; not ours).
     inner: Raw,
     store_freed: Arc<AtomicUsize>,
-    provider_drops: Arc<AtomicUsize>,
+    provider_drops: DropCount,
 }
 
 impl Made {
@@ -211,7 +199,7 @@ impl Made {
     fn release_and_check_freed(self) {
         assert_eq!(self.outer.release(), 0);
         assert_eq!(self.store_freed.load(Ordering::SeqCst), 1, "the store is freed exactly once");
-        assert_eq!(self.provider_drops.load(Ordering::SeqCst), 1, "the provider is dropped exactly once");
+        assert_eq!(self.provider_drops.get(), 1, "the provider is dropped exactly once");
     }
 }
 
@@ -229,7 +217,7 @@ fn new_store(sync: SyncSide) -> (*mut c_void, Arc<AtomicUsize>) {
 }
 
 /// A store aggregating `provider` with `create_inner`, as a Rust outer would.
-fn aggregated(provider: impl mapisync::__private::Provider, drops: Arc<AtomicUsize>) -> Made {
+fn aggregated(provider: impl mapisync::__private::Provider, drops: DropCount) -> Made {
     let (outer, store_freed) = new_store(SyncSide::Aggregated);
     // SAFETY: test: `outer` is a live IUnknown we hold.
     let unknown = unsafe { IUnknown::from_raw_borrowed(&outer) }.expect("a live store");
@@ -241,9 +229,17 @@ fn aggregated(provider: impl mapisync::__private::Provider, drops: Arc<AtomicUsi
     Made { outer: Raw(outer), inner: Raw(inner), store_freed, provider_drops: drops }
 }
 
-fn steps() -> (Steps, Arc<AtomicUsize>) {
-    let drops = Arc::new(AtomicUsize::new(0));
-    (Steps { drops: drops.clone() }, drops)
+fn steps() -> (Steps, DropCount) {
+    let drops = DropCount::new();
+    let watch = drops.watch();
+    (Steps { _drops: drops }, watch)
+}
+
+/// A closed gate, its two latches and the watcher of its drops.
+fn gate() -> (Gate, Arc<Latch>, Arc<Latch>, DropCount) {
+    let (entered, release, drops) = (Arc::new(Latch::default()), Arc::new(Latch::default()), DropCount::new());
+    let watch = drops.watch();
+    (Gate { entered: entered.clone(), release: release.clone(), _drops: drops }, entered, release, watch)
 }
 
 fn aggregated_steps() -> Made {
@@ -358,19 +354,18 @@ fn counts_of_outer_and_inner_balance_and_everything_is_freed_once() {
     // The host lets go of the store first and keeps only the IMAPISync.
     assert_eq!(made.outer.release(), 1);
     assert_eq!(made.store_freed.load(Ordering::SeqCst), 0, "IMAPISync keeps the store alive");
-    assert_eq!(made.provider_drops.load(Ordering::SeqCst), 0);
+    assert_eq!(made.provider_drops.get(), 0);
     // Its last Release frees the store, which releases the inner object.
     assert_eq!(sync.release(), 0);
     assert_eq!(made.store_freed.load(Ordering::SeqCst), 1);
-    assert_eq!(made.provider_drops.load(Ordering::SeqCst), 1);
+    assert_eq!(made.provider_drops.get(), 1);
 }
 
 // ---- aggregation: a sync in flight ----
 
 #[test]
 fn the_outer_released_while_a_sync_runs_lives_until_done_then_is_freed_once() {
-    let (entered, release, drops) = (Arc::new(Latch::default()), Arc::new(Latch::default()), Arc::default());
-    let gate = Gate { entered: entered.clone(), release: release.clone(), drops: Arc::clone(&drops) };
+    let (gate, entered, release, drops) = gate();
     let made = aggregated(gate, drops);
     let callback = HostRef::callback(Script::default());
     let session = HostRef::session();
@@ -386,11 +381,11 @@ fn the_outer_released_while_a_sync_runs_lives_until_done_then_is_freed_once() {
     assert_eq!(made.outer_count(), 3, "the worker's reference is on the outer");
 
     // The host lets go of everything while the provider is still working.
-    let (outer, store_freed, provider_drops) = (made.outer, made.store_freed.clone(), made.provider_drops.clone());
+    let (outer, store_freed, provider_drops) = (made.outer, made.store_freed.clone(), made.provider_drops.watch());
     assert_eq!(sync.release(), 2);
     assert_eq!(outer.release(), 1);
     assert_eq!(store_freed.load(Ordering::SeqCst), 0, "the running sync keeps the store alive");
-    assert_eq!(provider_drops.load(Ordering::SeqCst), 0);
+    assert_eq!(provider_drops.get(), 0);
 
     release.open();
     let calls = callback.wait_done(PATIENCE);
@@ -399,16 +394,15 @@ fn the_outer_released_while_a_sync_runs_lives_until_done_then_is_freed_once() {
     close_event(handle);
     // The worker's Release after Done is the last: the store, then the inner object, go once.
     assert_eq!(settle(1, || store_freed.load(Ordering::SeqCst)), 1);
-    assert_eq!(provider_drops.load(Ordering::SeqCst), 1);
+    assert_eq!(provider_drops.get(), 1);
     assert_eq!(callback.wait_count(1, PATIENCE), 1, "the worker gave back the callback");
     assert_eq!(session.wait_count(1, PATIENCE), 1, "the worker gave back the session");
 }
 
 #[test]
 fn a_second_sync_through_the_outer_is_busy() {
-    let (entered, release, drops) = (Arc::new(Latch::default()), Arc::new(Latch::default()), Arc::default());
-    let made =
-        aggregated(Gate { entered: entered.clone(), release: release.clone(), drops: Arc::clone(&drops) }, drops);
+    let (gate, entered, release, drops) = gate();
+    let made = aggregated(gate, drops);
     let (_, sync) = made.outer.query(&IID_IMAPISYNC);
     let sync = Raw(sync);
     let (mut first, mut second) = (SENTINEL, SENTINEL);
@@ -437,7 +431,7 @@ static FACTORY_DROPS: AtomicUsize = AtomicUsize::new(0);
 fn built_steps() -> Steps {
     BUILT.fetch_add(1, Ordering::SeqCst);
     // The drops of factory-made objects are counted in one static.
-    Steps { drops: Arc::new(AtomicUsize::new(0)) }
+    Steps { _drops: DropCount::new() }
 }
 
 struct Counted;
@@ -606,7 +600,7 @@ fn the_host_simulator_drives_the_sync_from_the_store() {
 // ---- tear-off ----
 
 /// A store whose QueryInterface hands out tear-offs over one mapisync object.
-fn tear_off_store(provider: impl Into<IMAPISync>, drops: Arc<AtomicUsize>) -> Made {
+fn tear_off_store(provider: impl Into<IMAPISync>, drops: DropCount) -> Made {
     let (outer, store_freed) = new_store(SyncSide::TearOff);
     let sync = provider.into().into_raw();
     // SAFETY: test: the store is alive; it now owns the sync object's reference.
@@ -640,14 +634,13 @@ fn a_tear_off_answers_for_the_store_and_keeps_it_alive() {
     assert_eq!(made.store_freed.load(Ordering::SeqCst), 0, "the tear-off keeps the store alive");
     assert_eq!(first.release(), 0);
     assert_eq!(made.store_freed.load(Ordering::SeqCst), 1);
-    assert_eq!(made.provider_drops.load(Ordering::SeqCst), 1);
+    assert_eq!(made.provider_drops.get(), 1);
 }
 
 #[test]
 fn every_tear_off_shares_the_stores_one_sync_object_and_its_busy_flag() {
-    let (entered, release, drops) = (Arc::new(Latch::default()), Arc::new(Latch::default()), Arc::default());
-    let made =
-        tear_off_store(Gate { entered: entered.clone(), release: release.clone(), drops: Arc::clone(&drops) }, drops);
+    let (gate, entered, release, drops) = gate();
+    let made = tear_off_store(gate, drops);
     let (_, first) = made.outer.query(&IID_IMAPISYNC);
     let (_, second) = made.outer.query(&IID_IMAPISYNC);
     assert_ne!(first, second, "one tear-off per query");
@@ -663,14 +656,14 @@ fn every_tear_off_shares_the_stores_one_sync_object_and_its_busy_flag() {
     // The host lets go of everything while the sync runs: the sync object lives on.
     assert_eq!(Raw(first).release(), 0);
     assert_eq!(Raw(second).release(), 0);
-    let (store_freed, provider_drops) = (made.store_freed.clone(), made.provider_drops.clone());
+    let (store_freed, provider_drops) = (made.store_freed.clone(), made.provider_drops.watch());
     assert_eq!(made.outer.release(), 0);
     assert_eq!(store_freed.load(Ordering::SeqCst), 1);
-    assert_eq!(provider_drops.load(Ordering::SeqCst), 0, "the worker keeps the sync object");
+    assert_eq!(provider_drops.get(), 0, "the worker keeps the sync object");
     release.open();
     assert!(wait_event(handle, PATIENCE));
     close_event(handle);
-    assert_eq!(settle(1, || provider_drops.load(Ordering::SeqCst)), 1);
+    assert_eq!(settle(1, || provider_drops.get()), 1);
 }
 
 #[test]

@@ -37,13 +37,7 @@ struct Observed {
     entered: Latch,
     release: Latch,
     seen: Mutex<Vec<Seen>>,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Observed {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-    }
+    drops: DropCount,
 }
 
 #[mapisync::provider]
@@ -214,15 +208,15 @@ fn null_iid_is_e_pointer_with_null_out() {
 #[test]
 fn add_ref_and_release_count_and_free_exactly_once() {
     let provider = Observed::default();
-    let drops = provider.drops.clone();
+    let drops = provider.drops.watch();
     let object = raw(provider);
     assert_eq!(object.add_ref(), 2);
     assert_eq!(object.add_ref(), 3);
     assert_eq!(object.release(), 2);
     assert_eq!(object.release(), 1);
-    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    assert_eq!(drops.get(), 0);
     assert_eq!(object.release(), 0);
-    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(drops.get(), 1);
 }
 
 // ---- The sync protocol (decisions 1 to 4) ----
@@ -351,7 +345,7 @@ struct Lingers {
     release: Arc<Latch>,
     returned: Arc<AtomicBool>,
     drops_after_return: Arc<AtomicUsize>,
-    drops: Arc<AtomicUsize>,
+    drops: DropCount,
 }
 
 impl Drop for Lingers {
@@ -359,7 +353,6 @@ impl Drop for Lingers {
         if self.returned.load(Ordering::SeqCst) {
             self.drops_after_return.fetch_add(1, Ordering::SeqCst);
         }
-        self.drops.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -377,24 +370,18 @@ impl MapiSync for Lingers {
 fn releasing_the_last_outside_reference_keeps_the_object_alive_until_the_worker_ends() {
     let provider = Lingers::default();
     let (entered, release) = (provider.entered.clone(), provider.release.clone());
-    let (drops, drops_after_return) = (provider.drops.clone(), provider.drops_after_return.clone());
+    let (drops, drops_after_return) = (provider.drops.watch(), provider.drops_after_return.clone());
     let object = raw(provider);
     let callback = HostRef::callback(Script::default());
     let sib = Sib::new(0, None, Some(&callback));
     let handle = start(object, &sib);
     assert!(entered.wait(PATIENCE));
     assert_eq!(object.release(), 1, "the worker's reference remains");
-    assert_eq!(drops.load(Ordering::SeqCst), 0, "alive while the worker runs");
+    assert_eq!(drops.get(), 0, "alive while the worker runs");
     release.open();
     wait_and_close(handle);
     callback.wait_done(PATIENCE);
-    for _ in 0..30_000 {
-        if drops.load(Ordering::SeqCst) == 1 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    assert_eq!(drops.load(Ordering::SeqCst), 1, "freed once, by the worker's release");
+    assert_eq!(drops.wait_for(1, PATIENCE), 1, "freed once, by the worker's release");
     assert_eq!(drops_after_return.load(Ordering::SeqCst), 1, "freed only after the method returned");
 }
 

@@ -13,8 +13,8 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// A GUID as C lays it out.
@@ -434,5 +434,53 @@ impl Latch {
 
     pub fn is_open(&self) -> bool {
         *self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Counts the drops of the provider that owns it: give a provider a
+/// `DropCount` field and keep a clone to watch. Only the provider's copy
+/// counts (the watcher's copies never do).
+pub struct DropCount {
+    drops: Arc<AtomicUsize>,
+    counts: bool,
+}
+
+impl Default for DropCount {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DropCount {
+    /// The field for a provider.
+    pub fn new() -> Self {
+        Self { drops: Arc::default(), counts: true }
+    }
+
+    /// A watcher of the same count.
+    pub fn watch(&self) -> Self {
+        Self { drops: self.drops.clone(), counts: false }
+    }
+
+    /// How often the owner was dropped.
+    pub fn get(&self) -> usize {
+        self.drops.load(Ordering::SeqCst)
+    }
+
+    /// Waits (bounded) until the owner was dropped `n` times; returns the count then.
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        while self.get() != n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.get()
+    }
+}
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        if self.counts {
+            self.drops.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
