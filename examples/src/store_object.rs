@@ -84,11 +84,9 @@ impl MsgStore {
     pub fn create(messages: u32) -> IUnknown {
         let store = ComObject::new(MsgStore { messages, sync: OnceLock::new() });
         let outer: IUnknown = store.to_interface();
-        // SAFETY: aggregation: the store keeps the returned non-delegating
-        // IUnknown in `sync` for its whole life and releases it when it is
-        // dropped, so the store outlives the inner object; windows-core
-        // objects count atomically, so the worker may AddRef and Release
-        // the store from its own thread.
+        // SAFETY: aggregation: the store holds the inner's IUnknown in `sync` until it drops,
+        // so it outlives the inner; windows-core counts atomically, so the worker may
+        // AddRef and Release the store from its own thread.
         let inner = unsafe { mapisync::aggregate::create_inner(MessageSync { messages }, &outer) };
         if store.sync.set(inner).is_err() {
             unreachable!("`sync` is set once, here");
