@@ -284,15 +284,22 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
         event,
         host_event,
     };
+    // Decision 1: the handle is in the host's variable before the worker can
+    // call anything; the spawn below orders this write before the worker's
+    // first instruction, and nothing here touches the variable afterwards
+    // (by then the host may already have cleared it in `Done`).
+    // SAFETY: MAPISIB: checked non-null and writable above.
+    unsafe { sib.phSyncDoneEvent.write_unaligned(host_event) };
     let spawned = std::thread::Builder::new().name("mapisync-sync".into()).spawn(move || run(worker));
     if spawned.is_err() {
-        // The closure, and with it every reference the worker took, is already dropped.
+        // No worker exists, so the variable is still ours to take back. The
+        // closure, and with it every reference the worker took, is already dropped.
+        // SAFETY: MAPISIB: checked non-null and writable above.
+        unsafe { sib.phSyncDoneEvent.write_unaligned(core::ptr::null_mut()) };
         event::close_unhanded(host_event);
         return E_OUTOFMEMORY;
     }
     core::mem::forget(busy_guard); // the worker clears the flag now
-    // SAFETY: MAPISIB: checked non-null and writable above.
-    unsafe { sib.phSyncDoneEvent.write_unaligned(host_event) };
     S_OK
 }
 
