@@ -62,13 +62,48 @@ pub struct SyncJob {
 }
 
 impl SyncJob {
-    /// A job outside any host, for testing provider code directly.
+    /// A job outside any host, for testing provider code directly: no
+    /// session, and progress goes nowhere.
     ///
     /// ```
-    /// let job = mapisync::SyncJob::new(mapisync::SyncFlags::ON_DEMAND, None, None);
+    /// let job = mapisync::SyncJob::new(mapisync::SyncFlags::ON_DEMAND);
     /// assert!(job.flags().contains(mapisync::SyncFlags::ON_DEMAND));
+    /// assert!(job.session().is_none() && job.callback().is_none());
     /// ```
-    pub fn new(flags: SyncFlags, session: Option<IUnknown>, callback: Option<IMAPISyncProgressCallback>) -> Self {
+    pub fn new(flags: SyncFlags) -> Self {
+        Self { flags, session: None, callback: None, text: Vec::new() }
+    }
+
+    /// A job that reports to `callback` and shows `session` to the provider,
+    /// for driving provider code with host objects of your own.
+    ///
+    /// # Safety
+    /// `session` and `callback` must be free-threaded: callable, AddRef'd and
+    /// Released from any thread, as the contract requires of the objects a
+    /// host passes in `MAPISIB`. The job is `Send`, so the provider may use
+    /// and drop them on another thread; windows-core makes interface pointers
+    /// `!Send` because most objects (apartment-threaded ones) are not.
+    ///
+    /// ```
+    /// use mapisync::{Interface, SyncFlags, SyncJob};
+    ///
+    /// struct Stub;
+    /// #[mapisync::provider]
+    /// impl mapisync::MapiSync for Stub {
+    ///     fn synchronize_in_background(&self, _: &mut SyncJob) -> mapisync::Result<()> { Ok(()) }
+    /// }
+    ///
+    /// // A stand-in session: a mapisync object, free-threaded like every one.
+    /// let session: mapisync::IUnknown = mapisync::IMAPISync::from(Stub).cast().unwrap();
+    /// // SAFETY: the session object is free-threaded; there is no callback.
+    /// let job = unsafe { SyncJob::with_host_objects(SyncFlags::empty(), Some(session), None) };
+    /// assert!(job.session().is_some());
+    /// ```
+    pub unsafe fn with_host_objects(
+        flags: SyncFlags,
+        session: Option<IUnknown>,
+        callback: Option<IMAPISyncProgressCallback>,
+    ) -> Self {
         Self { flags, session, callback, text: Vec::new() }
     }
 
@@ -120,10 +155,12 @@ impl SyncJob {
     }
 }
 
-// SAFETY: Send: the contract has the provider call the host's callback and
-// session from its own background thread ("InBackground"), so the host's
-// objects handed over in MAPISIB must be usable from another thread
-// (Outlook's are free-threaded). The job moves to the worker once.
+// SAFETY: Send: the host objects in a job are free-threaded, which is all
+// that moving them to another thread needs. They come either from MAPISIB,
+// whose objects the contract has the provider use from its own background
+// thread ("InBackground"; Outlook's are free-threaded), or from
+// `with_host_objects`, whose caller vouches for it (its `# Safety`); the
+// safe `new` holds none.
 unsafe impl Send for SyncJob {}
 
 impl core::fmt::Debug for SyncJob {
@@ -269,7 +306,8 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
     // SAFETY: COM: as above for the callback object; cast queries it for the callback interface.
     let callback = unsafe { IUnknown::from_raw_borrowed(&sib.punkCallBack) }
         .and_then(|unknown| unknown.cast::<IMAPISyncProgressCallback>().ok());
-    let job = SyncJob::new(SyncFlags::from_bits(sib.ulFlags), session, callback);
+    // SAFETY: the contract: the objects a host passes in MAPISIB are free-threaded.
+    let job = unsafe { SyncJob::with_host_objects(SyncFlags::from_bits(sib.ulFlags), session, callback) };
 
     let (host_event, event) = match event::create() {
         Ok(pair) => pair,
