@@ -48,7 +48,7 @@ mod platform {
         // loaded module (this function's own code), not as a string;
         // `module` is writable. Without UNCHANGED_REFCOUNT the call counts a reference.
         let ok = unsafe { GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, here, &mut module) };
-        (ok != 0 && !module.is_null()).then_some(Handle(module))
+        (ok != 0 && !module.is_null()).then(|| Handle(module))
     }
 
     impl Drop for Handle {
@@ -103,7 +103,7 @@ mod platform {
         // a loaded object; RTLD_NOLOAD never loads anything new, it only
         // counts a reference to an object already loaded.
         let handle = unsafe { dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD) };
-        (!handle.is_null()).then_some(Handle(handle))
+        (!handle.is_null()).then(|| Handle(handle))
     }
 
     impl Drop for Handle {
