@@ -9,21 +9,20 @@
 //! What is real and what is modelled:
 //! - The reference count is the real code: [`ObjectRef`], `ComObject`'s
 //!   AddRef and Release with their orderings and fence; `crate::atomic`
-//!   swaps in loom's atomics under `--cfg loom`.
-//! - The sync protocol's busy flag is the real `state` word of the real
-//!   object, and the worker's reference is a real [`ObjectRef`]. The steps of
-//!   `protocol::start` and `protocol::run` around them are restated here in
-//!   the same order with the same orderings, because the real functions
-//!   start a `std::thread` and use a `std` Mutex/Condvar event, which loom
-//!   cannot schedule: compare-exchange IDLE→RUNNING (Acquire) or
-//!   MAPI_E_BUSY; take the worker's reference; start the worker; the worker
-//!   runs the provider, stores IDLE (Release), signals the event, calls
-//!   `Done`, then releases its references. The event is a loom `AtomicBool`
-//!   here. If `protocol.rs` changes that order or those orderings, this
-//!   model must follow.
+//!   swaps in loom's atomics (and Mutex and Condvar) under `--cfg loom`.
+//! - The sync states are the shipping types of `state.rs`: the object's
+//!   [`Busy`] flag (in the real object header) and the job's [`JobState`]
+//!   cancel/end word; the module's registry is the shipping
+//!   [`Registry`] (admission, cancel, close, reaping and drain, with its
+//!   lock and condition variable), run here with loom threads behind its
+//!   [`Exit`] trait. What `protocol::start`/`run` add around them is thread
+//!   creation and the done event (a `std` thread and a `std` Mutex/Condvar
+//!   or Win32 event, which loom cannot schedule): the models spawn a loom
+//!   thread in `admit` and keep the order of `run`: the provider's work,
+//!   `JobState::end`, `Busy::finish`, `Done`, the releases, then the thread's exit.
 //! - The provider's data is a loom `UnsafeCell`: loom reports any two
-//!   accesses not ordered by happens-before (two syncs at once, or the
-//!   value's drop racing a use) as a failure.
+//!   accesses not ordered by happens-before (two syncs at once, the value's
+//!   drop racing a use, a drain returning before a worker's last write) as a failure.
 
 use core::ffi::c_void;
 use std::sync::atomic::AtomicUsize as StdAtomicUsize;
@@ -36,7 +35,10 @@ use windows_core::{GUID, IUnknown_Vtbl};
 
 use crate::abi::IID_IUnknown;
 use crate::atomic::Ordering;
+use crate::hresult::{MAPI_E_END_OF_SESSION, MAPI_E_USER_CANCEL, S_OK};
+use crate::lifecycle::registry::{Exit, Registry};
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
+use crate::state::{Busy, JobState};
 
 /// Executions explored, over every model in this process (printed by each test).
 static EXECUTIONS: StdAtomicUsize = StdAtomicUsize::new(0);
@@ -96,8 +98,21 @@ unsafe impl Send for Raw {}
 /// `LOOM_MAX_PREEMPTIONS` sets one: the models are small enough to explore
 /// exhaustively in seconds) and prints how many executions that took.
 fn explore(name: &str, model: impl Fn() + Sync + Send + 'static) {
+    explore_with(name, loom::model::Builder::new(), model);
+}
+
+/// As [`explore`], with at most `bound` preemptions per execution: the
+/// models with the registry's lock and three or four threads do not finish
+/// unbounded. loom's authors find most bugs within a bound of 2 or 3.
+fn explore_bounded(name: &str, bound: usize, model: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(builder.preemption_bound.map_or(bound, |set| set.min(bound)));
+    explore_with(&format!("{name} (preemption bound {bound})"), builder, model);
+}
+
+fn explore_with(name: &str, builder: loom::model::Builder, model: impl Fn() + Sync + Send + 'static) {
     let before = EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed);
-    loom::model::Builder::new().check(move || {
+    builder.check(move || {
         EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         model();
     });
@@ -153,65 +168,181 @@ fn add_ref_racing_the_last_release_never_frees_early() {
     });
 }
 
-const IDLE: u32 = 0;
-const RUNNING: u32 = 1;
+/// A loom worker thread behind the registry's [`Exit`]: "exited" is a flag
+/// the thread sets as its very last step; reaping joins it (once: a second
+/// join would panic on the taken handle).
+struct LoomThread {
+    handle: Option<thread::JoinHandle<()>>,
+    exited: Arc<AtomicBool>,
+}
 
-/// `protocol::start`, restated: returns the worker thread, or `None` for MAPI_E_BUSY.
+impl LoomThread {
+    fn spawn(body: impl FnOnce() + Send + 'static) -> Self {
+        let exited = Arc::new(AtomicBool::new(false));
+        let flag = exited.clone();
+        let handle = thread::spawn(move || {
+            body();
+            flag.store(true, Ordering::Release);
+        });
+        Self { handle: Some(handle), exited }
+    }
+
+    fn join(&mut self) {
+        self.handle.take().expect("a thread is reaped once").join().unwrap();
+    }
+}
+
+impl Exit for LoomThread {
+    fn has_exited(&mut self) -> bool {
+        if !self.exited.load(Ordering::Acquire) {
+            return false;
+        }
+        self.join();
+        true
+    }
+
+    fn wait_exit(&mut self, _deadline: Option<std::time::Instant>) -> bool {
+        // loom has no time: a wait always waits for the end.
+        self.join();
+        true
+    }
+}
+
+/// What the host's callback saw: how many `Done` calls, and the last HRESULT.
+#[derive(Default)]
+struct Dones {
+    count: AtomicUsize,
+    hr: AtomicUsize,
+}
+
+/// `protocol::start` and `run` around the shipping states: the busy flag,
+/// the job's word and the registry's admission; `None` for a refused start
+/// (MAPI_E_BUSY or MAPI_E_END_OF_SESSION). The worker records its Done in `done`.
 ///
 /// # Safety
 /// `this` is a live object and the caller holds a reference for the call.
-unsafe fn start(this: *mut c_void, done: &Arc<AtomicUsize>) -> Option<thread::JoinHandle<()>> {
-    // SAFETY: the caller holds a reference for the whole call.
+unsafe fn start(this: *mut c_void, registry: &Arc<Registry<LoomThread>>, done: &Arc<Dones>) -> Option<()> {
+    // SAFETY: loom model: the caller holds a reference for the whole call.
     let object = unsafe { ComObject::<Model>::from_this(this) };
-    if object.state.compare_exchange(IDLE, RUNNING, Ordering::Acquire, Ordering::Relaxed).is_err() {
+    if !object.state.try_start() {
         return None;
     }
-    // SAFETY: the caller holds a reference for the whole call.
+    let job = std::sync::Arc::new(JobState::new());
+    // SAFETY: loom model: the caller holds a reference for the whole call.
     let worker = unsafe { ObjectRef::<Model>::add_ref_from(this) };
-    let event = Arc::new(AtomicBool::new(false));
-    let done = done.clone();
-    Some(thread::spawn(move || {
-        // `protocol::run`: the provider's method, then the busy flag, the event, Done, releases.
-        let object = worker.object();
-        object.value.write();
-        object.state.store(IDLE, Ordering::Release);
-        event.store(true, Ordering::Release);
-        done.fetch_add(1, Ordering::Relaxed);
-        drop(worker);
-    }))
+    let (done, worker_job) = (done.clone(), job.clone());
+    let admitted = registry.admit(this as usize, &job, move || {
+        Ok(LoomThread::spawn(move || {
+            // `protocol::run`: the provider's method, the end of the job, the
+            // busy flag, Done, then the worker's references.
+            let object = worker.object();
+            object.value.write();
+            let hr = if worker_job.end() { MAPI_E_USER_CANCEL } else { S_OK };
+            object.state.finish();
+            done.hr.store(hr.0 as u32 as usize, Ordering::Relaxed);
+            done.count.fetch_add(1, Ordering::Release);
+            drop(worker);
+        }))
+    });
+    match admitted {
+        Ok(()) => Some(()),
+        Err(hr) => {
+            assert_eq!(hr, MAPI_E_END_OF_SESSION);
+            object.state.finish(); // BusyGuard's drop
+            None
+        }
+    }
 }
 
 #[test]
 fn one_sync_at_a_time_done_once_each_and_the_object_outlives_its_worker() {
-    explore("sync protocol, two hosts starting syncs and releasing at once", || {
+    explore_bounded("sync protocol, two hosts starting syncs and releasing at once", 3, || {
         let drops = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(Dones::default());
+        let registry = Arc::new(Registry::<LoomThread>::new());
         let object = ObjectRef::<Model>::new(Tracked::new(&drops));
         // SAFETY: loom model: `object` holds a reference.
         let host = unsafe { ObjectRef::<Model>::add_ref_from(object.as_raw()) };
         let raw = Raw(host.as_raw());
-        let host_done = done.clone();
+        let (other_done, other_registry) = (done.clone(), registry.clone());
         let other = thread::spawn(move || {
             let raw = raw;
             // SAFETY: loom model: `host` (moved here) holds a reference.
-            let worker = unsafe { start(raw.0, &host_done) };
-            let started = worker.is_some() as usize;
+            let started = unsafe { start(raw.0, &other_registry, &other_done) }.is_some() as usize;
             drop(host); // the host lets go, maybe while its worker runs
-            if let Some(worker) = worker {
-                worker.join().unwrap();
-            }
             started
         });
         // SAFETY: loom model: `object` holds a reference.
-        let worker = unsafe { start(object.as_raw(), &done) };
-        let mut started = worker.is_some() as usize;
+        let mut started = unsafe { start(object.as_raw(), &registry, &done) }.is_some() as usize;
         drop(object); // the last outside reference may go while a worker runs
-        if let Some(worker) = worker {
-            worker.join().unwrap();
-        }
         started += other.join().unwrap();
+        assert_eq!(registry.drain(std::time::Duration::MAX), Ok(()));
         assert!(started >= 1, "with no sync running, a start cannot be refused by both");
-        assert_eq!(done.load(Ordering::Relaxed), started, "Done exactly once per S_OK");
+        assert_eq!(done.count.load(Ordering::Acquire), started, "Done exactly once per S_OK");
         assert_eq!(drops.load(Ordering::Relaxed), 1, "freed exactly once, after its workers");
+    });
+}
+
+#[test]
+fn a_shutdown_racing_a_start_refuses_it_or_cancels_it_and_drains_its_thread() {
+    explore_bounded("lifecycle, shutdown (close, cancel, drain) racing a start", 3, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(Dones::default());
+        let registry = Arc::new(Registry::<LoomThread>::new());
+        let object = ObjectRef::<Model>::new(Tracked::new(&drops));
+        // SAFETY: loom model: `object` holds a reference.
+        let host = unsafe { ObjectRef::<Model>::add_ref_from(object.as_raw()) };
+        let (raw, host_registry, host_done) = (Raw(host.as_raw()), registry.clone(), done.clone());
+        let starter = thread::spawn(move || {
+            let raw = raw;
+            // SAFETY: loom model: `host` (moved here) holds a reference.
+            let started = unsafe { start(raw.0, &host_registry, &host_done) }.is_some();
+            drop(host);
+            started
+        });
+        // IMSProvider::Shutdown: `lifecycle::shutdown`'s two steps.
+        let cancelled = registry.close_and_cancel();
+        assert_eq!(registry.drain(std::time::Duration::MAX), Ok(()));
+        // A worker admitted before the close has exited by now, so its
+        // write is ordered before this read (loom fails the model otherwise);
+        // a start after the close was refused and wrote nothing.
+        object.object().value.read();
+        let started = starter.join().unwrap();
+        assert_eq!(registry.running(), 0);
+        let dones = done.count.load(Ordering::Acquire);
+        assert_eq!(dones, started as usize, "Done exactly once per started sync, none for a refused one");
+        if started {
+            let hr = done.hr.load(Ordering::Relaxed);
+            let user_cancel = MAPI_E_USER_CANCEL.0 as u32 as usize;
+            // close_and_cancel counted the sync exactly when its Done says so.
+            assert_eq!(cancelled == 1, hr == user_cancel, "cancelled {cancelled}, Done {hr:#x}");
+        } else {
+            assert_eq!(cancelled, 0);
+        }
+        drop(object);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
+
+#[test]
+fn a_drain_racing_the_last_worker_and_dll_can_unload_now_reaps_it_once() {
+    explore_bounded("lifecycle, drain and running_workers racing the last worker's exit", 3, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(Dones::default());
+        let registry = Arc::new(Registry::<LoomThread>::new());
+        let object = ObjectRef::<Model>::new(Tracked::new(&drops));
+        // SAFETY: loom model: `object` holds a reference.
+        assert!(unsafe { start(object.as_raw(), &registry, &done) }.is_some());
+        drop(object); // the worker holds the last reference
+        // DllCanUnloadNow on another thread: `running_workers` reaps what has exited.
+        let polling = registry.clone();
+        let poller = thread::spawn(move || polling.running());
+        assert_eq!(registry.drain(std::time::Duration::MAX), Ok(()));
+        // The drain returned after the worker's last step: the object is
+        // freed and Done was called, both visible here.
+        assert_eq!(drops.load(Ordering::Relaxed), 1, "the worker's release happened before the drain returned");
+        assert_eq!(done.count.load(Ordering::Acquire), 1);
+        assert!(poller.join().unwrap() <= 1);
+        assert_eq!(registry.running(), 0);
     });
 }

@@ -17,7 +17,7 @@
 //! - Linux: `dladdr` names the object that holds this code and
 //!   `dlopen(RTLD_NOLOAD)` counts one more reference to it, `dlclose` drops
 //!   it. (Linked into an executable, there is nothing to pin.)
-//! - Elsewhere, and under Miri: no pin.
+//! - Elsewhere, and under Miri and loom: no pin.
 
 /// One load reference on the module that holds this code; released on drop.
 pub(crate) struct ModulePin(#[allow(dead_code)] platform::Handle);
@@ -30,7 +30,7 @@ impl ModulePin {
     }
 }
 
-#[cfg(windows)]
+#[cfg(all(windows, not(loom)))]
 mod platform {
     use windows_sys::Win32::Foundation::{FreeLibrary, HMODULE};
     use windows_sys::Win32::System::LibraryLoader::{GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetModuleHandleExW};
@@ -61,7 +61,7 @@ mod platform {
     }
 }
 
-#[cfg(all(target_os = "linux", not(miri)))]
+#[cfg(all(target_os = "linux", not(miri), not(loom)))]
 mod platform {
     use core::ffi::{c_char, c_int, c_void};
 
@@ -116,7 +116,7 @@ mod platform {
     }
 }
 
-#[cfg(any(miri, not(any(windows, target_os = "linux"))))]
+#[cfg(any(miri, loom, not(any(windows, target_os = "linux"))))]
 mod platform {
     pub(super) struct Handle;
 
