@@ -338,6 +338,37 @@ fn host_may_close_the_event_before_the_sync_ends() {
     object.release();
 }
 
+/// Swaps the job it was given for an empty one and keeps the host's job
+/// after the sync (as a provider's background cache might).
+#[derive(Default)]
+struct SwapsItsJob {
+    kept: Mutex<Option<SyncJob>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for SwapsItsJob {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let hosts = std::mem::replace(job, SyncJob::new(mapisync::SyncFlags::empty()));
+        *self.kept.lock().unwrap() = Some(hosts);
+        Err(Error::from_hresult(HRESULT(MAPI_E_NETWORK_ERROR)))
+    }
+}
+
+#[test]
+fn done_reaches_the_host_whatever_the_provider_does_with_its_job() {
+    let object = raw(SwapsItsJob::default());
+    let callback = HostRef::callback(Script::default());
+    let sib = Sib::new(0, None, Some(&callback));
+    let handle = start(object, &sib);
+    let calls = callback.wait_done(PATIENCE);
+    assert_eq!(done(&calls), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)], "Done exactly once");
+    wait_and_close(handle);
+    // The provider still holds the host's job: its callback reference with it.
+    assert_eq!(callback.wait_count(2, PATIENCE), 2);
+    release_last(object);
+    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the kept job released the callback with the provider");
+}
+
 /// Returns at once: the shortest path from the worker's start to `Done`.
 struct Immediate;
 

@@ -42,6 +42,7 @@ pub mod event;
 mod flags;
 pub mod host;
 mod hresult;
+mod job;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod object;
@@ -51,8 +52,9 @@ pub mod server;
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
 pub use flags::SyncFlags;
 pub use hresult::*;
+pub use job::SyncJob;
 pub use mapisync_macros::provider;
-pub use protocol::{MapiSync, SyncJob, provider_of};
+pub use protocol::{MapiSync, provider_of};
 pub use windows_core::{Error, HRESULT, IUnknown, Interface};
 
 /// `windows_core::Result`: an `Err` carries the HRESULT that reaches `Done`.

@@ -12,13 +12,17 @@ use core::ffi::c_void;
 use core::marker::PhantomData;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use windows_core::{GUID, HRESULT, IUnknown, Interface};
 
 use crate::abi::{HANDLE, IID_IMAPISync, IMAPISync, IMAPISync_Vtbl, IMAPISyncProgressCallback, MAPISIB};
+use crate::job::HostObjects;
+// Re-exported for the in-proc server's tests, which name it here.
 use crate::event::{self, WorkerEvent};
 use crate::flags::SyncFlags;
 use crate::hresult::{E_FAIL, E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, MAPI_E_BUSY, S_OK};
+pub(crate) use crate::job::SyncJob;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 
 /// The one method a provider writes.
@@ -45,140 +49,6 @@ pub trait MapiSync {
     /// `Done(event, e.code())`. A panic is caught and reported as
     /// E_UNEXPECTED through `Error` and `Done`.
     fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()>;
-}
-
-/// One sync as the provider sees it: the host's flags and session, and the
-/// host's progress sink.
-///
-/// Every method that calls the host returns the host's failure as `Err`, so
-/// `?` stops the sync when the user cancels; that HRESULT then reaches `Done`.
-/// Without a callback (the host passed none, or it does not answer
-/// `IMAPISyncProgressCallback`) progress goes nowhere and the calls return `Ok`.
-pub struct SyncJob {
-    flags: SyncFlags,
-    session: Option<IUnknown>,
-    callback: Option<IMAPISyncProgressCallback>,
-    text: Vec<u16>,
-}
-
-impl SyncJob {
-    /// A job outside any host, for testing provider code directly: no
-    /// session, and progress goes nowhere.
-    ///
-    /// ```
-    /// let job = mapisync::SyncJob::new(mapisync::SyncFlags::ON_DEMAND);
-    /// assert!(job.flags().contains(mapisync::SyncFlags::ON_DEMAND));
-    /// assert!(job.session().is_none() && job.callback().is_none());
-    /// ```
-    pub fn new(flags: SyncFlags) -> Self {
-        Self { flags, session: None, callback: None, text: Vec::new() }
-    }
-
-    /// A job that reports to `callback` and shows `session` to the provider,
-    /// for driving provider code with host objects of your own.
-    ///
-    /// # Safety
-    /// `session` and `callback` must be free-threaded: callable, AddRef'd and
-    /// Released from any thread, as the contract requires of the objects a
-    /// host passes in `MAPISIB`. The job is `Send`, so the provider may use
-    /// and drop them on another thread; windows-core makes interface pointers
-    /// `!Send` because most objects (apartment-threaded ones) are not.
-    ///
-    /// ```
-    /// use mapisync::{Interface, SyncFlags, SyncJob};
-    ///
-    /// struct Stub;
-    /// #[mapisync::provider]
-    /// impl mapisync::MapiSync for Stub {
-    ///     fn synchronize_in_background(&self, _: &mut SyncJob) -> mapisync::Result<()> { Ok(()) }
-    /// }
-    ///
-    /// // A stand-in session: a mapisync object, free-threaded like every one.
-    /// let session: mapisync::IUnknown = mapisync::IMAPISync::from(Stub).cast().unwrap();
-    /// // SAFETY: the session object is free-threaded; there is no callback.
-    /// let job = unsafe { SyncJob::with_host_objects(SyncFlags::empty(), Some(session), None) };
-    /// assert!(job.session().is_some());
-    /// ```
-    pub unsafe fn with_host_objects(
-        flags: SyncFlags,
-        session: Option<IUnknown>,
-        callback: Option<IMAPISyncProgressCallback>,
-    ) -> Self {
-        Self { flags, session, callback, text: Vec::new() }
-    }
-
-    /// The `ulFlags` the host sent, unknown bits included.
-    pub fn flags(&self) -> SyncFlags {
-        self.flags
-    }
-
-    /// The host's `IMAPISession`, if it passed one.
-    pub fn session(&self) -> Option<&IUnknown> {
-        self.session.as_ref()
-    }
-
-    /// The host's progress callback, if it has one.
-    pub fn callback(&self) -> Option<&IMAPISyncProgressCallback> {
-        self.callback.as_ref()
-    }
-
-    /// Shows `text` and "`index` of `max` done" in the host's Send/Receive dialog.
-    /// The text ends at its first NUL, if it has one.
-    pub fn progress(&mut self, text: &str, index: u32, max: u32) -> crate::Result<()> {
-        let Some(callback) = &self.callback else { return Ok(()) };
-        let text = encode(&mut self.text, text);
-        // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        unsafe { callback.Progress(text, index, max) }.ok()
-    }
-
-    /// Updates only the numbers, keeping the host's current text (a NULL string).
-    pub fn progress_count(&mut self, index: u32, max: u32) -> crate::Result<()> {
-        let Some(callback) = &self.callback else { return Ok(()) };
-        // SAFETY: COM: `callback` is a counted reference; NULL text is allowed.
-        unsafe { callback.Progress(core::ptr::null(), index, max) }.ok()
-    }
-
-    /// Reports an error or warning; the sync goes on unless the provider stops it.
-    pub fn error(&mut self, hr: HRESULT, text: &str) -> crate::Result<()> {
-        let Some(callback) = &self.callback else { return Ok(()) };
-        let text = encode(&mut self.text, text);
-        // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        unsafe { callback.Error(hr, text) }.ok()
-    }
-
-    /// Calls `Done(event, hr)`; the host's answer is not the provider's concern.
-    fn done(&self, event: HANDLE, hr: HRESULT) {
-        if let Some(callback) = &self.callback {
-            // SAFETY: COM: `callback` is a counted reference; `event` is passed by value.
-            let _ = unsafe { callback.Done(event, hr) };
-        }
-    }
-}
-
-// SAFETY: Send: the host objects in a job are free-threaded, which is all
-// that moving them to another thread needs. They come either from MAPISIB,
-// whose objects the contract has the provider use from its own background
-// thread ("InBackground"; Outlook's are free-threaded), or from
-// `with_host_objects`, whose caller vouches for it (its `# Safety`); the
-// safe `new` holds none.
-unsafe impl Send for SyncJob {}
-
-impl core::fmt::Debug for SyncJob {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SyncJob")
-            .field("flags", &self.flags)
-            .field("session", &self.session)
-            .field("callback", &self.callback)
-            .finish()
-    }
-}
-
-/// Encodes `text` as NUL-terminated UTF-16 into `buffer`, cut at any NUL.
-fn encode(buffer: &mut Vec<u16>, text: &str) -> *const u16 {
-    buffer.clear();
-    buffer.extend(text.encode_utf16().take_while(|&unit| unit != 0));
-    buffer.push(0);
-    buffer.as_ptr()
 }
 
 /// Implemented by `#[mapisync::provider]`; not by hand.
@@ -261,6 +131,9 @@ struct Worker<T: Provider> {
     object: IMAPISync,
     provider: PhantomData<T>,
     job: SyncJob,
+    /// The worker's own share of the host's objects: `Done` goes through it,
+    /// whatever the provider does with `job`.
+    host: Arc<HostObjects>,
     event: WorkerEvent,
     /// The host's handle, passed back in `Done` (a value, never used to signal).
     host_event: HANDLE,
@@ -271,8 +144,9 @@ struct Worker<T: Provider> {
 // whose IUnknown methods are atomic and whose value is Send + Sync. When the
 // object is the inner part of an aggregate, its AddRef/Release reach the
 // controlling object, which must then be free-threaded too (ThreadingModel
-// "Both", as the whole provider is); the job is Send for its own reasons; the
-// host's event handle is only carried as a value to `Done`.
+// "Both", as the whole provider is); the job and the host's objects are Send
+// for their own reasons (job.rs); the host's event handle is only carried as
+// a value to `Done`.
 unsafe impl<T: Provider> Send for Worker<T> {}
 
 /// # Safety
@@ -309,6 +183,7 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
     // SAFETY: the contract: the objects a host passes in MAPISIB are free-threaded.
     let job = unsafe { SyncJob::with_host_objects(SyncFlags::from_bits(sib.ulFlags), session, callback) };
 
+    let host = job.host();
     let (host_event, event) = match event::create() {
         Ok(pair) => pair,
         Err(hr) => return hr,
@@ -319,6 +194,7 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
         object: (*core::mem::ManuallyDrop::new(unsafe { IMAPISync::from_raw(this) })).clone(),
         provider: PhantomData,
         job,
+        host,
         event,
         host_event,
     };
@@ -352,7 +228,7 @@ impl Drop for BusyGuard<'_> {
 
 /// The worker thread's body.
 fn run<T: Provider>(worker: Worker<T>) {
-    let Worker { object, mut job, event, host_event, .. } = worker;
+    let Worker { object, mut job, host, event, host_event, .. } = worker;
     // SAFETY: COM: `object` holds a reference, so the object outlives this borrow.
     let object_ref = unsafe { ComObject::<SyncClass<T>>::from_this(object.as_raw()) };
     let provider: &T = &object_ref.value;
@@ -365,15 +241,16 @@ fn run<T: Provider>(worker: Worker<T>) {
         Err(payload) => {
             let text = format!("the provider panicked: {}", panic_text(&*payload));
             forget_payload(payload);
-            let _ = job.error(E_UNEXPECTED, &text);
+            let _ = host.error(&mut Vec::new(), E_UNEXPECTED, &text);
             E_UNEXPECTED
         }
     };
     // The sync has ended: the next one may start, then the host is told.
     object_ref.state.store(IDLE, Ordering::Release);
     event.signal();
-    job.done(host_event, hr);
+    host.done(host_event, hr);
     drop(job);
+    drop(host);
     drop(event);
     drop(object);
 }
