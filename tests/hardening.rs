@@ -245,3 +245,21 @@ fn every_failed_synchronize_sets_no_event_starts_nothing_and_keeps_no_reference(
     assert_eq!(object.release(), 0);
     assert_eq!(probe.drops.load(Ordering::SeqCst), 1);
 }
+
+/// A panicking `Host::on_event` listener (a test's `assert!`) runs inside the
+/// host's `extern "system"` callback methods; it must reach the thread that
+/// called `run` as that thread's panic, not abort the process.
+#[test]
+fn a_panicking_listener_is_re_raised_on_the_thread_that_called_run() {
+    let probe = Arc::new(Probe::default());
+    let sync: IMAPISync = Hardened(probe.clone()).into();
+    let host = mapisync::host::Host::new().on_event(|_| panic!("the listener's assertion failed"));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.run(&sync)));
+    let payload = outcome.expect_err("run re-raises the listener's panic");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the listener's assertion failed"));
+    assert_eq!(probe.entered.load(Ordering::SeqCst), 1);
+    // The sync ended normally around the panic: the object takes the next one.
+    let report = mapisync::host::Host::new().run(&sync).unwrap();
+    assert_eq!(report.done, Some(mapisync::S_OK));
+    assert!(report.balanced());
+}

@@ -48,6 +48,7 @@ mod loom_models;
 mod object;
 mod protocol;
 pub mod server;
+mod unwind;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
 pub use flags::SyncFlags;

@@ -10,7 +10,6 @@
 use crate::atomic::Ordering;
 use core::ffi::c_void;
 use core::marker::PhantomData;
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -24,6 +23,7 @@ use crate::flags::SyncFlags;
 use crate::hresult::{E_FAIL, E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, MAPI_E_BUSY, S_OK};
 pub(crate) use crate::job::SyncJob;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
+use crate::unwind::{forget_payload, panic_text};
 
 /// The one method a provider writes.
 ///
@@ -253,19 +253,4 @@ fn run<T: Provider>(worker: Worker<T>) {
     drop(host);
     drop(event);
     drop(object);
-}
-
-fn panic_text(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
-
-/// Drops a panic payload without letting a panicking Drop escape.
-fn forget_payload(payload: Box<dyn Any + Send>) {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        core::mem::forget(again);
-    }
 }

@@ -1,0 +1,26 @@
+//! Panics that must not cross a COM boundary: their text, and dropping their
+//! payloads without a second unwind.
+//!
+//! A panic payload is a `Box<dyn Any + Send>` whose `Drop` is arbitrary code;
+//! dropping it can panic again, and that second panic would escape the
+//! `catch_unwind` that caught the first. [`forget_payload`] drops it inside a
+//! `catch_unwind` of its own and forgets whatever that one catches.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The message of a panic payload (`panic!("...")` with or without arguments).
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// Drops a panic payload without letting a panicking Drop escape.
+pub(crate) fn forget_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        core::mem::forget(again);
+    }
+}
