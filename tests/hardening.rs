@@ -263,3 +263,41 @@ fn a_panicking_listener_is_re_raised_on_the_thread_that_called_run() {
     assert_eq!(report.done, Some(mapisync::S_OK));
     assert!(report.balanced());
 }
+
+/// A panic payload whose own `Drop` panics: dropping it after a
+/// `catch_unwind` starts a second unwind.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("the payload's Drop panics too");
+    }
+}
+
+/// A provider whose `Drop` panics with a [`Bomb`] as its payload.
+struct DropsABomb(Arc<AtomicUsize>);
+
+#[mapisync::provider]
+impl MapiSync for DropsABomb {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for DropsABomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        std::panic::panic_any(Bomb);
+    }
+}
+
+#[test]
+fn a_drop_panicking_with_a_panicking_payload_stays_inside_release() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let sync: IMAPISync = DropsABomb(drops.clone()).into();
+    let object = Raw(mapisync::Interface::into_raw(sync));
+    assert_eq!(object.add_ref(), 2);
+    assert_eq!(object.release(), 1);
+    assert_eq!(object.release(), 0, "the last Release frees the object and returns 0");
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the provider was dropped once");
+}

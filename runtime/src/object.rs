@@ -25,6 +25,7 @@ use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
 
 use crate::abi::IID_IUnknown;
 use crate::hresult::{E_NOINTERFACE, E_POINTER, S_OK};
+use crate::unwind::forget_payload;
 
 /// What the object layer needs to know of a class: the value it holds, its
 /// vtable, and the one interface (besides IUnknown) that vtable implements.
@@ -148,8 +149,11 @@ impl<C: Class> ComObject<C> {
         // SAFETY: Box: the caller guarantees unique ownership of the allocation `create` leaked.
         let boxed = unsafe { Box::from_raw(this as *mut Self) };
         // A panicking Drop in the value must not unwind into the host; the
-        // allocation is freed by the unwinding drop glue all the same.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+        // allocation is freed by the unwinding drop glue all the same. Its
+        // payload may panic again when dropped: forget_payload contains that.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(boxed))) {
+            forget_payload(payload);
+        }
         LIVE_OBJECTS.fetch_sub(1, Ordering::Release);
     }
 }
