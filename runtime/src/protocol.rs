@@ -119,8 +119,12 @@ const RUNNING: u32 = 1;
 unsafe extern "system" fn synchronize_in_background<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT {
     // Nothing below should panic; if it ever does, the host sees E_UNEXPECTED
     // rather than an unwind.
-    // SAFETY: forwarded from this function's own contract.
-    catch_unwind(AssertUnwindSafe(|| unsafe { start::<T>(this, psibpb) })).unwrap_or(E_UNEXPECTED)
+    // SAFETY: COM: the host's call gives what `start` needs (this function's
+    // `# Safety`: a live object of `SyncClass<T>`, MAPISIB as the contract says).
+    catch_unwind(AssertUnwindSafe(|| unsafe { start::<T>(this, psibpb) })).unwrap_or_else(|payload| {
+        forget_payload(payload);
+        E_UNEXPECTED
+    })
 }
 
 /// What the worker owns: each field is released exactly once when it drops.
