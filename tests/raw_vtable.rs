@@ -308,7 +308,34 @@ fn provider_error_reaches_done() {
     let callback = HostRef::callback(Script::default());
     let sib = Sib::new(0, None, Some(&callback));
     let handle = start(object, &sib);
-    assert_eq!(done(&callback.wait_done(PATIENCE)), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)]);
+    let calls = callback.wait_done(PATIENCE);
+    assert_eq!(done(&calls), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)]);
+    assert_eq!(calls.len(), 1, "an error without a message is reported by Done alone");
+    wait_and_close(handle);
+    object.release();
+}
+
+/// Fails with a message for the user.
+struct FailsWithText;
+
+#[mapisync::provider]
+impl MapiSync for FailsWithText {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Err(Error::new(HRESULT(MAPI_E_NETWORK_ERROR), "cannot reach imap.example.com"))
+    }
+}
+
+#[test]
+fn provider_error_with_a_message_reaches_error_then_done() {
+    let object = raw(FailsWithText);
+    let callback = HostRef::callback(Script::default());
+    let sib = Sib::new(0, None, Some(&callback));
+    let handle = start(object, &sib);
+    let calls = callback.wait_done(PATIENCE);
+    let error = Call::Error { hr: MAPI_E_NETWORK_ERROR, text: Some("cannot reach imap.example.com".into()) };
+    assert_eq!(calls[0], error, "Error(hr, text) first");
+    assert_eq!(done(&calls[1..]), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)], "then Done(event, hr)");
+    assert_eq!(calls.len(), 2);
     wait_and_close(handle);
     object.release();
 }

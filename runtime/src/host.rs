@@ -595,6 +595,25 @@ mod tests {
         }
     }
 
+    /// Fails with a message after `?` on a windows-core result succeeded.
+    struct Unreachable;
+
+    #[mapisync::provider]
+    impl MapiSync for Unreachable {
+        fn synchronize_in_background(&self, _: &mut SyncJob) -> crate::Result<()> {
+            windows_core::HRESULT(0).ok()?;
+            Err(crate::Error::new(crate::MAPI_E_NETWORK_ERROR, "cannot reach imap.example.com"))
+        }
+    }
+
+    #[test]
+    fn an_error_with_a_message_is_reported_by_error_then_done() {
+        let report = Host::new().run(&IMAPISync::from(Unreachable)).unwrap();
+        let text = Some("cannot reach imap.example.com".to_string());
+        let hr = crate::MAPI_E_NETWORK_ERROR;
+        assert_eq!(report.events, [Event::Error { hr, text }, Event::Done { hr, same_event: true }]);
+    }
+
     #[test]
     fn an_object_without_imapisync_is_refused() {
         let plain = ObjectRef::<PlainUnknown>::new(());

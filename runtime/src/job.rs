@@ -13,6 +13,7 @@ use std::sync::Arc;
 use windows_core::{HRESULT, IUnknown};
 
 use crate::abi::{HANDLE, IMAPISyncProgressCallback};
+use crate::error::Error;
 use crate::flags::SyncFlags;
 
 /// One sync as the provider sees it: the host's flags and session, and the
@@ -101,14 +102,14 @@ impl SyncJob {
         let Some(callback) = &self.host.callback else { return Ok(()) };
         let text = encode(&mut self.text, text);
         // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        unsafe { callback.Progress(text, index, max) }.ok()
+        Error::check(unsafe { callback.Progress(text, index, max) })
     }
 
     /// Updates only the numbers, keeping the host's current text (a NULL string).
     pub fn progress_count(&mut self, index: u32, max: u32) -> crate::Result<()> {
         let Some(callback) = &self.host.callback else { return Ok(()) };
         // SAFETY: COM: `callback` is a counted reference; NULL text is allowed.
-        unsafe { callback.Progress(core::ptr::null(), index, max) }.ok()
+        Error::check(unsafe { callback.Progress(core::ptr::null(), index, max) })
     }
 
     /// Reports an error or warning; the sync goes on unless the provider stops it.
@@ -155,7 +156,7 @@ impl HostObjects {
         let Some(callback) = &self.callback else { return Ok(()) };
         let text = encode(buffer, text);
         // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        unsafe { callback.Error(hr, text) }.ok()
+        Error::check(unsafe { callback.Error(hr, text) })
     }
 
     /// Calls `Done(event, hr)`; the host's answer is not the provider's concern.

@@ -38,6 +38,7 @@ pub mod abi;
 pub mod aggregate;
 mod atomic;
 mod conformance;
+mod error;
 pub mod event;
 mod flags;
 pub mod host;
@@ -51,15 +52,13 @@ pub mod server;
 mod unwind;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
+pub use error::{Error, Result};
 pub use flags::SyncFlags;
 pub use hresult::*;
 pub use job::SyncJob;
 pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, provider_of};
-pub use windows_core::{Error, HRESULT, IUnknown, Interface};
-
-/// `windows_core::Result`: an `Err` carries the HRESULT that reaches `Done`.
-pub type Result<T> = windows_core::Result<T>;
+pub use windows_core::{HRESULT, IUnknown, Interface};
 
 /// What `#[mapisync::provider]` expands to refers to; not a public API.
 #[doc(hidden)]

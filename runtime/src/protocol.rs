@@ -20,7 +20,7 @@ use crate::job::HostObjects;
 // Re-exported for the in-proc server's tests, which name it here.
 use crate::event::{self, WorkerEvent};
 use crate::flags::SyncFlags;
-use crate::hresult::{E_FAIL, E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, MAPI_E_BUSY, S_OK};
+use crate::hresult::{E_INVALIDARG, E_OUTOFMEMORY, E_UNEXPECTED, MAPI_E_BUSY, S_OK};
 pub(crate) use crate::job::SyncJob;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::unwind::{forget_payload, panic_text};
@@ -46,8 +46,27 @@ pub trait MapiSync {
     /// Runs one sync on the worker thread.
     ///
     /// `Ok(())` ends the sync with `Done(event, S_OK)`; `Err(e)` with
-    /// `Done(event, e.code())`. A panic is caught and reported as
-    /// E_UNEXPECTED through `Error` and `Done`.
+    /// `Done(event, e.code())`, preceded by `Error(e.code(), e.message())`
+    /// when `e` has a message (Outlook shows it in its Send/Receive dialog).
+    /// A success code in an `Err` reaches the host as E_FAIL. A panic is
+    /// caught and reported as E_UNEXPECTED through `Error` and `Done`.
+    ///
+    /// ```
+    /// use mapisync::{Error, MAPI_E_NETWORK_ERROR};
+    ///
+    /// struct Offline;
+    /// #[mapisync::provider]
+    /// impl mapisync::MapiSync for Offline {
+    ///     fn synchronize_in_background(&self, _: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+    ///         Err(Error::new(MAPI_E_NETWORK_ERROR, "cannot reach imap.example.com"))
+    ///     }
+    /// }
+    ///
+    /// let report = mapisync::host::Host::new().run(&mapisync::IMAPISync::from(Offline)).unwrap();
+    /// let errors: Vec<_> = report.errors().collect();
+    /// assert_eq!(errors, [(MAPI_E_NETWORK_ERROR, Some("cannot reach imap.example.com"))]);
+    /// assert_eq!(report.done, Some(MAPI_E_NETWORK_ERROR));
+    /// ```
     fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()>;
 }
 
@@ -239,9 +258,12 @@ fn run<T: Provider>(worker: Worker<T>) {
     let outcome = catch_unwind(AssertUnwindSafe(|| provider.synchronize_in_background(&mut job)));
     let hr = match outcome {
         Ok(Ok(())) => S_OK,
-        // An Err that carries a success code is still a failure.
-        Ok(Err(error)) if error.code().is_ok() => E_FAIL,
-        Ok(Err(error)) => error.code(),
+        // Decision 7: a message reaches the host's Error before Done.
+        Ok(Err(error)) if !error.message().is_empty() => {
+            let _ = host.error(&mut Vec::new(), error.failure_code(), error.message());
+            error.failure_code()
+        }
+        Ok(Err(error)) => error.failure_code(),
         Err(payload) => {
             let text = format!("the provider panicked: {}", panic_text(&*payload));
             forget_payload(payload);
