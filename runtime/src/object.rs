@@ -125,6 +125,28 @@ impl<C: Class> ComObject<C> {
         // Release, as std's Arc::drop: every use of the object through this
         // reference happens before the decrement that another thread sees.
         let old = object.refs.fetch_sub(1, Ordering::Release);
+        // One signed compare sends every case but the common one (a count
+        // of 2 up to REF_CAP) to the cold path: the last reference (1), a
+        // count already at zero, and a pinned count (REF_CAP and above read
+        // as negative).
+        if (old as i32) <= 1 {
+            // SAFETY: COM: the caller's reference, just given up, is the one
+            // `release_rare` accounts for (its `# Safety`).
+            return unsafe { Self::release_rare(this, old) };
+        }
+        old - 1
+    }
+
+    /// The rare outcomes of a Release whose decrement found `old`: the free
+    /// at the last reference, or a pin.
+    ///
+    /// # Safety
+    /// `this` is this object's interface pointer, and the caller's reference
+    /// was given up by the decrement that found `old` (at most 1, or at
+    /// least REF_CAP).
+    #[cold]
+    #[inline(never)]
+    unsafe fn release_rare(this: *mut c_void, old: u32) -> u32 {
         if old == 1 {
             // Acquire: the free below happens after every other thread's
             // last use, which their Release decrements published.
@@ -134,12 +156,11 @@ impl<C: Class> ComObject<C> {
             unsafe { Self::free(this) };
             return 0;
         }
-        if old >= REF_CAP || old == 0 {
-            // Immortal (see REF_CAP), or an unbalanced Release found the
-            // count already at zero: pin rather than free a second time.
-            return object.pin();
-        }
-        old - 1
+        // Immortal (see REF_CAP), or an unbalanced Release found the count
+        // already at zero: pin rather than free a second time.
+        // SAFETY: COM: the caller held a reference up to the decrement, and
+        // a count other than 1 freed nothing, so the object is still alive.
+        unsafe { Self::from_this(this) }.pin()
     }
 
     /// # Safety
