@@ -433,6 +433,9 @@ unsafe fn slot_host<'a>(this: *mut c_void) -> &'a SlotHost {
     unsafe { &*(this as *const SlotHost) }
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
+/// `iid` and `out` are valid.
 unsafe extern "system" fn slot_query(this: *mut c_void, iid: *const Guid, out: *mut *mut c_void) -> i32 {
     // SAFETY: COM: the runtime under test passes a live object and valid pointers.
     unsafe {
@@ -447,25 +450,36 @@ unsafe extern "system" fn slot_query(this: *mut c_void, iid: *const Guid, out: *
     }
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
 unsafe extern "system" fn slot_add_ref(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller holds a reference.
     unsafe { slot_host(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
+/// The caller gives up one reference.
 unsafe extern "system" fn slot_release(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller gives up a reference it holds; the test owns the
     // last one and frees the object itself, so no Release frees it.
     unsafe { slot_host(this) }.refs.fetch_sub(1, Ordering::Release) - 1
 }
 
+/// # Safety
+/// COM: nothing is read; any arguments do.
 unsafe extern "system" fn slot_progress(_: *mut c_void, _: *const u16, _: u32, _: u32) -> i32 {
     S_OK
 }
 
+/// # Safety
+/// COM: nothing is read; any arguments do.
 unsafe extern "system" fn slot_error(_: *mut c_void, _: i32, _: *const u16) -> i32 {
     S_OK
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
 unsafe extern "system" fn slot_done(this: *mut c_void, event: *mut c_void, _: i32) -> i32 {
     // SAFETY: COM: the caller holds a reference.
     let host = unsafe { slot_host(this) };
@@ -501,7 +515,7 @@ fn done_sees_its_handle_already_in_the_hosts_variable() {
         wait_and_close(handle);
     }
     assert!(wait_until(|| refs.load(Ordering::Acquire) == 1), "the worker releases the callback");
-    // SAFETY: test: as above.
+    // SAFETY: test: Box: the test owns `host` and frees it only below.
     let mismatches = unsafe { &(*host).mismatches }.load(Ordering::Relaxed);
     assert_eq!(mismatches, 0, "{mismatches} of {syncs} Done calls found another value in *phSyncDoneEvent");
     // SAFETY: Box: the test's reference is the last one; the object came from Box::into_raw.

@@ -67,6 +67,11 @@ where
     Identity: IUnknownImpl,
     Identity::Impl: ForwardSync,
 {
+    /// Slot 3 of the store: the target's slot 3.
+    ///
+    /// # Safety
+    /// COM: the host holds a reference to the store for the call; `psibpb` as the
+    /// contract says (null, or a `MAPISIB` readable for its `ulSize` bytes).
     unsafe fn SynchronizeInBackground(&self, psibpb: *const MAPISIB) -> HRESULT {
         let sync = self.get_impl().sync();
         // SAFETY: COM: `sync` is counted by the store, which the host holds

@@ -47,6 +47,8 @@ use crate::hresult::S_OK;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::unwind::forget_payload;
 
+/// The COM [`conformance`](crate::conformance) checker, also here beside the
+/// host simulator, since tests use the two together.
 pub use crate::conformance::{Conformance, ConformanceReport, Rule, Violation, check_conformance};
 
 /// A callback method, for choosing where the host fails.
@@ -158,6 +160,7 @@ impl Report {
 }
 
 /// A configurable Outlook stand-in. See the [module docs](self).
+
 #[derive(Clone)]
 pub struct Host {
     flags: SyncFlags,
@@ -261,7 +264,7 @@ impl Host {
         let call_duration = start.elapsed();
         let deadline = start + self.timeout;
 
-        // SAFETY: the handle was written by SynchronizeInBackground, is owned by
+        // SAFETY: done event: the handle was written by SynchronizeInBackground, is owned by
         // the host from now on, and is closed once when `event` drops.
         let event = unsafe { DoneEvent::from_raw(handle) };
         let event_signalled = event.as_ref().is_some_and(|event| event.wait(Some(left(deadline))));
@@ -496,11 +499,11 @@ unsafe fn read_text(text: *const u16) -> Option<String> {
         return None;
     }
     let mut len = 0;
-    // SAFETY: the caller vouches for a terminating NUL; the cap bounds a bad provider's string.
+    // SAFETY: UTF-16 text: the caller vouches for a terminating NUL; the cap bounds a bad provider's string.
     while len < 65_536 && unsafe { *text.add(len) } != 0 {
         len += 1;
     }
-    // SAFETY: the `len` units before the NUL were just read.
+    // SAFETY: UTF-16 text: the `len` units before the NUL were just read.
     Some(String::from_utf16_lossy(unsafe { core::slice::from_raw_parts(text, len) }))
 }
 
@@ -511,18 +514,32 @@ unsafe fn recorder<'a>(this: *mut c_void) -> &'a Recorder {
     &unsafe { ComObject::<RecordingCallback>::from_this(this) }.value
 }
 
+/// `Progress`: records the call and answers as scripted.
+///
+/// # Safety
+/// COM: the provider calls through the recording callback's vtable: `this` is a
+/// live `RecordingCallback` it holds a reference to; `text` is NULL or NUL-terminated.
 unsafe extern "system" fn on_progress(this: *mut c_void, text: *const u16, index: u32, max: u32) -> HRESULT {
     // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
     let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
     recorder.record(Method::Progress, Event::Progress { text, index, max }, None)
 }
 
+/// `Error`: records the call and answers as scripted.
+///
+/// # Safety
+/// COM: the provider calls through the recording callback's vtable: `this` is a
+/// live `RecordingCallback` it holds a reference to; `text` is NULL or NUL-terminated.
 unsafe extern "system" fn on_error(this: *mut c_void, hr: HRESULT, text: *const u16) -> HRESULT {
     // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
     let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
     recorder.record(Method::Error, Event::Error { hr, text }, None)
 }
 
+/// `Done`: records the call and the handle it passes back.
+///
+/// # Safety
+/// COM: `this` is a live `RecordingCallback` the caller holds a reference to.
 unsafe extern "system" fn on_done(this: *mut c_void, event: HANDLE, hr: HRESULT) -> HRESULT {
     // SAFETY: COM: as the vtable's contract.
     let recorder = unsafe { recorder(this) };

@@ -24,9 +24,22 @@
 //! assert_eq!(report.progress().count(), 3);
 //! ```
 //!
-//! Layers, lowest first: [`abi`] (the raw types), the COM object, the sync
-//! protocol ([`MapiSync`], [`SyncJob`]), the done [`event`], and the [`host`]
-//! simulator that drives any IMAPISync object as Outlook would.
+//! Layers, lowest first; each module uses only the ones before it:
+//! 1. the raw ABI: [`abi`] (IIDs, `MAPISIB`, the vtables and interface
+//!    types), `hresult` (the HRESULT constants, at the crate root), `flags`
+//!    ([`SyncFlags`]), `atomic` (the atomics, swapped for loom's in its models);
+//! 2. failures: `error` ([`Error`], [`Result`]) and `unwind` (panics kept
+//!    from crossing a COM boundary);
+//! 3. the COM object: `object` (header, reference count, QueryInterface);
+//! 4. the done [`event`];
+//! 5. the sync protocol: `job` ([`SyncJob`], what the provider sees) and
+//!    `protocol` ([`MapiSync`], slot 3, the worker);
+//! 6. other object shapes: [`aggregate`] (aggregation and tear-offs) and
+//!    [`forward`] (a windows-rs `#[implement]` store listing IMAPISync);
+//! 7. the in-proc [`server`] (class factory, registration, DLL exports);
+//! 8. tools for tests: the [`host`] simulator, which drives any IMAPISync
+//!    object as Outlook would, and the COM [`conformance`] checker;
+//!    `loom_models` (the loom models, in loom test builds only).
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -37,7 +50,7 @@ extern crate self as mapisync;
 pub mod abi;
 pub mod aggregate;
 mod atomic;
-mod conformance;
+pub mod conformance;
 mod error;
 pub mod event;
 mod flags;

@@ -217,7 +217,7 @@ pub(crate) unsafe extern "system" fn query_interface<C: Class>(
         unsafe { *ppv = this };
         S_OK
     } else {
-        // SAFETY: as above.
+        // SAFETY: COM: a non-null `ppv` is writable for one pointer.
         unsafe { *ppv = core::ptr::null_mut() };
         E_NOINTERFACE
     }
@@ -279,7 +279,8 @@ pub(crate) struct ObjectRef<C: Class> {
 // SAFETY: Send/Sync: the object is shared across threads only through
 // atomics and `&C::Value`, and `C::Value: Send + Sync`.
 unsafe impl<C: Class> Send for ObjectRef<C> {}
-// SAFETY: as above.
+// SAFETY: Sync: the object is shared across threads only through atomics
+// and `&C::Value`, and `C::Value: Send + Sync`.
 unsafe impl<C: Class> Sync for ObjectRef<C> {}
 
 impl<C: Class> ObjectRef<C> {

@@ -120,7 +120,7 @@ pub fn provider_of<T: Provider>(sync: &IMAPISync) -> Option<&T> {
     // SAFETY: COM: `sync` holds a reference; its first word is its vtable pointer.
     let theirs = unsafe { *(sync.as_raw() as *const *const IMAPISync_Vtbl) };
     if core::ptr::eq(ours, theirs) {
-        // SAFETY: the vtable identifies the object as a ComObject<SyncClass<T>>,
+        // SAFETY: COM: the vtable identifies the object as a ComObject<SyncClass<T>>,
         // alive while `sync` is borrowed.
         Some(&unsafe { ComObject::<SyncClass<T>>::from_this(sync.as_raw()) }.value)
     } else {
@@ -200,7 +200,8 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
 
     // SAFETY: COM: the session is borrowed for the call; clone takes the worker's own reference.
     let session = unsafe { IUnknown::from_raw_borrowed(&sib.psesSync) }.cloned();
-    // SAFETY: COM: as above for the callback object; cast queries it for the callback interface.
+    // SAFETY: COM: the callback object is borrowed for the call; cast queries it and
+    // takes the worker's own reference to the callback interface.
     let callback = unsafe { IUnknown::from_raw_borrowed(&sib.punkCallBack) }
         .and_then(|unknown| unknown.cast::<IMAPISyncProgressCallback>().ok());
     // SAFETY: the contract: the objects a host passes in MAPISIB are free-threaded.
