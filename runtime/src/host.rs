@@ -160,7 +160,41 @@ impl Report {
 }
 
 /// A configurable Outlook stand-in. See the [module docs](self).
-
+///
+/// [`Host::new`] (and `Default`) asks for what Outlook's Send/Receive asks
+/// for: a full on-demand sync, `ulFlags` =
+/// `UPLOAD_HIERARCHY | DOWNLOAD_HIERARCHY | UPLOAD_CONTENTS | DOWNLOAD_CONTENTS | ON_DEMAND`
+/// ([`SyncFlags`], `0x2000_00C3`), with a session
+/// object, a recording callback that answers every call with S_OK, no
+/// listener, and a 30-second timeout. Each is changed by the method of the
+/// same name.
+///
+/// ```
+/// use mapisync::SyncFlags;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// struct Flags(AtomicU32);
+/// #[mapisync::provider]
+/// impl mapisync::MapiSync for Flags {
+///     fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+///         self.0.store(job.flags().bits(), Ordering::SeqCst);
+///         assert!(job.session().is_some() && job.callback().is_some());
+///         Ok(())
+///     }
+/// }
+///
+/// let sync: mapisync::IMAPISync = Flags(AtomicU32::new(0)).into();
+/// let report = mapisync::host::Host::new().run(&sync).unwrap();
+/// assert_eq!(report.done, Some(mapisync::S_OK));
+/// let sent = mapisync::provider_of::<Flags>(&sync).unwrap().0.load(Ordering::SeqCst);
+/// let full = SyncFlags::UPLOAD_HIERARCHY
+///     | SyncFlags::DOWNLOAD_HIERARCHY
+///     | SyncFlags::UPLOAD_CONTENTS
+///     | SyncFlags::DOWNLOAD_CONTENTS
+///     | SyncFlags::ON_DEMAND;
+/// assert_eq!(sent, full.bits());
+/// assert_eq!(sent, 0x2000_00C3);
+/// ```
 #[derive(Clone)]
 pub struct Host {
     flags: SyncFlags,

@@ -75,6 +75,25 @@ pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, provider_of};
 pub use windows_core::{HRESULT, IUnknown, Interface};
 
+/// The windows-core this crate is built on (0.62), for naming its items
+/// without a dependency of your own: `mapisync::windows_core::implement`.
+///
+/// A dependency of your own must be the same major version,
+/// `windows-core = "0.62"`. `cargo add windows-core` picks the newest release
+/// (0.100 today), whose types are distinct from 0.62's even where they look
+/// the same: mixing them fails with E0599 "multiple different versions of
+/// crate `windows_core` in the dependency graph".
+///
+/// ```
+/// use mapisync::windows_core::{HRESULT, Interface};
+///
+/// // The same HRESULT and IUnknown types mapisync's API uses.
+/// let code: HRESULT = mapisync::MAPI_E_USER_CANCEL;
+/// assert_eq!(code, HRESULT(0x8004_0113_u32 as i32));
+/// assert_eq!(mapisync::windows_core::IUnknown::IID, mapisync::abi::IID_IUnknown);
+/// ```
+pub use windows_core;
+
 /// What `#[mapisync::provider]` expands to refers to; not a public API.
 #[doc(hidden)]
 pub mod __private {
