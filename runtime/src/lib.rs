@@ -75,11 +75,12 @@ pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, provider_of};
 pub use windows_core::{HRESULT, IUnknown, Interface};
 
-/// The windows-core this crate is built on (0.62), for naming its items
-/// without a dependency of your own: `mapisync::windows_core::implement`.
+/// The windows-core this crate is built on (0.62), for naming its types
+/// without a dependency of your own (`mapisync::windows_core::GUID`).
 ///
-/// A dependency of your own must be the same major version,
-/// `windows-core = "0.62"`. `cargo add windows-core` picks the newest release
+/// A crate that uses windows-core's macros (`#[implement]`, `#[interface]`)
+/// depends on it itself, since they expand to `::windows_core` paths, and
+/// that dependency must be the same major version: `windows-core = "0.62"`. `cargo add windows-core` picks the newest release
 /// (0.100 today), whose types are distinct from 0.62's even where they look
 /// the same: mixing them fails with E0599 "multiple different versions of
 /// crate `windows_core` in the dependency graph".
