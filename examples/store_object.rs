@@ -1,4 +1,4 @@
-//! A windows-rs store object exposing IMAPISync through mapisync:
+//! A windows-rs store object that lists IMAPISync and forwards it to a mapisync object:
 //! `cargo run --example store_object`.
 
 use mapisync::host::{Conformance, Host};

@@ -245,3 +245,59 @@ fn every_failed_synchronize_sets_no_event_starts_nothing_and_keeps_no_reference(
     assert_eq!(object.release(), 0);
     assert_eq!(probe.drops.load(Ordering::SeqCst), 1);
 }
+
+/// A panicking `Host::on_event` listener (a test's `assert!`) runs inside the
+/// host's `extern "system"` callback methods; it must reach the thread that
+/// called `run` as that thread's panic, not abort the process.
+#[test]
+fn a_panicking_listener_is_re_raised_on_the_thread_that_called_run() {
+    let probe = Arc::new(Probe::default());
+    let sync: IMAPISync = Hardened(probe.clone()).into();
+    let host = mapisync::host::Host::new().on_event(|_| panic!("the listener's assertion failed"));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| host.run(&sync)));
+    let payload = outcome.expect_err("run re-raises the listener's panic");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the listener's assertion failed"));
+    assert_eq!(probe.entered.load(Ordering::SeqCst), 1);
+    // The sync ended normally around the panic: the object takes the next one.
+    let report = mapisync::host::Host::new().run(&sync).unwrap();
+    assert_eq!(report.done, Some(mapisync::S_OK));
+    assert!(report.balanced());
+}
+
+/// A panic payload whose own `Drop` panics: dropping it after a
+/// `catch_unwind` starts a second unwind.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("the payload's Drop panics too");
+    }
+}
+
+/// A provider whose `Drop` panics with a [`Bomb`] as its payload.
+struct DropsABomb(Arc<AtomicUsize>);
+
+#[mapisync::provider]
+impl MapiSync for DropsABomb {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for DropsABomb {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        std::panic::panic_any(Bomb);
+    }
+}
+
+#[test]
+fn a_drop_panicking_with_a_panicking_payload_stays_inside_release() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let sync: IMAPISync = DropsABomb(drops.clone()).into();
+    let object = Raw(mapisync::Interface::into_raw(sync));
+    assert_eq!(object.add_ref(), 2);
+    assert_eq!(object.release(), 1);
+    assert_eq!(object.release(), 0, "the last Release frees the object and returns 0");
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the provider was dropped once");
+}

@@ -308,7 +308,34 @@ fn provider_error_reaches_done() {
     let callback = HostRef::callback(Script::default());
     let sib = Sib::new(0, None, Some(&callback));
     let handle = start(object, &sib);
-    assert_eq!(done(&callback.wait_done(PATIENCE)), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)]);
+    let calls = callback.wait_done(PATIENCE);
+    assert_eq!(done(&calls), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)]);
+    assert_eq!(calls.len(), 1, "an error without a message is reported by Done alone");
+    wait_and_close(handle);
+    object.release();
+}
+
+/// Fails with a message for the user.
+struct FailsWithText;
+
+#[mapisync::provider]
+impl MapiSync for FailsWithText {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Err(Error::new(HRESULT(MAPI_E_NETWORK_ERROR), "cannot reach imap.example.com"))
+    }
+}
+
+#[test]
+fn provider_error_with_a_message_reaches_error_then_done() {
+    let object = raw(FailsWithText);
+    let callback = HostRef::callback(Script::default());
+    let sib = Sib::new(0, None, Some(&callback));
+    let handle = start(object, &sib);
+    let calls = callback.wait_done(PATIENCE);
+    let error = Call::Error { hr: MAPI_E_NETWORK_ERROR, text: Some("cannot reach imap.example.com".into()) };
+    assert_eq!(calls[0], error, "Error(hr, text) first");
+    assert_eq!(done(&calls[1..]), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)], "then Done(event, hr)");
+    assert_eq!(calls.len(), 2);
     wait_and_close(handle);
     object.release();
 }
@@ -336,6 +363,37 @@ fn host_may_close_the_event_before_the_sync_ends() {
     assert_eq!(done(&calls).len(), 1);
     assert_eq!(callback.wait_count(1, PATIENCE), 1);
     object.release();
+}
+
+/// Swaps the job it was given for an empty one and keeps the host's job
+/// after the sync (as a provider's background cache might).
+#[derive(Default)]
+struct SwapsItsJob {
+    kept: Mutex<Option<SyncJob>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for SwapsItsJob {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let hosts = std::mem::replace(job, SyncJob::new(mapisync::SyncFlags::empty()));
+        *self.kept.lock().unwrap() = Some(hosts);
+        Err(Error::from_hresult(HRESULT(MAPI_E_NETWORK_ERROR)))
+    }
+}
+
+#[test]
+fn done_reaches_the_host_whatever_the_provider_does_with_its_job() {
+    let object = raw(SwapsItsJob::default());
+    let callback = HostRef::callback(Script::default());
+    let sib = Sib::new(0, None, Some(&callback));
+    let handle = start(object, &sib);
+    let calls = callback.wait_done(PATIENCE);
+    assert_eq!(done(&calls), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)], "Done exactly once");
+    wait_and_close(handle);
+    // The provider still holds the host's job: its callback reference with it.
+    assert_eq!(callback.wait_count(2, PATIENCE), 2);
+    release_last(object);
+    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the kept job released the callback with the provider");
 }
 
 /// Returns at once: the shortest path from the worker's start to `Done`.
@@ -375,6 +433,9 @@ unsafe fn slot_host<'a>(this: *mut c_void) -> &'a SlotHost {
     unsafe { &*(this as *const SlotHost) }
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
+/// `iid` and `out` are valid.
 unsafe extern "system" fn slot_query(this: *mut c_void, iid: *const Guid, out: *mut *mut c_void) -> i32 {
     // SAFETY: COM: the runtime under test passes a live object and valid pointers.
     unsafe {
@@ -389,25 +450,36 @@ unsafe extern "system" fn slot_query(this: *mut c_void, iid: *const Guid, out: *
     }
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
 unsafe extern "system" fn slot_add_ref(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller holds a reference.
     unsafe { slot_host(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
+/// The caller gives up one reference.
 unsafe extern "system" fn slot_release(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller gives up a reference it holds; the test owns the
     // last one and frees the object itself, so no Release frees it.
     unsafe { slot_host(this) }.refs.fetch_sub(1, Ordering::Release) - 1
 }
 
+/// # Safety
+/// COM: nothing is read; any arguments do.
 unsafe extern "system" fn slot_progress(_: *mut c_void, _: *const u16, _: u32, _: u32) -> i32 {
     S_OK
 }
 
+/// # Safety
+/// COM: nothing is read; any arguments do.
 unsafe extern "system" fn slot_error(_: *mut c_void, _: i32, _: *const u16) -> i32 {
     S_OK
 }
 
+/// # Safety
+/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
 unsafe extern "system" fn slot_done(this: *mut c_void, event: *mut c_void, _: i32) -> i32 {
     // SAFETY: COM: the caller holds a reference.
     let host = unsafe { slot_host(this) };
@@ -443,7 +515,7 @@ fn done_sees_its_handle_already_in_the_hosts_variable() {
         wait_and_close(handle);
     }
     assert!(wait_until(|| refs.load(Ordering::Acquire) == 1), "the worker releases the callback");
-    // SAFETY: test: as above.
+    // SAFETY: test: Box: the test owns `host` and frees it only below.
     let mismatches = unsafe { &(*host).mismatches }.load(Ordering::Relaxed);
     assert_eq!(mismatches, 0, "{mismatches} of {syncs} Done calls found another value in *phSyncDoneEvent");
     // SAFETY: Box: the test's reference is the last one; the object came from Box::into_raw.

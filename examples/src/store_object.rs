@@ -2,38 +2,25 @@
 //! that answers QueryInterface for IID_IMAPISync with COM identity intact.
 //!
 //! Outlook asks the store object for IMAPISync; the answer must share the
-//! store's IUnknown. `#[implement]` writes the store's QueryInterface and
-//! answers exactly the interfaces it lists (plus IUnknown, IInspectable and
-//! its own agile-object interfaces): there is no hook to return another
-//! object's pointer for IID_IMAPISync. So the store lists IMAPISync itself,
-//! declared here with `#[windows_core::interface]` ([`IMAPISyncSlot`]: the
-//! same IID and vtable as [`mapisync::IMAPISync`]), and its one method
-//! forwards to a mapisync object **aggregated** into the store:
+//! store's IUnknown. The store lists `mapisync::IMAPISync` in its
+//! `#[implement]`, so windows-core answers that query with the store's own
+//! pointer, and implements [`mapisync::ForwardSync`] to name the mapisync
+//! object that runs its syncs:
 //!
 //! ```text
 //! host ── QI(IID_IMAPISync) ──► MsgStore (windows-core object: one identity, one count)
-//!                                 │ IMAPISyncSlot::SynchronizeInBackground
+//!                                 │ SynchronizeInBackground (mapisync::ForwardSync)
 //!                                 ▼
-//!                    inner mapisync object (create_inner, outer = the store)
-//!                    its IMAPISync's AddRef/Release/QI are the store's
+//!                    MessageSync, a mapisync object the store holds
 //! ```
-//! - QueryInterface, AddRef and Release of the IMAPISync the host holds are
-//!   the store's own (windows-core's), so identity holds in every direction.
-//! - The mapisync object is the store's inner object: the store keeps its
-//!   non-delegating IUnknown and releases it when the store is dropped. Its
-//!   delegating IMAPISync, through which the worker takes its reference,
-//!   counts on the store, so a running sync keeps the store alive until
-//!   `Done`, even after the host let go of it.
-//! - The store never caches that delegating IMAPISync (it asks the inner
-//!   object for it on each call), so the aggregation rule about cached
-//!   pointers does not arise.
+//! No `unsafe`, and no interface declared twice. The worker of a running
+//! sync holds the mapisync object, so the sync runs to `Done` even if the
+//! host lets go of the store first.
 
 // COM method names keep their published spelling.
 #![allow(non_snake_case)]
 
-use std::sync::OnceLock;
-
-use mapisync::{E_POINTER, E_UNEXPECTED, HRESULT, IMAPISync, IUnknown, Interface, MAPISIB, MapiSync, SyncJob};
+use mapisync::{E_POINTER, ForwardSync, HRESULT, IMAPISync, IUnknown, MapiSync, SyncJob};
 // `#[interface]` names the parent's vtable unqualified, so `IUnknown_Vtbl` must be in scope.
 use windows_core::{ComObject, IUnknown_Vtbl, implement, interface};
 
@@ -42,15 +29,6 @@ use windows_core::{ComObject, IUnknown_Vtbl, implement, interface};
 pub unsafe trait IMsgStoreLike: IUnknown {
     /// How many messages the store holds.
     fn MessageCount(&self, count: *mut u32) -> HRESULT;
-}
-
-/// IMAPISync as windows-core's `#[interface]` declares it: the IID and
-/// vtable of [`mapisync::IMAPISync`], declared again so that `#[implement]`
-/// can put it on the store (mapisync's own type has no `_Impl` trait).
-#[interface("5024A385-2D44-486A-81A8-8F0ECB6071DD")]
-pub unsafe trait IMAPISyncSlot: IUnknown {
-    /// Slot 3, forwarded to the store's mapisync object.
-    fn SynchronizeInBackground(&self, psibpb: *const MAPISIB) -> HRESULT;
 }
 
 /// The sync the store runs: one progress step per message.
@@ -71,27 +49,23 @@ impl MapiSync for MessageSync {
 
 /// The store object: a windows-core COM object answering [`IMsgStoreLike`]
 /// and IMAPISync.
-#[implement(IMsgStoreLike, IMAPISyncSlot)]
+#[implement(IMsgStoreLike, mapisync::IMAPISync)]
 pub struct MsgStore {
     messages: u32,
-    /// The aggregated mapisync object's non-delegating IUnknown, set once
-    /// right after the store exists; dropped (released) with the store.
-    sync: OnceLock<IUnknown>,
+    /// The mapisync object the store's IMAPISync forwards to.
+    sync: IMAPISync,
 }
 
 impl MsgStore {
     /// A new store holding `messages` messages, as its IUnknown (count one).
     pub fn create(messages: u32) -> IUnknown {
-        let store = ComObject::new(MsgStore { messages, sync: OnceLock::new() });
-        let outer: IUnknown = store.to_interface();
-        // SAFETY: aggregation: the store holds the inner's IUnknown in `sync` until it drops,
-        // so it outlives the inner; windows-core counts atomically, so the worker may
-        // AddRef and Release the store from its own thread.
-        let inner = unsafe { mapisync::aggregate::create_inner(MessageSync { messages }, &outer) };
-        if store.sync.set(inner).is_err() {
-            unreachable!("`sync` is set once, here");
-        }
-        outer
+        ComObject::new(MsgStore { messages, sync: MessageSync { messages }.into() }).into_interface()
+    }
+}
+
+impl ForwardSync for MsgStore {
+    fn sync(&self) -> &IMAPISync {
+        &self.sync
     }
 }
 
@@ -106,22 +80,10 @@ impl IMsgStoreLike_Impl for MsgStore_Impl {
     }
 }
 
-impl IMAPISyncSlot_Impl for MsgStore_Impl {
-    unsafe fn SynchronizeInBackground(&self, psibpb: *const MAPISIB) -> HRESULT {
-        let Some(inner) = self.sync.get() else { return E_UNEXPECTED };
-        // The inner object's delegating IMAPISync, counted on this store
-        // for the duration of the call (and by the worker, for the sync's).
-        match inner.cast::<IMAPISync>() {
-            // SAFETY: COM: `sync` is counted; the host vouches for `psibpb`.
-            Ok(sync) => unsafe { sync.SynchronizeInBackground(psibpb) },
-            Err(error) => error.code(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mapisync::Interface;
     use mapisync::host::{Conformance, Host};
 
     #[test]

@@ -6,10 +6,8 @@
 #![allow(non_snake_case, non_camel_case_types, non_upper_case_globals)]
 
 use core::ffi::c_void;
-use core::fmt;
-use core::ops::Deref;
 
-use windows_core::{GUID, HRESULT, IUnknown, IUnknown_Vtbl, Interface};
+use windows_core::{GUID, Interface};
 
 /// A Win32 `HANDLE`: an opaque pointer-sized value.
 ///
@@ -80,31 +78,51 @@ const _: () = {
     assert!(core::mem::offset_of!(MAPISIB, phSyncDoneEvent) == 16);
 };
 
-/// The vtable of `IMAPISync`: IUnknown's three slots, then `SynchronizeInBackground`.
-#[repr(C)]
-pub struct IMAPISync_Vtbl {
-    /// Slots 0 to 2.
-    pub base__: IUnknown_Vtbl,
-    /// Slot 3: `HRESULT SynchronizeInBackground(MAPISIB *psibpb)`.
-    pub SynchronizeInBackground: unsafe extern "system" fn(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT,
-}
+pub use interfaces::*;
 
-/// The vtable of `IMAPISyncProgressCallback`, implemented by the host.
-#[repr(C)]
-pub struct IMAPISyncProgressCallback_Vtbl {
-    /// Slots 0 to 2.
-    pub base__: IUnknown_Vtbl,
-    /// Slot 3: `HRESULT Progress(const WCHAR *pwcszProgress, ULONG ulIndex, ULONG ulIndexMax)`.
-    pub Progress: unsafe extern "system" fn(
-        this: *mut c_void,
-        pwcszProgress: *const u16,
-        ulIndex: u32,
-        ulIndexMax: u32,
-    ) -> HRESULT,
-    /// Slot 4: `HRESULT Error(HRESULT hResult, const WCHAR *pwcszErrorStr)`.
-    pub Error: unsafe extern "system" fn(this: *mut c_void, hResult: HRESULT, pwcszErrorStr: *const u16) -> HRESULT,
-    /// Slot 5: `HRESULT Done(HANDLE hThreadDoneEvent, HRESULT hResult)`.
-    pub Done: unsafe extern "system" fn(this: *mut c_void, hThreadDoneEvent: HANDLE, hResult: HRESULT) -> HRESULT,
+/// The two interfaces, declared with windows-core's public `#[interface]`
+/// macro: each gives the interface type (`IMAPISync`), its vtable
+/// (`IMAPISync_Vtbl`, whose fields this crate fills for its own objects) and
+/// the `_Impl` trait windows-core's `#[implement]` needs, so a windows-rs
+/// object can list `mapisync::IMAPISync` directly (see [`crate::forward`]).
+/// The generated inner methods carry no docs of their own: each is
+/// described on its interface type.
+#[allow(missing_docs)]
+mod interfaces {
+    use super::{HANDLE, MAPISIB};
+    // `#[interface]` names the parent's vtable unqualified.
+    use windows_core::{HRESULT, IUnknown, IUnknown_Vtbl, interface};
+
+    /// A counted `IMAPISync` interface pointer.
+    ///
+    /// Made from a provider with `.into()`, or from any COM object with
+    /// `cast`. The host side calls slot 3,
+    /// `unsafe fn SynchronizeInBackground(&self, psibpb: *const MAPISIB) -> HRESULT`:
+    /// its caller vouches that `psibpb` is null or points to a `MAPISIB` valid
+    /// for reads of its `ulSize` bytes, whose pointers are null or valid as
+    /// the contract says.
+    #[interface("5024A385-2D44-486A-81A8-8F0ECB6071DD")]
+    pub unsafe trait IMAPISync: IUnknown {
+        /// Slot 3: `HRESULT SynchronizeInBackground(MAPISIB *psibpb)`.
+        pub fn SynchronizeInBackground(&self, psibpb: *const MAPISIB) -> HRESULT;
+    }
+
+    /// A counted `IMAPISyncProgressCallback` interface pointer: the host's
+    /// progress, error and completion sink.
+    ///
+    /// Its methods are `unsafe`: `Progress(text, index, max)` and
+    /// `Error(hr, text)` take a null or NUL-terminated UTF-16 `text`;
+    /// `Done(event, hr)` takes the handle the sync wrote to
+    /// `*phSyncDoneEvent`, or null.
+    #[interface("5024A386-2D44-486A-81A8-8F0ECB6071DD")]
+    pub unsafe trait IMAPISyncProgressCallback: IUnknown {
+        /// Slot 3: `HRESULT Progress(const WCHAR *pwcszProgress, ULONG ulIndex, ULONG ulIndexMax)`.
+        pub fn Progress(&self, pwcszProgress: *const u16, ulIndex: u32, ulIndexMax: u32) -> HRESULT;
+        /// Slot 4: `HRESULT Error(HRESULT hResult, const WCHAR *pwcszErrorStr)`.
+        pub fn Error(&self, hResult: HRESULT, pwcszErrorStr: *const u16) -> HRESULT;
+        /// Slot 5: `HRESULT Done(HANDLE hThreadDoneEvent, HRESULT hResult)`.
+        pub fn Done(&self, hThreadDoneEvent: HANDLE, hResult: HRESULT) -> HRESULT;
+    }
 }
 
 const PTR: usize = core::mem::size_of::<*const c_void>();
@@ -117,109 +135,8 @@ const _: () = {
     assert!(core::mem::offset_of!(IMAPISyncProgressCallback_Vtbl, Done) == 5 * PTR);
 };
 
-/// Declares a COM interface type the way the `windows` crate does, so values
-/// pass between this crate and `windows`/`windows-core` without conversion.
-macro_rules! com_interface {
-    ($(#[$doc:meta])* $name:ident, $vtbl:ident, $iid:expr) => {
-        $(#[$doc])*
-        #[repr(transparent)]
-        #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(IUnknown);
-
-        // SAFETY: `Interface`'s contract: the type is a single non-null COM
-        // pointer (repr(transparent) over IUnknown) whose vtable is `$vtbl`,
-        // which starts with IUnknown_Vtbl and matches the interface `$iid`.
-        unsafe impl Interface for $name {
-            type Vtable = $vtbl;
-            const IID: GUID = $iid;
-        }
-
-        impl Deref for $name {
-            type Target = IUnknown;
-            fn deref(&self) -> &IUnknown {
-                &self.0
-            }
-        }
-
-        impl From<$name> for IUnknown {
-            fn from(value: $name) -> IUnknown {
-                value.0
-            }
-        }
-
-        impl<'a> From<&'a $name> for &'a IUnknown {
-            fn from(value: &'a $name) -> &'a IUnknown {
-                &value.0
-            }
-        }
-
-        // Lets a value be passed where windows-core expects `impl Param<IUnknown>`.
-        impl windows_core::imp::CanInto<IUnknown> for $name {}
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&self.as_raw()).finish()
-            }
-        }
-    };
-}
-
-com_interface!(
-    /// A counted `IMAPISync` interface pointer.
-    ///
-    /// Made from a provider with `.into()`, or from any COM object with
-    /// `cast`; the host side calls [`IMAPISync::SynchronizeInBackground`].
-    IMAPISync,
-    IMAPISync_Vtbl,
-    IID_IMAPISync
-);
-
-com_interface!(
-    /// A counted `IMAPISyncProgressCallback` interface pointer: the host's
-    /// progress, error and completion sink.
-    IMAPISyncProgressCallback,
-    IMAPISyncProgressCallback_Vtbl,
-    IID_IMAPISyncProgressCallback
-);
-
-impl IMAPISync {
-    /// Calls slot 3, `SynchronizeInBackground`.
-    ///
-    /// # Safety
-    /// `psibpb` is null or points to a `MAPISIB` valid for reads of its
-    /// `ulSize` bytes, whose pointers are null or valid as the contract says.
-    pub unsafe fn SynchronizeInBackground(&self, psibpb: *const MAPISIB) -> HRESULT {
-        // SAFETY: COM: `self` holds a reference, so the object and its vtable
-        // are alive; the caller vouches for `psibpb`.
-        unsafe { (self.vtable().SynchronizeInBackground)(self.as_raw(), psibpb) }
-    }
-}
-
-impl IMAPISyncProgressCallback {
-    /// Calls slot 3, `Progress`.
-    ///
-    /// # Safety
-    /// `text` is null or a NUL-terminated UTF-16 string.
-    pub unsafe fn Progress(&self, text: *const u16, index: u32, max: u32) -> HRESULT {
-        // SAFETY: COM: `self` holds a reference for the whole call; the caller vouches for `text`.
-        unsafe { (self.vtable().Progress)(self.as_raw(), text, index, max) }
-    }
-
-    /// Calls slot 4, `Error`.
-    ///
-    /// # Safety
-    /// `text` is null or a NUL-terminated UTF-16 string.
-    pub unsafe fn Error(&self, hr: HRESULT, text: *const u16) -> HRESULT {
-        // SAFETY: COM: `self` holds a reference for the whole call; the caller vouches for `text`.
-        unsafe { (self.vtable().Error)(self.as_raw(), hr, text) }
-    }
-
-    /// Calls slot 5, `Done`.
-    ///
-    /// # Safety
-    /// `event` is the handle this sync wrote to `*phSyncDoneEvent`, or null.
-    pub unsafe fn Done(&self, event: HANDLE, hr: HRESULT) -> HRESULT {
-        // SAFETY: COM: `self` holds a reference for the whole call; a HANDLE is passed by value.
-        unsafe { (self.vtable().Done)(self.as_raw(), event, hr) }
-    }
-}
+// The IIDs above and the ones `#[interface]` was given are the same.
+const _: () = {
+    assert!(<IMAPISync as Interface>::IID.to_u128() == IID_IMAPISync.to_u128());
+    assert!(<IMAPISyncProgressCallback as Interface>::IID.to_u128() == IID_IMAPISyncProgressCallback.to_u128());
+};

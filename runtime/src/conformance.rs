@@ -283,7 +283,7 @@ impl Run {
     /// # Safety
     /// As [`slots`].
     unsafe fn query_answered(&mut self, this: *mut c_void, iid: &GUID, rule: Rule, from: &GUID) -> Option<*mut c_void> {
-        // SAFETY: forwarded from this function's contract.
+        // SAFETY: COM: `this` is live for the call, as this function's `# Safety` (that of [`slots`]) requires.
         let (hr, out) = unsafe { self.query(this, iid) };
         let answered = hr == S_OK && !out.is_null() && out != untouched();
         self.expect(answered, rule, || {
@@ -311,57 +311,101 @@ impl Run {
         }
     }
 
+    /// Every check, in order; returns the interfaces the object answered.
+    ///
     /// # Safety
     /// As [`slots`]; `this` is the interface `own` of the object.
     unsafe fn check(&mut self, this: *mut c_void, own: GUID, answers: &[GUID], refuses: &[GUID]) -> Vec<GUID> {
-        // Reference-count return values.
-        // SAFETY: COM: we hold a reference; every AddRef below is matched by a Release.
+        // SAFETY: COM: the caller holds a reference to `this` for the whole
+        // check (this function's `# Safety`), and every reference a step
+        // takes is one the next steps hold until `give_back` returns it.
+        unsafe {
+            let baseline = self.ref_count_returns(this);
+            self.null_out_pointer(this, baseline);
+            let held = self.answered(this, own, answers, baseline);
+            self.identity(&held);
+            self.reflexive_symmetric_transitive(&held, own);
+            self.refused(this, own, &held, refuses);
+            self.give_back(this, held, baseline)
+        }
+    }
+
+    /// AddRef, AddRef, Release, Release return n+1, n+2, n+1, n. Returns
+    /// the count n if they did (the counts can then be trusted).
+    ///
+    /// # Safety
+    /// As [`slots`].
+    unsafe fn ref_count_returns(&mut self, this: *mut c_void) -> Option<u32> {
+        // SAFETY: COM: the caller holds a reference; every AddRef is matched by a Release.
         let (a, b, c, d) = unsafe { (add_ref(this), add_ref(this), release(this), release(this)) };
-        let counts_reliable = self.expect(
+        let reliable = self.expect(
             a >= 2 && b == a.wrapping_add(1) && c == a && d == a.wrapping_sub(1),
             Rule::RefCountReturns,
             || format!("AddRef, AddRef, Release, Release returned {a}, {b}, {c}, {d}"),
         );
-        let baseline = d;
+        reliable.then_some(d)
+    }
 
-        // A NULL out-parameter.
+    /// A NULL `ppv` gives E_POINTER and takes no reference.
+    ///
+    /// # Safety
+    /// As [`slots`].
+    unsafe fn null_out_pointer(&mut self, this: *mut c_void, baseline: Option<u32>) {
         self.calls += 1;
-        // SAFETY: COM: `this` is live and a NULL ppv is exactly what is being checked.
+        // SAFETY: COM: `this` is live (the caller's reference) and a NULL ppv is what is checked.
         let hr = unsafe { (slots(this).QueryInterface)(this, &IID_IUnknown, core::ptr::null_mut()) };
         self.expect(hr == E_POINTER, Rule::NullOutPointer, || {
             format!("QueryInterface(IID_IUnknown, NULL) gave {hr:?}")
         });
-        if counts_reliable {
-            // SAFETY: COM: we hold a reference.
+        if let Some(baseline) = baseline {
+            // SAFETY: COM: the caller holds a reference.
             let now = unsafe { self.count(this) };
             self.expect(now == baseline, Rule::NullOutPointer, || {
                 format!("QueryInterface with a NULL ppv changed the count from {baseline} to {now}")
             });
         }
+    }
 
-        // Every expected interface, from the pointer we were given.
-        let mut held: Vec<(GUID, *mut c_void)> = Vec::new();
+    /// Every expected interface, queried from `this`, each adding one
+    /// reference. Returns the references it holds, with their IIDs.
+    ///
+    /// # Safety
+    /// As [`slots`].
+    unsafe fn answered(
+        &mut self,
+        this: *mut c_void,
+        own: GUID,
+        answers: &[GUID],
+        baseline: Option<u32>,
+    ) -> Vec<(GUID, *mut c_void)> {
+        let mut held = Vec::new();
         for iid in answers {
-            // SAFETY: COM: we hold a reference to `this`.
+            // SAFETY: COM: the caller holds a reference to `this`.
             let Some(pointer) = (unsafe { self.query_answered(this, iid, Rule::Answers, &own) }) else {
                 continue;
             };
             held.push((*iid, pointer));
-            if counts_reliable {
+            if let Some(baseline) = baseline {
                 let expected = baseline.wrapping_add(held.len() as u32);
-                // SAFETY: COM: we hold a reference.
+                // SAFETY: COM: the caller holds a reference.
                 let now = unsafe { self.count(this) };
                 self.expect(now == expected, Rule::QueryInterfaceAddsOne, || {
                     format!("after QueryInterface({iid:?}) the count is {now}, expected {expected}")
                 });
             }
         }
+        held
+    }
 
-        // Identity: IUnknown from every interface, twice, is one pointer.
+    /// IUnknown from every interface, twice, is one pointer.
+    ///
+    /// # Safety
+    /// COM: every pointer in `held` is a reference the caller holds.
+    unsafe fn identity(&mut self, held: &[(GUID, *mut c_void)]) {
         let identity = held.iter().find(|(iid, _)| *iid == IID_IUnknown).map(|&(_, pointer)| pointer);
-        for &(iid, pointer) in &held {
+        for &(iid, pointer) in held {
             for _ in 0..2 {
-                // SAFETY: COM: we hold a reference to `pointer`.
+                // SAFETY: COM: the caller holds a reference to `pointer`.
                 let Some(unknown) = (unsafe { self.query_answered(pointer, &IID_IUnknown, Rule::Identity, &iid) })
                 else {
                     continue;
@@ -375,10 +419,15 @@ impl Run {
                 unsafe { release(unknown) };
             }
         }
+    }
 
-        // Reflexive, symmetric, transitive: every interface answers every one.
-        for &(from, pointer) in &held {
-            for &(to, _) in &held {
+    /// Reflexive, symmetric, transitive: every interface answers every one.
+    ///
+    /// # Safety
+    /// COM: every pointer in `held` is a reference the caller holds.
+    unsafe fn reflexive_symmetric_transitive(&mut self, held: &[(GUID, *mut c_void)], own: GUID) {
+        for &(from, pointer) in held {
+            for &(to, _) in held {
                 let rule = if from == to {
                     Rule::Reflexive
                 } else if to == own {
@@ -386,54 +435,69 @@ impl Run {
                 } else {
                     Rule::Transitive
                 };
-                // SAFETY: COM: we hold a reference to `pointer`.
+                // SAFETY: COM: the caller holds a reference to `pointer`.
                 if let Some(other) = unsafe { self.query_answered(pointer, &to, rule, &from) } {
                     // SAFETY: COM: the query above handed us this reference.
                     unsafe { release(other) };
                 }
             }
         }
+    }
 
-        // Refused IIDs, from the object and from every interface.
+    /// Every refused IID gives E_NOINTERFACE and a NULL `*ppv`, from the
+    /// object and from every interface.
+    ///
+    /// # Safety
+    /// As [`slots`]; every pointer in `held` is a reference the caller holds.
+    unsafe fn refused(&mut self, this: *mut c_void, own: GUID, held: &[(GUID, *mut c_void)], refuses: &[GUID]) {
         let pointers: Vec<(GUID, *mut c_void)> = core::iter::once((own, this)).chain(held.iter().copied()).collect();
         for iid in refuses {
             for &(from, pointer) in &pointers {
-                // SAFETY: COM: we hold a reference to `pointer`.
+                // SAFETY: COM: the caller holds a reference to `pointer`.
                 let (hr, out) = unsafe { self.query(pointer, iid) };
                 self.expect(hr == E_NOINTERFACE, Rule::NoInterface, || {
                     format!("QueryInterface({iid:?}) on the {from:?} pointer gave {hr:?}")
                 });
-                if hr.is_ok() {
-                    if !out.is_null() && out != untouched() {
-                        // SAFETY: COM: a successful QueryInterface handed us this reference.
-                        unsafe { release(out) };
-                    }
-                } else {
+                if hr.is_err() {
                     self.expect(out.is_null(), Rule::NullOnFailure, || {
                         format!(
                             "QueryInterface({iid:?}) on the {from:?} pointer failed with {hr:?} but left *ppv {out:?}"
                         )
                     });
+                } else if !out.is_null() && out != untouched() {
+                    // SAFETY: COM: a successful QueryInterface handed us this reference.
+                    unsafe { release(out) };
                 }
             }
         }
+    }
 
-        // Give back every reference, each Release returning one less.
+    /// Gives back every reference in `held`, each Release returning one
+    /// less, and checks the count is back at `baseline`. Returns the IIDs.
+    ///
+    /// # Safety
+    /// As [`slots`]; every pointer in `held` is a reference the caller gives up.
+    unsafe fn give_back(
+        &mut self,
+        this: *mut c_void,
+        mut held: Vec<(GUID, *mut c_void)>,
+        baseline: Option<u32>,
+    ) -> Vec<GUID> {
         let interfaces: Vec<GUID> = held.iter().map(|&(iid, _)| iid).collect();
         while let Some((iid, pointer)) = held.pop() {
-            // SAFETY: COM: the query in the loop above handed us this reference.
+            // SAFETY: COM: the caller gives up this reference (this function's `# Safety`).
             let left = unsafe { release(pointer) };
-            if counts_reliable {
+            if let Some(baseline) = baseline {
                 let expected = baseline.wrapping_add(held.len() as u32);
                 self.expect(left == expected, Rule::RefCountReturns, || {
                     format!("Release of the {iid:?} reference returned {left}, expected {expected}")
                 });
             }
         }
-        // SAFETY: COM: we still hold the caller's reference.
+        // SAFETY: COM: the caller still holds its own reference to `this`.
         let after = unsafe { self.count(this) };
-        self.expect(!counts_reliable || after == baseline, Rule::Balance, || {
-            format!("the count was {baseline} before the check and is {after} after it")
+        self.expect(baseline.is_none_or(|baseline| after == baseline), Rule::Balance, || {
+            format!("the count was {} before the check and is {after} after it", baseline.unwrap_or(after))
         });
         interfaces
     }
@@ -497,6 +561,9 @@ mod tests {
         unsafe { (second as *mut *const IUnknown_Vtbl).sub(1).cast() }
     }
 
+    /// # Safety
+    /// COM: `this` is a live interface pointer of a `Flawed` object the caller holds.
+    /// `iid` and `ppv` are NULL or valid.
     unsafe extern "system" fn first_qi(this: *mut c_void, iid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
         // SAFETY: test: COM's contract for the call.
         let object = unsafe { flawed(this) };
@@ -523,6 +590,8 @@ mod tests {
         S_OK
     }
 
+    /// # Safety
+    /// COM: `this` is a live interface pointer of a `Flawed` object the caller holds.
     unsafe extern "system" fn first_add_ref(this: *mut c_void) -> u32 {
         // SAFETY: test: COM's contract for the call.
         let object = unsafe { flawed(this) };
@@ -530,6 +599,9 @@ mod tests {
         if object.flaws.constant_counts { 1 } else { now }
     }
 
+    /// # Safety
+    /// COM: `this` is a live interface pointer of a `Flawed` object the caller holds.
+    /// The caller gives up one reference.
     unsafe extern "system" fn first_release(this: *mut c_void) -> u32 {
         // SAFETY: test: COM's contract for the call.
         let object = unsafe { flawed(this) };
@@ -543,6 +615,9 @@ mod tests {
         if constant { 1 } else { now }
     }
 
+    /// # Safety
+    /// COM: `this` is a live interface pointer of a `Flawed` object the caller holds.
+    /// `iid` and `ppv` are NULL or valid.
     unsafe extern "system" fn second_qi(this: *mut c_void, iid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
         let first = first_of(this);
         // SAFETY: test: COM's contract for the call.
@@ -553,17 +628,23 @@ mod tests {
             unsafe { *ppv = this };
             return S_OK;
         }
-        // SAFETY: test: forwarded.
+        // SAFETY: test: COM: the second interface's caller holds a reference to
+        // the object, whose first interface `first` is; `iid` and `ppv` are the caller's.
         unsafe { first_qi(first, iid, ppv) }
     }
 
+    /// # Safety
+    /// COM: `this` is a live interface pointer of a `Flawed` object the caller holds.
     unsafe extern "system" fn second_add_ref(this: *mut c_void) -> u32 {
-        // SAFETY: test: forwarded.
+        // SAFETY: test: COM: the caller holds a reference to the object, reached by its first interface.
         unsafe { first_add_ref(first_of(this)) }
     }
 
+    /// # Safety
+    /// COM: `this` is a live interface pointer of a `Flawed` object the caller holds.
+    /// The caller gives up one reference.
     unsafe extern "system" fn second_release(this: *mut c_void) -> u32 {
-        // SAFETY: test: forwarded.
+        // SAFETY: test: COM: the caller gives up a reference to the object, reached by its first interface.
         unsafe { first_release(first_of(this)) }
     }
 

@@ -31,6 +31,8 @@
 //! ```
 
 use core::ffi::c_void;
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -43,7 +45,10 @@ use crate::event::DoneEvent;
 use crate::flags::SyncFlags;
 use crate::hresult::S_OK;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
+use crate::unwind::forget_payload;
 
+/// The COM [`conformance`](crate::conformance) checker, also here beside the
+/// host simulator, since tests use the two together.
 pub use crate::conformance::{Conformance, ConformanceReport, Rule, Violation, check_conformance};
 
 /// A callback method, for choosing where the host fails.
@@ -155,6 +160,41 @@ impl Report {
 }
 
 /// A configurable Outlook stand-in. See the [module docs](self).
+///
+/// [`Host::new`] (and `Default`) asks for what Outlook's Send/Receive asks
+/// for: a full on-demand sync, `ulFlags` =
+/// `UPLOAD_HIERARCHY | DOWNLOAD_HIERARCHY | UPLOAD_CONTENTS | DOWNLOAD_CONTENTS | ON_DEMAND`
+/// ([`SyncFlags`], `0x2000_00C3`), with a session
+/// object, a recording callback that answers every call with S_OK, no
+/// listener, and a 30-second timeout. Each is changed by the method of the
+/// same name.
+///
+/// ```
+/// use mapisync::SyncFlags;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// struct Flags(AtomicU32);
+/// #[mapisync::provider]
+/// impl mapisync::MapiSync for Flags {
+///     fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+///         self.0.store(job.flags().bits(), Ordering::SeqCst);
+///         assert!(job.session().is_some() && job.callback().is_some());
+///         Ok(())
+///     }
+/// }
+///
+/// let sync: mapisync::IMAPISync = Flags(AtomicU32::new(0)).into();
+/// let report = mapisync::host::Host::new().run(&sync).unwrap();
+/// assert_eq!(report.done, Some(mapisync::S_OK));
+/// let sent = mapisync::provider_of::<Flags>(&sync).unwrap().0.load(Ordering::SeqCst);
+/// let full = SyncFlags::UPLOAD_HIERARCHY
+///     | SyncFlags::DOWNLOAD_HIERARCHY
+///     | SyncFlags::UPLOAD_CONTENTS
+///     | SyncFlags::DOWNLOAD_CONTENTS
+///     | SyncFlags::ON_DEMAND;
+/// assert_eq!(sent, full.bits());
+/// assert_eq!(sent, 0x2000_00C3);
+/// ```
 #[derive(Clone)]
 pub struct Host {
     flags: SyncFlags,
@@ -224,6 +264,10 @@ impl Host {
 
     /// Called on the worker's thread for every callback call, as it happens
     /// (for a live progress bar).
+    ///
+    /// A panic in `listener` (a test's `assert!`) is caught in the callback
+    /// method, so it never unwinds into the provider, and [`run`](Self::run)
+    /// re-raises the first one on its own thread once the sync has ended.
     pub fn on_event(mut self, listener: impl Fn(&Event) + Send + Sync + 'static) -> Self {
         self.listener = Some(Arc::new(listener));
         self
@@ -237,27 +281,14 @@ impl Host {
     }
 
     fn run_sync(&self, sync: &IMAPISync) -> Report {
-        let recorder = Recorder {
-            failures: self.failures.clone(),
-            listener: self.listener.clone(),
-            state: Mutex::default(),
-            changed: Condvar::new(),
-        };
-        let callback = match self.callback {
-            CallbackMode::Recording => Some(HostObject::Recording(ObjectRef::new(recorder))),
-            CallbackMode::Refusing => Some(HostObject::Plain(ObjectRef::new(()))),
-            CallbackMode::Null => None,
-        };
-        let session = self.session.then(|| HostObject::Plain(ObjectRef::new(())));
-        let counts_before = |object: &Option<HostObject>| object.as_ref().map(HostObject::ref_count);
-        let (callback_before, session_before) = (counts_before(&callback), counts_before(&session));
-
+        let callback = self.new_callback().map(Counted::new);
+        let session = self.session.then(|| Counted::new(HostObject::Plain(ObjectRef::new(()))));
         let mut handle: HANDLE = core::ptr::null_mut();
         let sib = MAPISIB {
             ulSize: MAPISIB::SIZE,
             ulFlags: self.flags.bits(),
-            psesSync: session.as_ref().map_or(core::ptr::null_mut(), HostObject::as_raw),
-            punkCallBack: callback.as_ref().map_or(core::ptr::null_mut(), HostObject::as_raw),
+            psesSync: session.as_ref().map_or(core::ptr::null_mut(), Counted::as_raw),
+            punkCallBack: callback.as_ref().map_or(core::ptr::null_mut(), Counted::as_raw),
             phSyncDoneEvent: &mut handle,
         };
         let start = Instant::now();
@@ -266,46 +297,82 @@ impl Host {
         let started = unsafe { sync.SynchronizeInBackground(&sib) };
         let call_duration = start.elapsed();
         let deadline = start + self.timeout;
-        let left = || deadline.saturating_duration_since(Instant::now());
 
-        // SAFETY: the handle was written by SynchronizeInBackground, is owned by
+        // SAFETY: done event: the handle was written by SynchronizeInBackground, is owned by
         // the host from now on, and is closed once when `event` drops.
         let event = unsafe { DoneEvent::from_raw(handle) };
-        let event_signalled = event.as_ref().is_some_and(|event| event.wait(Some(left())));
-        let recorded = match &callback {
-            Some(HostObject::Recording(recorder)) => {
-                let recorder = &recorder.object().value;
-                if started == S_OK {
-                    recorder.wait(left(), |state| state.done_calls > 0);
-                }
-                recorder.set_expected_event(handle as usize);
-                recorder.state().clone()
-            }
-            _ => Recorded::default(),
-        };
-        let duration = recorded.done_at.map_or_else(|| start.elapsed(), |at| at.duration_since(start));
-        let settle = |object: &Option<HostObject>, before: Option<u32>| {
-            let (object, before) = (object.as_ref()?, before?);
-            while object.ref_count() != before && !left().is_zero() {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Some(RefCounts { before, after: object.ref_count() })
-        };
-        Report {
+        let event_signalled = event.as_ref().is_some_and(|event| event.wait(Some(left(deadline))));
+        let recorder = callback.as_ref().and_then(Counted::recorder);
+        let recorded = recorder.map(|recorder| recorder.finish(started, handle, deadline)).unwrap_or_default();
+        let report = Report {
             started,
             event_handle: handle as usize,
             event_signalled,
-            done: recorded.events.iter().find_map(|event| match event {
-                Event::Done { hr, .. } => Some(*hr),
-                _ => None,
-            }),
+            done: recorded.first_done(),
             done_calls: recorded.done_calls,
+            duration: recorded.done_at.map_or_else(|| start.elapsed(), |at| at.duration_since(start)),
             events: recorded.events,
             call_duration,
-            duration,
-            callback_refs: settle(&callback, callback_before),
-            session_refs: settle(&session, session_before),
+            callback_refs: callback.as_ref().map(|object| object.settle(deadline)),
+            session_refs: session.as_ref().map(|object| object.settle(deadline)),
+        };
+        if let Some(payload) = recorder.and_then(Recorder::take_panic) {
+            resume_unwind(payload);
         }
+        report
+    }
+
+    /// The object to pass as `punkCallBack`, if any.
+    fn new_callback(&self) -> Option<HostObject> {
+        let recorder = || Recorder {
+            failures: self.failures.clone(),
+            listener: self.listener.clone(),
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            listener_panic: Mutex::default(),
+        };
+        match self.callback {
+            CallbackMode::Recording => Some(HostObject::Recording(ObjectRef::new(recorder()))),
+            CallbackMode::Refusing => Some(HostObject::Plain(ObjectRef::new(()))),
+            CallbackMode::Null => None,
+        }
+    }
+}
+
+/// What is left of the time from now to `deadline`.
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// One of the host's objects with its reference count before the call.
+struct Counted {
+    object: HostObject,
+    before: u32,
+}
+
+impl Counted {
+    fn new(object: HostObject) -> Self {
+        let before = object.ref_count();
+        Self { object, before }
+    }
+
+    fn as_raw(&self) -> *mut c_void {
+        self.object.as_raw()
+    }
+
+    fn recorder(&self) -> Option<&Recorder> {
+        match &self.object {
+            HostObject::Recording(recorder) => Some(&recorder.object().value),
+            HostObject::Plain(_) => None,
+        }
+    }
+
+    /// Waits (until `deadline`) for the count to return to where it started.
+    fn settle(&self, deadline: Instant) -> RefCounts {
+        while self.object.ref_count() != self.before && !left(deadline).is_zero() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        RefCounts { before: self.before, after: self.object.ref_count() }
     }
 }
 
@@ -361,6 +428,9 @@ struct Recorder {
     listener: Option<Listener>,
     state: Mutex<Recorded>,
     changed: Condvar,
+    /// The listener's first panic, caught in the callback method (it must
+    /// not unwind into the provider) and re-raised by `run` on its own thread.
+    listener_panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 #[derive(Clone, Default)]
@@ -373,6 +443,16 @@ struct Recorded {
     done_handles: Vec<usize>,
 }
 
+impl Recorded {
+    /// The HRESULT of the first `Done`.
+    fn first_done(&self) -> Option<HRESULT> {
+        self.events.iter().find_map(|event| match event {
+            Event::Done { hr, .. } => Some(*hr),
+            _ => None,
+        })
+    }
+}
+
 impl Recorder {
     fn state(&self) -> std::sync::MutexGuard<'_, Recorded> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -381,6 +461,16 @@ impl Recorder {
     fn wait(&self, timeout: Duration, until: impl Fn(&Recorded) -> bool) {
         let guard = self.state();
         let _ = self.changed.wait_timeout_while(guard, timeout, |state| !until(state));
+    }
+
+    /// Waits (until `deadline`) for `Done` after a started sync, then returns
+    /// what was recorded, `same_event` filled in from the host's `handle`.
+    fn finish(&self, started: HRESULT, handle: HANDLE, deadline: Instant) -> Recorded {
+        if started == S_OK {
+            self.wait(left(deadline), |state| state.done_calls > 0);
+        }
+        self.set_expected_event(handle as usize);
+        self.state().clone()
     }
 
     /// Fills in `same_event` for `Done` calls now that the handle is known.
@@ -395,10 +485,26 @@ impl Recorder {
         }
     }
 
-    fn record(&self, method: Method, event: Event, handle: Option<usize>) -> HRESULT {
-        if let Some(listener) = &self.listener {
-            listener(&event);
+    /// Shows `event` to the listener, catching its panic for `run`.
+    fn notify(&self, event: &Event) {
+        let Some(listener) = &self.listener else { return };
+        let Err(payload) = catch_unwind(AssertUnwindSafe(|| listener(event))) else { return };
+        let mut first = self.listener_panic.lock().unwrap_or_else(PoisonError::into_inner);
+        if first.is_none() {
+            *first = Some(payload);
+        } else {
+            drop(first);
+            forget_payload(payload);
         }
+    }
+
+    /// The listener's first panic, if it panicked.
+    fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
+        self.listener_panic.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn record(&self, method: Method, event: Event, handle: Option<usize>) -> HRESULT {
+        self.notify(&event);
         let mut state = self.state();
         let slot = method as usize;
         state.calls[slot] += 1;
@@ -427,11 +533,11 @@ unsafe fn read_text(text: *const u16) -> Option<String> {
         return None;
     }
     let mut len = 0;
-    // SAFETY: the caller vouches for a terminating NUL; the cap bounds a bad provider's string.
+    // SAFETY: UTF-16 text: the caller vouches for a terminating NUL; the cap bounds a bad provider's string.
     while len < 65_536 && unsafe { *text.add(len) } != 0 {
         len += 1;
     }
-    // SAFETY: the `len` units before the NUL were just read.
+    // SAFETY: UTF-16 text: the `len` units before the NUL were just read.
     Some(String::from_utf16_lossy(unsafe { core::slice::from_raw_parts(text, len) }))
 }
 
@@ -442,18 +548,32 @@ unsafe fn recorder<'a>(this: *mut c_void) -> &'a Recorder {
     &unsafe { ComObject::<RecordingCallback>::from_this(this) }.value
 }
 
+/// `Progress`: records the call and answers as scripted.
+///
+/// # Safety
+/// COM: the provider calls through the recording callback's vtable: `this` is a
+/// live `RecordingCallback` it holds a reference to; `text` is NULL or NUL-terminated.
 unsafe extern "system" fn on_progress(this: *mut c_void, text: *const u16, index: u32, max: u32) -> HRESULT {
     // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
     let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
     recorder.record(Method::Progress, Event::Progress { text, index, max }, None)
 }
 
+/// `Error`: records the call and answers as scripted.
+///
+/// # Safety
+/// COM: the provider calls through the recording callback's vtable: `this` is a
+/// live `RecordingCallback` it holds a reference to; `text` is NULL or NUL-terminated.
 unsafe extern "system" fn on_error(this: *mut c_void, hr: HRESULT, text: *const u16) -> HRESULT {
     // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
     let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
     recorder.record(Method::Error, Event::Error { hr, text }, None)
 }
 
+/// `Done`: records the call and the handle it passes back.
+///
+/// # Safety
+/// COM: `this` is a live `RecordingCallback` the caller holds a reference to.
 unsafe extern "system" fn on_done(this: *mut c_void, event: HANDLE, hr: HRESULT) -> HRESULT {
     // SAFETY: COM: as the vtable's contract.
     let recorder = unsafe { recorder(this) };
@@ -524,6 +644,25 @@ mod tests {
             let seen = crate::provider_of::<TwoSteps>(&sync).unwrap();
             assert!(!seen.0.load(std::sync::atomic::Ordering::SeqCst), "no session was passed");
         }
+    }
+
+    /// Fails with a message after `?` on a windows-core result succeeded.
+    struct Unreachable;
+
+    #[mapisync::provider]
+    impl MapiSync for Unreachable {
+        fn synchronize_in_background(&self, _: &mut SyncJob) -> crate::Result<()> {
+            windows_core::HRESULT(0).ok()?;
+            Err(crate::Error::new(crate::MAPI_E_NETWORK_ERROR, "cannot reach imap.example.com"))
+        }
+    }
+
+    #[test]
+    fn an_error_with_a_message_is_reported_by_error_then_done() {
+        let report = Host::new().run(&IMAPISync::from(Unreachable)).unwrap();
+        let text = Some("cannot reach imap.example.com".to_string());
+        let hr = crate::MAPI_E_NETWORK_ERROR;
+        assert_eq!(report.events, [Event::Error { hr, text }, Event::Done { hr, same_event: true }]);
     }
 
     #[test]

@@ -24,9 +24,22 @@
 //! assert_eq!(report.progress().count(), 3);
 //! ```
 //!
-//! Layers, lowest first: [`abi`] (the raw types), the COM object, the sync
-//! protocol ([`MapiSync`], [`SyncJob`]), the done [`event`], and the [`host`]
-//! simulator that drives any IMAPISync object as Outlook would.
+//! Layers, lowest first; each module uses only the ones before it:
+//! 1. the raw ABI: [`abi`] (IIDs, `MAPISIB`, the vtables and interface
+//!    types), `hresult` (the HRESULT constants, at the crate root), `flags`
+//!    ([`SyncFlags`]), `atomic` (the atomics, swapped for loom's in its models);
+//! 2. failures: `error` ([`Error`], [`Result`]) and `unwind` (panics kept
+//!    from crossing a COM boundary);
+//! 3. the COM object: `object` (header, reference count, QueryInterface);
+//! 4. the done [`event`];
+//! 5. the sync protocol: `job` ([`SyncJob`], what the provider sees) and
+//!    `protocol` ([`MapiSync`], slot 3, the worker);
+//! 6. other object shapes: [`aggregate`] (aggregation and tear-offs) and
+//!    [`forward`] (a windows-rs `#[implement]` store listing IMAPISync);
+//! 7. the in-proc [`server`] (class factory, registration, DLL exports);
+//! 8. tools for tests: the [`host`] simulator, which drives any IMAPISync
+//!    object as Outlook would, and the COM [`conformance`] checker;
+//!    `loom_models` (the loom models, in loom test builds only).
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -37,11 +50,14 @@ extern crate self as mapisync;
 pub mod abi;
 pub mod aggregate;
 mod atomic;
-mod conformance;
+pub mod conformance;
+mod error;
 pub mod event;
 mod flags;
+pub mod forward;
 pub mod host;
 mod hresult;
+mod job;
 pub mod lifecycle;
 #[cfg(all(test, loom))]
 mod loom_models;
@@ -49,17 +65,38 @@ mod object;
 mod protocol;
 pub mod server;
 mod state;
+mod unwind;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
+pub use error::{Error, Result};
 pub use flags::SyncFlags;
+pub use forward::ForwardSync;
 pub use hresult::*;
+pub use job::SyncJob;
 pub use lifecycle::CancelToken;
 pub use mapisync_macros::provider;
-pub use protocol::{MapiSync, SyncJob, provider_of};
-pub use windows_core::{Error, HRESULT, IUnknown, Interface};
+pub use protocol::{MapiSync, provider_of};
+pub use windows_core::{HRESULT, IUnknown, Interface};
 
-/// `windows_core::Result`: an `Err` carries the HRESULT that reaches `Done`.
-pub type Result<T> = windows_core::Result<T>;
+/// The windows-core this crate is built on (0.62), for naming its types
+/// without a dependency of your own (`mapisync::windows_core::GUID`).
+///
+/// A crate that uses windows-core's macros (`#[implement]`, `#[interface]`)
+/// depends on it itself, since they expand to `::windows_core` paths, and
+/// that dependency must be the same major version: `windows-core = "0.62"`. `cargo add windows-core` picks the newest release
+/// (0.100 today), whose types are distinct from 0.62's even where they look
+/// the same: mixing them fails with E0599 "multiple different versions of
+/// crate `windows_core` in the dependency graph".
+///
+/// ```
+/// use mapisync::windows_core::{HRESULT, Interface};
+///
+/// // The same HRESULT and IUnknown types mapisync's API uses.
+/// let code: HRESULT = mapisync::MAPI_E_USER_CANCEL;
+/// assert_eq!(code, HRESULT(0x8004_0113_u32 as i32));
+/// assert_eq!(mapisync::windows_core::IUnknown::IID, mapisync::abi::IID_IUnknown);
+/// ```
+pub use windows_core;
 
 /// What `#[mapisync::provider]` expands to refers to; not a public API.
 #[doc(hidden)]

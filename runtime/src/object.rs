@@ -26,6 +26,7 @@ use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
 use crate::abi::IID_IUnknown;
 use crate::hresult::{E_NOINTERFACE, E_POINTER, S_OK};
 use crate::state::Busy;
+use crate::unwind::forget_payload;
 
 /// What the object layer needs to know of a class: the value it holds, its
 /// vtable, and the one interface (besides IUnknown) that vtable implements.
@@ -124,6 +125,28 @@ impl<C: Class> ComObject<C> {
         // Release, as std's Arc::drop: every use of the object through this
         // reference happens before the decrement that another thread sees.
         let old = object.refs.fetch_sub(1, Ordering::Release);
+        // One signed compare sends every case but the common one (a count
+        // of 2 up to REF_CAP) to the cold path: the last reference (1), a
+        // count already at zero, and a pinned count (REF_CAP and above read
+        // as negative).
+        if (old as i32) <= 1 {
+            // SAFETY: COM: the caller's reference, just given up, is the one
+            // `release_rare` accounts for (its `# Safety`).
+            return unsafe { Self::release_rare(this, old) };
+        }
+        old - 1
+    }
+
+    /// The rare outcomes of a Release whose decrement found `old`: the free
+    /// at the last reference, or a pin.
+    ///
+    /// # Safety
+    /// `this` is this object's interface pointer, and the caller's reference
+    /// was given up by the decrement that found `old` (at most 1, or at
+    /// least REF_CAP).
+    #[cold]
+    #[inline(never)]
+    unsafe fn release_rare(this: *mut c_void, old: u32) -> u32 {
         if old == 1 {
             // Acquire: the free below happens after every other thread's
             // last use, which their Release decrements published.
@@ -133,12 +156,11 @@ impl<C: Class> ComObject<C> {
             unsafe { Self::free(this) };
             return 0;
         }
-        if old >= REF_CAP || old == 0 {
-            // Immortal (see REF_CAP), or an unbalanced Release found the
-            // count already at zero: pin rather than free a second time.
-            return object.pin();
-        }
-        old - 1
+        // Immortal (see REF_CAP), or an unbalanced Release found the count
+        // already at zero: pin rather than free a second time.
+        // SAFETY: COM: the caller held a reference up to the decrement, and
+        // a count other than 1 freed nothing, so the object is still alive.
+        unsafe { Self::from_this(this) }.pin()
     }
 
     /// # Safety
@@ -148,8 +170,11 @@ impl<C: Class> ComObject<C> {
         // SAFETY: Box: the caller guarantees unique ownership of the allocation `create` leaked.
         let boxed = unsafe { Box::from_raw(this as *mut Self) };
         // A panicking Drop in the value must not unwind into the host; the
-        // allocation is freed by the unwinding drop glue all the same.
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(boxed)));
+        // allocation is freed by the unwinding drop glue all the same. Its
+        // payload may panic again when dropped: forget_payload contains that.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(boxed))) {
+            forget_payload(payload);
+        }
         LIVE_OBJECTS.fetch_sub(1, Ordering::Release);
     }
 }
@@ -192,7 +217,7 @@ pub(crate) unsafe extern "system" fn query_interface<C: Class>(
         unsafe { *ppv = this };
         S_OK
     } else {
-        // SAFETY: as above.
+        // SAFETY: COM: a non-null `ppv` is writable for one pointer.
         unsafe { *ppv = core::ptr::null_mut() };
         E_NOINTERFACE
     }
@@ -254,7 +279,8 @@ pub(crate) struct ObjectRef<C: Class> {
 // SAFETY: Send/Sync: the object is shared across threads only through
 // atomics and `&C::Value`, and `C::Value: Send + Sync`.
 unsafe impl<C: Class> Send for ObjectRef<C> {}
-// SAFETY: as above.
+// SAFETY: Sync: the object is shared across threads only through atomics
+// and `&C::Value`, and `C::Value: Send + Sync`.
 unsafe impl<C: Class> Sync for ObjectRef<C> {}
 
 impl<C: Class> ObjectRef<C> {

@@ -2,25 +2,32 @@
 //! done event and the progress callback, as the contract's "Decisions" say.
 //!
 //! `SynchronizeInBackground` validates and copies what it needs, takes the
-//! references the worker keeps, creates the done event, starts the worker and
-//! returns S_OK at once. The worker runs the provider's method, then clears
-//! the busy flag, signals the event, calls `Done(event, hr)` and releases
-//! everything it held, each exactly once.
+//! references the worker keeps, creates the done event, has the module's
+//! [`lifecycle`] registry admit the sync and start the worker, and returns
+//! S_OK at once. The worker runs the provider's method, ends the job's cancel
+//! word, clears the busy flag, signals the event, calls `Done(event, hr)` and
+//! releases everything it held, each exactly once; then its thread exits,
+//! which the registry observes. The protocol is generic over the object's
+//! [`Shape`] (a plain object or an aggregated inner object).
 
 use core::ffi::c_void;
 use core::marker::PhantomData;
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use windows_core::{GUID, HRESULT, IUnknown, Interface};
 
 use crate::abi::{HANDLE, IID_IMAPISync, IMAPISync, IMAPISync_Vtbl, IMAPISyncProgressCallback, MAPISIB};
+use crate::job::HostObjects;
+// Re-exported for the in-proc server's tests, which name it here.
 use crate::event::{self, WorkerEvent};
 use crate::flags::SyncFlags;
-use crate::hresult::{E_FAIL, E_INVALIDARG, E_UNEXPECTED, MAPI_E_BUSY, MAPI_E_USER_CANCEL, S_OK};
+use crate::hresult::{E_INVALIDARG, E_UNEXPECTED, MAPI_E_BUSY, MAPI_E_USER_CANCEL, S_OK};
+pub(crate) use crate::job::SyncJob;
 use crate::lifecycle::{self, CancelToken};
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::state::Busy;
+use crate::unwind::{forget_payload, panic_text};
 
 /// The one method a provider writes.
 ///
@@ -43,170 +50,28 @@ pub trait MapiSync {
     /// Runs one sync on the worker thread.
     ///
     /// `Ok(())` ends the sync with `Done(event, S_OK)`; `Err(e)` with
-    /// `Done(event, e.code())`. A panic is caught and reported as
-    /// E_UNEXPECTED through `Error` and `Done`.
-    fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()>;
-}
-
-/// One sync as the provider sees it: the host's flags and session, and the
-/// host's progress sink.
-///
-/// Every method that calls the host returns the host's failure as `Err`, so
-/// `?` stops the sync when the user cancels; that HRESULT then reaches `Done`.
-/// Without a callback (the host passed none, or it does not answer
-/// `IMAPISyncProgressCallback`) progress goes nowhere and the calls return `Ok`.
-pub struct SyncJob {
-    flags: SyncFlags,
-    session: Option<IUnknown>,
-    callback: Option<IMAPISyncProgressCallback>,
-    text: Vec<u16>,
-    /// Set by `lifecycle::cancel`/`cancel_all`/`shutdown`; ended by the worker.
-    cancel: CancelToken,
-}
-
-impl SyncJob {
-    /// A job outside any host, for testing provider code directly: no
-    /// session, and progress goes nowhere.
+    /// `Done(event, e.code())`, preceded by `Error(e.code(), e.message())`
+    /// when `e` has a message (Outlook shows it in its Send/Receive dialog).
+    /// A success code in an `Err` reaches the host as E_FAIL. A panic is
+    /// caught and reported as E_UNEXPECTED through `Error` and `Done`.
     ///
     /// ```
-    /// let job = mapisync::SyncJob::new(mapisync::SyncFlags::ON_DEMAND);
-    /// assert!(job.flags().contains(mapisync::SyncFlags::ON_DEMAND));
-    /// assert!(job.session().is_none() && job.callback().is_none());
-    /// ```
-    pub fn new(flags: SyncFlags) -> Self {
-        Self { flags, session: None, callback: None, text: Vec::new(), cancel: CancelToken::new() }
-    }
-
-    /// A job that reports to `callback` and shows `session` to the provider,
-    /// for driving provider code with host objects of your own.
+    /// use mapisync::{Error, MAPI_E_NETWORK_ERROR};
     ///
-    /// # Safety
-    /// `session` and `callback` must be free-threaded: callable, AddRef'd and
-    /// Released from any thread, as the contract requires of the objects a
-    /// host passes in `MAPISIB`. The job is `Send`, so the provider may use
-    /// and drop them on another thread; windows-core makes interface pointers
-    /// `!Send` because most objects (apartment-threaded ones) are not.
-    ///
-    /// ```
-    /// use mapisync::{Interface, SyncFlags, SyncJob};
-    ///
-    /// struct Stub;
+    /// struct Offline;
     /// #[mapisync::provider]
-    /// impl mapisync::MapiSync for Stub {
-    ///     fn synchronize_in_background(&self, _: &mut SyncJob) -> mapisync::Result<()> { Ok(()) }
+    /// impl mapisync::MapiSync for Offline {
+    ///     fn synchronize_in_background(&self, _: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+    ///         Err(Error::new(MAPI_E_NETWORK_ERROR, "cannot reach imap.example.com"))
+    ///     }
     /// }
     ///
-    /// // A stand-in session: a mapisync object, free-threaded like every one.
-    /// let session: mapisync::IUnknown = mapisync::IMAPISync::from(Stub).cast().unwrap();
-    /// // SAFETY: the session object is free-threaded; there is no callback.
-    /// let job = unsafe { SyncJob::with_host_objects(SyncFlags::empty(), Some(session), None) };
-    /// assert!(job.session().is_some());
+    /// let report = mapisync::host::Host::new().run(&mapisync::IMAPISync::from(Offline)).unwrap();
+    /// let errors: Vec<_> = report.errors().collect();
+    /// assert_eq!(errors, [(MAPI_E_NETWORK_ERROR, Some("cannot reach imap.example.com"))]);
+    /// assert_eq!(report.done, Some(MAPI_E_NETWORK_ERROR));
     /// ```
-    pub unsafe fn with_host_objects(
-        flags: SyncFlags,
-        session: Option<IUnknown>,
-        callback: Option<IMAPISyncProgressCallback>,
-    ) -> Self {
-        Self { flags, session, callback, text: Vec::new(), cancel: CancelToken::new() }
-    }
-
-    /// The `ulFlags` the host sent, unknown bits included.
-    pub fn flags(&self) -> SyncFlags {
-        self.flags
-    }
-
-    /// The host's `IMAPISession`, if it passed one.
-    pub fn session(&self) -> Option<&IUnknown> {
-        self.session.as_ref()
-    }
-
-    /// The host's progress callback, if it has one.
-    pub fn callback(&self) -> Option<&IMAPISyncProgressCallback> {
-        self.callback.as_ref()
-    }
-
-    /// Whether the sync was cancelled ([`lifecycle::cancel`],
-    /// [`cancel_all`](lifecycle::cancel_all), [`shutdown`](lifecycle::shutdown)):
-    /// the provider should stop soon; the sync then ends with
-    /// `Done(event, MAPI_E_USER_CANCEL)` unless it returns another error.
-    pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
-    }
-
-    /// A token that tells whether this sync was cancelled, for code that
-    /// reports no progress (a download loop, a network client on another thread).
-    pub fn cancel_token(&self) -> CancelToken {
-        self.cancel.clone()
-    }
-
-    /// `Err(MAPI_E_USER_CANCEL)` once the sync was cancelled.
-    fn check_cancelled(&self) -> crate::Result<()> {
-        if self.cancel.is_cancelled() { Err(MAPI_E_USER_CANCEL.into()) } else { Ok(()) }
-    }
-
-    /// Shows `text` and "`index` of `max` done" in the host's Send/Receive dialog.
-    /// The text ends at its first NUL, if it has one. Once the sync was
-    /// cancelled, returns `Err(MAPI_E_USER_CANCEL)` without calling the host.
-    pub fn progress(&mut self, text: &str, index: u32, max: u32) -> crate::Result<()> {
-        self.check_cancelled()?;
-        let Some(callback) = &self.callback else { return Ok(()) };
-        let text = encode(&mut self.text, text);
-        // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        unsafe { callback.Progress(text, index, max) }.ok()
-    }
-
-    /// Updates only the numbers, keeping the host's current text (a NULL
-    /// string). Cancelled, as [`progress`](Self::progress).
-    pub fn progress_count(&mut self, index: u32, max: u32) -> crate::Result<()> {
-        self.check_cancelled()?;
-        let Some(callback) = &self.callback else { return Ok(()) };
-        // SAFETY: COM: `callback` is a counted reference; NULL text is allowed.
-        unsafe { callback.Progress(core::ptr::null(), index, max) }.ok()
-    }
-
-    /// Reports an error or warning; the sync goes on unless the provider
-    /// stops it. Cancelled, as [`progress`](Self::progress).
-    pub fn error(&mut self, hr: HRESULT, text: &str) -> crate::Result<()> {
-        self.check_cancelled()?;
-        let Some(callback) = &self.callback else { return Ok(()) };
-        let text = encode(&mut self.text, text);
-        // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        unsafe { callback.Error(hr, text) }.ok()
-    }
-
-    /// Calls `Done(event, hr)`; the host's answer is not the provider's concern.
-    fn done(&self, event: HANDLE, hr: HRESULT) {
-        if let Some(callback) = &self.callback {
-            // SAFETY: COM: `callback` is a counted reference; `event` is passed by value.
-            let _ = unsafe { callback.Done(event, hr) };
-        }
-    }
-}
-
-// SAFETY: Send: the host objects in a job are free-threaded, which is all
-// that moving them to another thread needs. They come either from MAPISIB,
-// whose objects the contract has the provider use from its own background
-// thread ("InBackground"; Outlook's are free-threaded), or from
-// `with_host_objects`, whose caller vouches for it (its `# Safety`); the
-// safe `new` holds none.
-unsafe impl Send for SyncJob {}
-
-impl core::fmt::Debug for SyncJob {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SyncJob")
-            .field("flags", &self.flags)
-            .field("session", &self.session)
-            .field("callback", &self.callback)
-            .finish()
-    }
-}
-
-/// Encodes `text` as NUL-terminated UTF-16 into `buffer`, cut at any NUL.
-fn encode(buffer: &mut Vec<u16>, text: &str) -> *const u16 {
-    buffer.clear();
-    buffer.extend(text.encode_utf16().take_while(|&unit| unit != 0));
-    buffer.push(0);
-    buffer.as_ptr()
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()>;
 }
 
 /// Implemented by `#[mapisync::provider]`; not by hand.
@@ -262,7 +127,7 @@ pub fn provider_of<T: Provider>(sync: &IMAPISync) -> Option<&T> {
     // SAFETY: COM: `sync` holds a reference; its first word is its vtable pointer.
     let theirs = unsafe { *(sync.as_raw() as *const *const IMAPISync_Vtbl) };
     if core::ptr::eq(ours, theirs) {
-        // SAFETY: the vtable identifies the object as a ComObject<SyncClass<T>>,
+        // SAFETY: COM: the vtable identifies the object as a ComObject<SyncClass<T>>,
         // alive while `sync` is borrowed.
         Some(&unsafe { ComObject::<SyncClass<T>>::from_this(sync.as_raw()) }.value)
     } else {
@@ -313,8 +178,12 @@ pub(crate) unsafe extern "system" fn synchronize_in_background<S: Shape>(
 ) -> HRESULT {
     // Nothing below should panic; if it ever does, the host sees E_UNEXPECTED
     // rather than an unwind.
-    // SAFETY: COM: forwarded from this function's own contract.
-    catch_unwind(AssertUnwindSafe(|| unsafe { start::<S>(this, psibpb) })).unwrap_or(E_UNEXPECTED)
+    // SAFETY: COM: the host's call gives what `start` needs (this function's
+    // `# Safety`: a live object of shape `S`, MAPISIB as the contract says).
+    catch_unwind(AssertUnwindSafe(|| unsafe { start::<S>(this, psibpb) })).unwrap_or_else(|payload| {
+        forget_payload(payload);
+        E_UNEXPECTED
+    })
 }
 
 /// What the worker owns: each field is released exactly once when it drops.
@@ -325,6 +194,12 @@ struct Worker<S: Shape> {
     object: IMAPISync,
     shape: PhantomData<S>,
     job: SyncJob,
+    /// The worker's own share of the host's objects: `Done` goes through it,
+    /// whatever the provider does with `job`.
+    host: Arc<HostObjects>,
+    /// The worker's own copy of the job's cancel word, ended by the worker
+    /// (the provider may replace its `job`).
+    token: CancelToken,
     event: WorkerEvent,
     /// The host's handle, passed back in `Done` (a value, never used to signal).
     host_event: HANDLE,
@@ -335,8 +210,9 @@ struct Worker<S: Shape> {
 // whose IUnknown methods are atomic and whose provider is Send + Sync. When
 // the object is the inner part of an aggregate, its AddRef/Release reach the
 // controlling object, which must then be free-threaded too (ThreadingModel
-// "Both", as the whole provider is); the job is Send for its own reasons; the
-// host's event handle is only carried as a value to `Done`.
+// "Both", as the whole provider is); the job and the host's objects are Send
+// for their own reasons (job.rs), the token is an Arc of atomics; the host's
+// event handle is only carried as a value to `Done`.
 unsafe impl<S: Shape> Send for Worker<S> {}
 
 /// Checks `psibpb` and copies it; sets `*phSyncDoneEvent` to NULL.
@@ -395,7 +271,7 @@ unsafe fn start<S: Shape>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT 
     let busy_guard = BusyGuard(busy);
     // SAFETY: COM: the caller's MAPISIB pointers are live for this call.
     let job = unsafe { host_job(&sib) };
-    let token = job.cancel_token();
+    let (host, token) = (job.host(), job.cancel_token());
     let (host_event, event) = match event::create() {
         Ok(pair) => pair,
         Err(hr) => return hr,
@@ -406,6 +282,8 @@ unsafe fn start<S: Shape>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT 
         object: (*core::mem::ManuallyDrop::new(unsafe { IMAPISync::from_raw(this) })).clone(),
         shape: PhantomData,
         job,
+        host,
+        token: token.clone(),
         event,
         host_event,
     };
@@ -439,50 +317,42 @@ impl Drop for BusyGuard<'_> {
 
 /// The worker thread's body.
 fn run<S: Shape>(worker: Worker<S>) {
-    let Worker { object, mut job, event, host_event, .. } = worker;
+    let Worker { object, mut job, host, token, event, host_event, .. } = worker;
     // SAFETY: COM: `object` holds a reference, so the object outlives these borrows.
     let (busy, provider) = unsafe { S::parts(object.as_raw()) };
     let outcome = catch_unwind(AssertUnwindSafe(|| provider.synchronize_in_background(&mut job)));
     // From here on the sync cannot be cancelled; `cancelled` says whether it was.
-    let cancelled = job.cancel.0.end();
-    let hr = done_hresult(outcome, cancelled, &mut job);
+    let cancelled = token.0.end();
+    let hr = done_hresult(outcome, cancelled, &host);
     // The sync has ended: the next one may start, then the host is told.
     busy.finish();
     event.signal();
-    job.done(host_event, hr);
+    host.done(host_event, hr);
     drop(job);
+    drop(host);
     drop(event);
     drop(object);
 }
 
-/// The HRESULT of `Done` for what the provider's method did.
-fn done_hresult(outcome: std::thread::Result<crate::Result<()>>, cancelled: bool, job: &mut SyncJob) -> HRESULT {
+/// The HRESULT of `Done` for what the provider's method did; a message or a
+/// panic reaches the host's `Error` first, unless the sync was cancelled.
+fn done_hresult(outcome: std::thread::Result<crate::Result<()>>, cancelled: bool, host: &HostObjects) -> HRESULT {
     match outcome {
         Ok(Ok(())) if cancelled => MAPI_E_USER_CANCEL,
         Ok(Ok(())) => S_OK,
-        // An Err that carries a success code is still a failure.
-        Ok(Err(error)) if error.code().is_ok() => E_FAIL,
-        Ok(Err(error)) => error.code(),
+        // Decision 7: a message reaches the host's Error before Done.
+        Ok(Err(error)) if !error.message().is_empty() && !cancelled => {
+            let _ = host.error(&mut Vec::new(), error.failure_code(), error.message());
+            error.failure_code()
+        }
+        Ok(Err(error)) => error.failure_code(),
         Err(payload) => {
             let text = format!("the provider panicked: {}", panic_text(&*payload));
             forget_payload(payload);
-            let _ = job.error(E_UNEXPECTED, &text);
+            if !cancelled {
+                let _ = host.error(&mut Vec::new(), E_UNEXPECTED, &text);
+            }
             E_UNEXPECTED
         }
-    }
-}
-
-fn panic_text(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
-
-/// Drops a panic payload without letting a panicking Drop escape.
-fn forget_payload(payload: Box<dyn Any + Send>) {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        core::mem::forget(again);
     }
 }

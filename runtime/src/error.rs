@@ -1,0 +1,170 @@
+//! mapisync's error: an HRESULT and, optionally, the text the host shows.
+//!
+//! A provider's `Err` ends the sync with `Done(event, code)`; when the error
+//! carries a message, the host first gets `Error(code, message)`, which
+//! Outlook shows in its Send/Receive dialog. The message is kept by this
+//! type on every platform (windows-core's own error keeps a message only on
+//! Windows, through `IErrorInfo`).
+
+use core::fmt;
+
+use windows_core::HRESULT;
+
+use crate::hresult::E_FAIL;
+
+/// `Result` with mapisync's [`Error`]: what
+/// [`MapiSync::synchronize_in_background`](crate::MapiSync::synchronize_in_background)
+/// and the [`SyncJob`](crate::SyncJob) methods return.
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// An HRESULT and, optionally, a message for the user.
+///
+/// Build one with [`Error::new`] (code and text) or from a bare HRESULT;
+/// `?` converts windows-core's errors, keeping their code.
+///
+/// ```
+/// use mapisync::{Error, MAPI_E_NETWORK_ERROR};
+///
+/// fn connect(host: &str) -> mapisync::Result<()> {
+///     Err(Error::new(MAPI_E_NETWORK_ERROR, format!("cannot reach {host}")))
+/// }
+///
+/// let error = connect("imap.example.com").unwrap_err();
+/// assert_eq!(error.code(), MAPI_E_NETWORK_ERROR);
+/// assert_eq!(error.message(), "cannot reach imap.example.com");
+/// ```
+///
+/// `?` on a windows-core result works in a provider, and so does a bare code:
+///
+/// ```
+/// use mapisync::{Error, HRESULT, MAPI_E_USER_CANCEL};
+///
+/// fn from_windows_core() -> mapisync::Result<()> {
+///     windows_core::HRESULT(MAPI_E_USER_CANCEL.0).ok()?; // a windows_core::Result
+///     Ok(())
+/// }
+///
+/// assert_eq!(from_windows_core().unwrap_err().code(), MAPI_E_USER_CANCEL);
+/// let bare: Error = MAPI_E_USER_CANCEL.into();
+/// assert_eq!(bare.message(), "");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    code: HRESULT,
+    message: Option<Box<str>>,
+}
+
+impl Error {
+    /// An error with `code` and a message for the host's `Error` call. An
+    /// empty message is no message: the host then sees only `Done`.
+    pub fn new(code: HRESULT, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self { code, message: (!message.is_empty()).then(|| message.into_boxed_str()) }
+    }
+
+    /// An error with `code` and no message (the host sees only `Done`).
+    pub const fn from_hresult(code: HRESULT) -> Self {
+        Self { code, message: None }
+    }
+
+    /// The HRESULT that reaches `Done`. A success code in an `Err` reaches
+    /// the host as E_FAIL.
+    pub const fn code(&self) -> HRESULT {
+        self.code
+    }
+
+    /// The message, or `""` when there is none.
+    pub fn message(&self) -> &str {
+        self.message.as_deref().unwrap_or("")
+    }
+
+    /// The code as the host receives it: a success code in an `Err` is E_FAIL.
+    pub(crate) fn failure_code(&self) -> HRESULT {
+        if self.code.is_ok() { E_FAIL } else { self.code }
+    }
+
+    /// Turns an HRESULT a host method returned into a `Result`.
+    pub(crate) fn check(hr: HRESULT) -> Result<()> {
+        if hr.is_ok() { Ok(()) } else { Err(Self::from_hresult(hr)) }
+    }
+}
+
+impl From<HRESULT> for Error {
+    fn from(code: HRESULT) -> Self {
+        Self::from_hresult(code)
+    }
+}
+
+/// Keeps the code only. windows-core keeps messages on Windows alone, and
+/// there it fills in the system's generic text for any code; taking it would
+/// make the host's `Error` calls differ by platform. Add your own text with
+/// [`Error::new`] (for example in `map_err`).
+impl From<windows_core::Error> for Error {
+    fn from(error: windows_core::Error) -> Self {
+        Self::from_hresult(error.code())
+    }
+}
+
+impl From<Error> for windows_core::Error {
+    fn from(error: Error) -> Self {
+        windows_core::Error::new(error.code, error.message())
+    }
+}
+
+impl From<Error> for HRESULT {
+    fn from(error: Error) -> Self {
+        error.code
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error").field("code", &self.code).field("message", &self.message()).finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#010X}", self.code.0 as u32)?;
+        match &self.message {
+            Some(message) => write!(f, ": {message}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hresult::{MAPI_E_NETWORK_ERROR, S_OK};
+
+    #[test]
+    fn keeps_its_text_on_every_platform() {
+        let error = Error::new(MAPI_E_NETWORK_ERROR, "cannot reach imap.example.com");
+        assert_eq!(error.code(), MAPI_E_NETWORK_ERROR);
+        assert_eq!(error.message(), "cannot reach imap.example.com");
+        assert_eq!(error.to_string(), "0x80040115: cannot reach imap.example.com");
+    }
+
+    #[test]
+    fn an_empty_text_is_no_text() {
+        assert_eq!(Error::new(MAPI_E_NETWORK_ERROR, ""), Error::from(MAPI_E_NETWORK_ERROR));
+        assert_eq!(Error::from(MAPI_E_NETWORK_ERROR).to_string(), "0x80040115");
+    }
+
+    #[test]
+    fn windows_core_errors_convert_by_code() {
+        let from_core: Error = windows_core::Error::from_hresult(MAPI_E_NETWORK_ERROR).into();
+        assert_eq!(from_core, Error::from_hresult(MAPI_E_NETWORK_ERROR));
+        let back: windows_core::Error = Error::new(MAPI_E_NETWORK_ERROR, "text").into();
+        assert_eq!(back.code(), MAPI_E_NETWORK_ERROR);
+    }
+
+    #[test]
+    fn a_success_code_reaches_the_host_as_e_fail() {
+        assert_eq!(Error::from(S_OK).failure_code(), E_FAIL);
+        assert_eq!(Error::from(MAPI_E_NETWORK_ERROR).failure_code(), MAPI_E_NETWORK_ERROR);
+    }
+}
