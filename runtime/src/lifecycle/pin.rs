@@ -64,6 +64,7 @@ mod platform {
 #[cfg(all(target_os = "linux", not(miri), not(loom)))]
 mod platform {
     use core::ffi::{c_char, c_int, c_void};
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     /// `Dl_info` (glibc and musl).
     #[repr(C)]
@@ -88,7 +89,24 @@ mod platform {
     // SAFETY: Send: a dlopen handle is process-wide; dlclose is thread-safe.
     unsafe impl Send for Handle {}
 
+    /// Set once the loader said this code has no object to pin (it is
+    /// linked into the executable): the answer never changes, and asking
+    /// again would cost a `dladdr` and a `dlopen` on every sync.
+    static UNPINNABLE: AtomicBool = AtomicBool::new(false);
+
     pub(super) fn take() -> Option<Handle> {
+        // Relaxed: a hint that only saves work; a stale `false` asks the loader again.
+        if UNPINNABLE.load(Ordering::Relaxed) {
+            return None;
+        }
+        let pinned = ask_the_loader();
+        if pinned.is_none() {
+            UNPINNABLE.store(true, Ordering::Relaxed);
+        }
+        pinned
+    }
+
+    fn ask_the_loader() -> Option<Handle> {
         let mut info = DlInfo {
             dli_fname: core::ptr::null(),
             dli_fbase: core::ptr::null_mut(),
@@ -96,7 +114,7 @@ mod platform {
             dli_saddr: core::ptr::null_mut(),
         };
         // SAFETY: dladdr: any address may be asked about; `info` is writable.
-        if unsafe { dladdr(take as *const () as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {
+        if unsafe { dladdr(ask_the_loader as *const () as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {
             return None;
         }
         // SAFETY: dlopen: `dli_fname` is the loader's NUL-terminated name of
