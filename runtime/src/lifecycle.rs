@@ -77,8 +77,9 @@ static REGISTRY: LazyLock<Registry<WorkerThread>> = LazyLock::new(Registry::new)
 
 /// Cancels the running sync of this object, if any (for `StoreLogoff` and
 /// `IMSLogon::Logoff`). Works for a plain provider, an aggregated inner
-/// object's IMAPISync and a [tear-off](crate::aggregate::tear_off).
-/// Returns whether a sync was running and is now cancelled.
+/// object's IMAPISync and a [tear-off](crate::aggregate::tear_off); for a
+/// [`ForwardSync`](crate::ForwardSync) store, pass the object it forwards to
+/// (`store.sync()`). Returns whether a sync was running and is now cancelled.
 ///
 /// ```
 /// # struct Store;

@@ -37,7 +37,7 @@ impl WorkerThread {
 
 impl Exit for WorkerThread {
     fn has_exited(&mut self) -> bool {
-        self.0.wait(Some(Instant::now()))
+        self.0.try_reap()
     }
 
     fn wait_exit(&mut self, deadline: Option<Instant>) -> bool {
@@ -64,6 +64,12 @@ mod platform {
         pub(super) fn from_std(handle: JoinHandle<()>) -> Self {
             // into_raw_handle: std gives up the handle without closing it.
             Self(handle.into_raw_handle() as HANDLE)
+        }
+
+        /// Whether the thread has terminated, without waiting.
+        pub(super) fn try_reap(&mut self) -> bool {
+            // SAFETY: Win32: `self.0` is our open thread handle (closed only in Drop).
+            unsafe { WaitForSingleObject(self.0, 0) == WAIT_OBJECT_0 }
         }
 
         /// Waits until the thread terminated or `deadline` passes (`None`: no limit).
@@ -126,6 +132,16 @@ mod platform {
             Self { id: handle.into_pthread_t(), joined: false }
         }
 
+        /// Joins the thread if it has terminated, without waiting.
+        pub(super) fn try_reap(&mut self) -> bool {
+            if !self.joined {
+                // SAFETY: pthread: `self.id` is joinable and not yet joined
+                // (`joined` is false), and `&mut self` means one join at a time.
+                self.joined = unsafe { pthread_tryjoin_np(self.id, &mut core::ptr::null_mut()) } == 0;
+            }
+            self.joined
+        }
+
         /// Joins the thread if it terminates before `deadline` (`None`: no limit).
         pub(super) fn wait(&mut self, deadline: Option<Instant>) -> bool {
             if self.joined {
@@ -175,6 +191,12 @@ mod platform {
     impl Thread {
         pub(super) fn from_std(handle: JoinHandle<()>) -> Self {
             Self(Some(handle))
+        }
+
+        /// Joins the thread if its closure has returned, without waiting
+        /// for it to return.
+        pub(super) fn try_reap(&mut self) -> bool {
+            self.wait(Some(Instant::now()))
         }
 
         /// Joins the thread once its closure has returned, polling until
