@@ -16,7 +16,7 @@ use crate::abi::{HANDLE, IMAPISyncProgressCallback};
 use crate::error::Error;
 use crate::flags::SyncFlags;
 use crate::hresult::MAPI_E_USER_CANCEL;
-use crate::lifecycle::CancelToken;
+use crate::workers::CancelToken;
 
 /// One sync as the provider sees it: the host's flags and session, and the
 /// host's progress sink.

@@ -27,17 +27,22 @@
 //! Layers, lowest first; each module uses only the ones before it:
 //! 1. the raw ABI: [`abi`] (IIDs, `MAPISIB`, the vtables and interface
 //!    types), `hresult` (the HRESULT constants, at the crate root), `flags`
-//!    ([`SyncFlags`]), `atomic` (the atomics, swapped for loom's in its models);
+//!    ([`SyncFlags`]), `atomic` (the atomics and locks, swapped for loom's in
+//!    its models);
 //! 2. failures: `error` ([`Error`], [`Result`]) and `unwind` (panics kept
 //!    from crossing a COM boundary);
-//! 3. the COM object: `object` (header, reference count, QueryInterface);
-//! 4. the done [`event`];
+//! 3. the COM object: `state` (the busy flag in its header and a sync's
+//!    cancel word, with their orderings) and `object` (header, reference
+//!    count, QueryInterface);
+//! 4. the done [`event`], and `workers` (the module's registry of syncs:
+//!    admission, cancel words, worker threads reaped once they have exited);
 //! 5. the sync protocol: `job` ([`SyncJob`], what the provider sees) and
 //!    `protocol` ([`MapiSync`], slot 3, the worker);
 //! 6. other object shapes: [`aggregate`] (aggregation and tear-offs) and
 //!    [`forward`] (a windows-rs `#[implement]` store listing IMAPISync);
-//! 7. the in-proc [`server`] (class factory, registration, DLL exports);
-//! 8. tools for tests: the [`host`] simulator, which drives any IMAPISync
+//! 7. [`lifecycle`]: cancel, drain and shut down the module's syncs;
+//! 8. the in-proc [`server`] (class factory, registration, DLL exports);
+//! 9. tools for tests: the [`host`] simulator, which drives any IMAPISync
 //!    object as Outlook would, and the COM [`conformance`] checker;
 //!    `loom_models` (the loom models, in loom test builds only).
 
@@ -66,6 +71,7 @@ mod protocol;
 pub mod server;
 mod state;
 mod unwind;
+mod workers;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
 pub use error::{Error, Result};

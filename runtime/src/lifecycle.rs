@@ -33,17 +33,6 @@
 //! The sync still ends with exactly one `Done(event, hr)`: `hr` is
 //! `MAPI_E_USER_CANCEL`, unless the provider returned another error.
 //!
-//! # What "exited" means
-//! [`drain`] and `DllCanUnloadNow` wait for each worker thread to
-//! *terminate*, thread-local destructors (the provider's too) and std's
-//! thread teardown included; releasing the last reference is not enough.
-//! On Windows the test is the thread's handle (signalled only once the
-//! thread terminated); on Linux a join (`pthread_tryjoin_np`,
-//! `pthread_timedjoin_np`). While any worker thread has not been reaped, the
-//! module holds a load reference on itself (`GetModuleHandleExW` /
-//! `dlopen(RTLD_NOLOAD)`), given back by the reaping call: a host that
-//! unloads without asking leaves the DLL loaded instead of crashing.
-//!
 //! # The worker thread
 //! Each sync runs on a new thread (named `mapisync-sync`) that
 //! `SynchronizeInBackground` starts and that exits after `Done` and after
@@ -57,23 +46,15 @@
 //! the free-threaded model MAPI uses), and at the end `MAPIUninitialize`,
 //! `CoUninitialize`.
 
-mod pin;
-pub(crate) mod registry;
-mod thread;
+//! The worker threads themselves, and what "exited" means, are described in
+//! the `workers` module (a layer below the protocol; this module is the
+//! public face above it).
 
-use core::ffi::c_void;
-use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use windows_core::HRESULT;
-
 use crate::abi::IMAPISync;
-use crate::state::JobState;
-use registry::Registry;
-use thread::WorkerThread;
-
-/// This module's (DLL's) syncs.
-static REGISTRY: LazyLock<Registry<WorkerThread>> = LazyLock::new(Registry::new);
+use crate::workers;
+pub use crate::workers::CancelToken;
 
 /// Cancels the running sync of this object, if any (for `StoreLogoff` and
 /// `IMSLogon::Logoff`). Works for a plain provider, an aggregated inner
@@ -91,12 +72,12 @@ static REGISTRY: LazyLock<Registry<WorkerThread>> = LazyLock::new(Registry::new)
 /// assert!(!mapisync::lifecycle::cancel(&sync), "no sync runs");
 /// ```
 pub fn cancel(sync: &IMAPISync) -> bool {
-    REGISTRY.cancel(crate::aggregate::sync_key(sync))
+    workers::REGISTRY.cancel(crate::aggregate::sync_key(sync))
 }
 
 /// Cancels every running sync of this module (DLL); how many were running.
 pub fn cancel_all() -> usize {
-    REGISTRY.cancel_all()
+    workers::REGISTRY.cancel_all()
 }
 
 /// Waits until every worker thread of this module has exited (not only
@@ -107,7 +88,7 @@ pub fn cancel_all() -> usize {
 /// assert_eq!(mapisync::lifecycle::drain(std::time::Duration::from_secs(1)), Ok(()));
 /// ```
 pub fn drain(timeout: Duration) -> Result<(), usize> {
-    REGISTRY.drain(timeout)
+    workers::REGISTRY.drain(timeout)
 }
 
 /// For `IMSProvider::Shutdown`: refuses new syncs (`SynchronizeInBackground`
@@ -116,80 +97,22 @@ pub fn drain(timeout: Duration) -> Result<(), usize> {
 /// sync, then [`drain`]s for at most `timeout`. Refusing and cancelling are
 /// one step: no sync can start in between and escape the cancel.
 pub fn shutdown(timeout: Duration) -> Result<(), usize> {
-    REGISTRY.close_and_cancel();
-    REGISTRY.drain(timeout)
+    workers::REGISTRY.close_and_cancel();
+    workers::REGISTRY.drain(timeout)
 }
 
 /// Accepts syncs again after [`shutdown`] (`MSProviderInit` called again
 /// within the same load of the DLL; tests).
 pub fn reopen() {
-    REGISTRY.reopen();
+    workers::REGISTRY.reopen();
 }
 
 /// Whether [`shutdown`] refuses new syncs now.
 pub fn is_shut_down() -> bool {
-    REGISTRY.is_closed()
+    workers::REGISTRY.is_closed()
 }
 
 /// Worker threads of this module that have not exited yet.
 pub fn running_workers() -> usize {
-    REGISTRY.running()
-}
-
-/// Admits a sync of the object at `key` and starts `body` on its worker
-/// thread; MAPI_E_END_OF_SESSION after [`shutdown`], E_OUTOFMEMORY when no
-/// thread could start (then `body` has been dropped).
-pub(crate) fn start_worker(
-    key: *mut c_void,
-    token: &CancelToken,
-    body: impl FnOnce() + Send + 'static,
-) -> Result<(), HRESULT> {
-    REGISTRY.admit(key as usize, &token.0, move || WorkerThread::spawn(body))
-}
-
-/// Whether a sync was cancelled, for provider code that reports no progress
-/// (a download loop, a network client). Cheap to check and to clone; valid
-/// after the sync ended.
-///
-/// ```
-/// let job = mapisync::SyncJob::new(mapisync::SyncFlags::ON_DEMAND);
-/// let token = job.cancel_token();
-/// let download = std::thread::spawn(move || {
-///     while !token.is_cancelled() {
-///         std::thread::yield_now(); // fetch the next chunk
-///     }
-/// });
-/// assert!(job.cancel_token().cancel());
-/// download.join().unwrap();
-/// assert!(job.is_cancelled());
-/// ```
-#[derive(Clone)]
-pub struct CancelToken(pub(crate) Arc<JobState>);
-
-impl CancelToken {
-    /// A token for a new sync, not cancelled.
-    pub(crate) fn new() -> Self {
-        Self(Arc::new(JobState::new()))
-    }
-
-    /// Whether the sync was cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.is_cancelled()
-    }
-
-    /// Cancels the sync, as [`cancel`] would; whether it was still running.
-    /// (For provider code and tests: a provider can stop its own sync this
-    /// way, which then ends with `MAPI_E_USER_CANCEL`.)
-    pub fn cancel(&self) -> bool {
-        self.0.cancel()
-    }
-}
-
-impl core::fmt::Debug for CancelToken {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("CancelToken")
-            .field("cancelled", &self.0.is_cancelled())
-            .field("ended", &self.0.has_ended())
-            .finish()
-    }
+    workers::REGISTRY.running()
 }

@@ -36,9 +36,9 @@ use windows_core::{GUID, IUnknown_Vtbl};
 use crate::abi::IID_IUnknown;
 use crate::atomic::Ordering;
 use crate::hresult::{MAPI_E_END_OF_SESSION, MAPI_E_USER_CANCEL, S_OK};
-use crate::lifecycle::registry::{Exit, Registry};
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::state::{Busy, JobState};
+use crate::workers::registry::{Exit, Registry};
 
 /// Executions explored, over every model in this process (printed by each test).
 static EXECUTIONS: StdAtomicUsize = StdAtomicUsize::new(0);

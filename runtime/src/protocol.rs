@@ -24,10 +24,10 @@ use crate::event::{self, WorkerEvent};
 use crate::flags::SyncFlags;
 use crate::hresult::{E_INVALIDARG, E_UNEXPECTED, MAPI_E_BUSY, MAPI_E_USER_CANCEL, S_OK};
 pub(crate) use crate::job::SyncJob;
-use crate::lifecycle::{self, CancelToken};
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::state::Busy;
 use crate::unwind::{forget_payload, panic_text};
+use crate::workers::{self, CancelToken};
 
 /// The one method a provider writes.
 ///
@@ -293,7 +293,7 @@ unsafe fn start<S: Shape>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT 
     // (by then the host may already have cleared it in `Done`).
     // SAFETY: MAPISIB: checked non-null and writable above.
     unsafe { sib.phSyncDoneEvent.write_unaligned(host_event) };
-    if let Err(hr) = lifecycle::start_worker(this, &token, move || run(worker)) {
+    if let Err(hr) = workers::start_worker(this, &token, move || run(worker)) {
         // Refused (shutdown) or no thread: no worker exists, so the variable
         // is still ours to take back. The closure, and with it every
         // reference the worker took, is already dropped.

@@ -19,8 +19,8 @@ use windows_core::HRESULT;
 
 use crate::atomic::{Condvar, Mutex, MutexGuard};
 use crate::hresult::{E_OUTOFMEMORY, MAPI_E_END_OF_SESSION};
-use crate::lifecycle::pin::ModulePin;
 use crate::state::JobState;
+use crate::workers::pin::ModulePin;
 
 /// A worker thread whose exit can be observed.
 pub(crate) trait Exit: Send {

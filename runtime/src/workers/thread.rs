@@ -19,7 +19,7 @@
 use std::io;
 use std::time::Instant;
 
-use crate::lifecycle::registry::Exit;
+use crate::workers::registry::Exit;
 
 /// The name every worker thread carries (debuggers, `ps -L`).
 const NAME: &str = "mapisync-sync";

@@ -1,0 +1,91 @@
+//! The module's worker threads: the registry that admits each sync (or
+//! refuses it after a shutdown), holds its cancel word, and reaps its thread
+//! once the thread has exited; and the [`CancelToken`] a provider sees.
+//! [`lifecycle`](crate::lifecycle) is the public API over it; the protocol
+//! starts every worker through [`start_worker`].
+//!
+//! # What "exited" means
+//! [`lifecycle::drain`](crate::lifecycle::drain) and `DllCanUnloadNow` wait for each worker thread to
+//! *terminate*, thread-local destructors (the provider's too) and std's
+//! thread teardown included; releasing the last reference is not enough.
+//! On Windows the test is the thread's handle (signalled only once the
+//! thread terminated); on Linux a join (`pthread_tryjoin_np`,
+//! `pthread_timedjoin_np`). While any worker thread has not been reaped, the
+//! module holds a load reference on itself (`GetModuleHandleExW` /
+//! `dlopen(RTLD_NOLOAD)`), given back by the reaping call: a host that
+//! unloads without asking leaves the DLL loaded instead of crashing.
+
+mod pin;
+pub(crate) mod registry;
+mod thread;
+
+use core::ffi::c_void;
+use std::sync::{Arc, LazyLock};
+
+use windows_core::HRESULT;
+
+use crate::state::JobState;
+use registry::Registry;
+use thread::WorkerThread;
+
+/// This module's (DLL's) syncs.
+pub(crate) static REGISTRY: LazyLock<Registry<WorkerThread>> = LazyLock::new(Registry::new);
+
+/// Admits a sync of the object at `key` and starts `body` on its worker
+/// thread; MAPI_E_END_OF_SESSION after [`lifecycle::shutdown`](crate::lifecycle::shutdown), E_OUTOFMEMORY when no
+/// thread could start (then `body` has been dropped).
+pub(crate) fn start_worker(
+    key: *mut c_void,
+    token: &CancelToken,
+    body: impl FnOnce() + Send + 'static,
+) -> Result<(), HRESULT> {
+    REGISTRY.admit(key as usize, &token.0, move || WorkerThread::spawn(body))
+}
+
+/// Whether a sync was cancelled, for provider code that reports no progress
+/// (a download loop, a network client). Cheap to check and to clone; valid
+/// after the sync ended.
+///
+/// ```
+/// let job = mapisync::SyncJob::new(mapisync::SyncFlags::ON_DEMAND);
+/// let token = job.cancel_token();
+/// let download = std::thread::spawn(move || {
+///     while !token.is_cancelled() {
+///         std::thread::yield_now(); // fetch the next chunk
+///     }
+/// });
+/// assert!(job.cancel_token().cancel());
+/// download.join().unwrap();
+/// assert!(job.is_cancelled());
+/// ```
+#[derive(Clone)]
+pub struct CancelToken(pub(crate) Arc<JobState>);
+
+impl CancelToken {
+    /// A token for a new sync, not cancelled.
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(JobState::new()))
+    }
+
+    /// Whether the sync was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+
+    /// Cancels the sync, as [`lifecycle::cancel`](crate::lifecycle::cancel)
+    /// would; whether it was still running.
+    /// (For provider code and tests: a provider can stop its own sync this
+    /// way, which then ends with `MAPI_E_USER_CANCEL`.)
+    pub fn cancel(&self) -> bool {
+        self.0.cancel()
+    }
+}
+
+impl core::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CancelToken")
+            .field("cancelled", &self.0.is_cancelled())
+            .field("ended", &self.0.has_ended())
+            .finish()
+    }
+}
