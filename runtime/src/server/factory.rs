@@ -1,6 +1,7 @@
 //! The class factory (`IClassFactory`) and `DllGetClassObject`, which hands
 //! one out for a CLSID the server exports.
 
+use core::any::Any;
 use core::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -46,7 +47,7 @@ pub unsafe fn get_class_object(
         unsafe { release::<FactoryClass>(factory) };
         hr
     });
-    outcome.unwrap_or(E_UNEXPECTED)
+    outcome.unwrap_or_else(unexpected)
 }
 
 /// The object-layer class of the class factory: its value is the class it makes.
@@ -84,7 +85,7 @@ unsafe extern "system" fn factory_create_instance(
     // SAFETY: COM: the host passes `outer` NULL or live for the whole call;
     // `riid` and `ppv` were checked non-NULL above and are valid (COM's caller rule).
     let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { class.create_instance(outer, riid, ppv) }));
-    outcome.unwrap_or(E_UNEXPECTED)
+    outcome.unwrap_or_else(unexpected)
 }
 
 /// Slot 4 of the class factory: counts a module-wide lock.
@@ -93,4 +94,14 @@ unsafe extern "system" fn factory_create_instance(
 /// COM: `this` is a live class factory (not used otherwise).
 unsafe extern "system" fn factory_lock_server(_this: *mut c_void, lock: i32) -> HRESULT {
     unload::lock_server(lock != 0)
+}
+
+/// E_UNEXPECTED for a caught panic. The payload is dropped where a panic in
+/// its own `Drop` is caught too, and that second payload is forgotten (a
+/// leak), so nothing unwinds into the host.
+fn unexpected(payload: Box<dyn Any + Send>) -> HRESULT {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        core::mem::forget(again);
+    }
+    E_UNEXPECTED
 }

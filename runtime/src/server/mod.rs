@@ -65,7 +65,7 @@ mod tests;
 mod unload;
 
 pub use crate::abi::IClassFactory_Vtbl;
-pub use class::{Constructor, ServerClass, new_provider};
+pub use class::{Constructor, Instance, OuterUnknown, ServerClass, new_provider};
 pub use clsid::{clsid, registry_name};
 pub use factory::get_class_object;
 #[cfg(windows)]

@@ -52,9 +52,21 @@ unsafe impl Provider for Store {
 
 const STORE_CLSID: GUID = clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}");
 const OTHER_CLSID: GUID = clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7D}");
+const PANICKY_CLSID: GUID = clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7E}");
+
+/// A panic payload whose own Drop panics again.
+struct PanicsOnDrop;
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("the payload's Drop panicked");
+    }
+}
 static CLASSES: &[ServerClass] = &[
     ServerClass::new(STORE_CLSID, "Store", |outer| new_provider(outer, Store::new)),
     ServerClass::new(OTHER_CLSID, "Panics", |outer| new_provider::<Store>(outer, || panic!("constructor failed"))),
+    ServerClass::new(PANICKY_CLSID, "PanicsTwice", |outer| {
+        new_provider::<Store>(outer, || std::panic::panic_any(PanicsOnDrop))
+    }),
 ];
 
 /// The IUnknown slots of any object.
@@ -250,6 +262,16 @@ fn a_panicking_constructor_is_e_unexpected() {
 }
 
 #[test]
+fn a_constructor_panic_whose_payload_panics_on_drop_is_e_unexpected() {
+    let _serial = serial();
+    let (hr, factory) = class_object(&PANICKY_CLSID, &IID_IClassFactory);
+    assert_eq!(hr, S_OK);
+    let (hr, out) = create(factory, core::ptr::null_mut(), &IID_IMAPISync);
+    assert_eq!((hr, out), (E_UNEXPECTED, core::ptr::null_mut()));
+    assert_eq!(release_raw(factory), 0);
+}
+
+#[test]
 fn lock_server_counts_and_keeps_the_module_loaded() {
     let _serial = serial();
     let factory = factory();
@@ -342,5 +364,132 @@ mod registration {
             assert_eq!(install(classes, 1, text("everyone").as_ptr()), crate::E_INVALIDARG);
             assert_eq!(read(KEY, None), None);
         }
+    }
+
+    /// `s` as a NUL-terminated UTF-16 string.
+    fn text(s: &str) -> Vec<u16> {
+        s.encode_utf16().chain(Some(0)).collect()
+    }
+
+    #[test]
+    fn dll_install_reads_the_whole_command_line() {
+        let _serial = serial();
+        let classes = &CLASSES[..1];
+        let cmdline = format!("user{}everyone", " ".repeat(61));
+        // SAFETY: test: a NUL-terminated string.
+        let hr = unsafe { install(classes, 1, text(&cmdline).as_ptr()) };
+        let registered = read(KEY, None).is_some();
+        let _ = unregister(classes, Scope::User);
+        assert_eq!((hr, registered), (crate::E_INVALIDARG, false), "\"user\", 61 spaces, \"everyone\" is not \"user\"");
+    }
+
+    #[test]
+    fn dll_install_takes_whitespace_only_as_empty() {
+        let _serial = serial();
+        let classes = &CLASSES[..1];
+        // Uninstall only: HKLM is left as it was (a missing key is not an error).
+        for blank in ["", " ", "\t  \t", "   \r\n"] {
+            // SAFETY: test: NULL and NUL-terminated strings.
+            unsafe {
+                assert_eq!(install(classes, 0, text(blank).as_ptr()), S_OK, "{blank:?} is the machine scope");
+            }
+        }
+        // SAFETY: test: NULL is a valid command line.
+        assert_eq!(unsafe { install(classes, 0, core::ptr::null()) }, S_OK);
+    }
+
+    /// A key as the test left it before calling `register`, for comparing after.
+    #[derive(Debug, PartialEq)]
+    struct Found {
+        default: Option<String>,
+        marker: Option<String>,
+        server: Option<String>,
+        model: Option<String>,
+    }
+    fn found(key: &str) -> Found {
+        let server = format!("{key}\\InprocServer32");
+        Found {
+            default: read(key, None),
+            marker: read(key, Some("Marker")),
+            server: read(&server, None),
+            model: read(&server, Some("ThreadingModel")),
+        }
+    }
+
+    #[test]
+    fn a_failed_registration_leaves_the_registry_as_it_found_it() {
+        let _serial = serial();
+        let first = "Software\\Classes\\CLSID\\{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}";
+        let second = "Software\\Classes\\CLSID\\{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7D}";
+        let _ = unregister(CLASSES, Scope::User);
+        // The first class is already registered by someone else, with a value of theirs.
+        write(first, false, &[(None, "Theirs"), (Some("Marker"), "kept")]);
+        write(
+            &format!("{first}\\InprocServer32"),
+            false,
+            &[(None, "C:\\theirs.dll"), (Some("ThreadingModel"), "Apartment")],
+        );
+        // The second class's key is volatile, so its non-volatile InprocServer32
+        // cannot be created: registration fails half-way (ERROR_CHILD_MUST_BE_VOLATILE).
+        write(second, true, &[(Some("Marker"), "volatile")]);
+        let (first_before, second_before) = (found(first), found(second));
+        let hr = register(CLASSES, Scope::User);
+        let (first_after, second_after) = (found(first), found(second));
+        delete(first);
+        delete(second);
+        assert_eq!(hr, windows_core::HRESULT::from_win32(1021), "ERROR_CHILD_MUST_BE_VOLATILE");
+        assert_eq!(first_after, first_before, "the first class's key, registered before");
+        assert_eq!(second_after, second_before, "the second class's key, there before");
+    }
+
+    /// Creates `path` under HKCU (volatile or not) and sets REG_SZ values.
+    fn write(path: &str, volatile: bool, values: &[(Option<&str>, &str)]) {
+        use windows_sys::Win32::System::Registry::{
+            HKEY, KEY_WRITE, REG_OPTION_NON_VOLATILE, REG_OPTION_VOLATILE, REG_SZ, RegCloseKey, RegCreateKeyExW,
+            RegSetValueExW,
+        };
+        let options = if volatile { REG_OPTION_VOLATILE } else { REG_OPTION_NON_VOLATILE };
+        let mut key: HKEY = core::ptr::null_mut();
+        let path = text(path);
+        // SAFETY: test: a NUL-terminated path; NULL class, security and disposition; `key` writable.
+        let status = unsafe {
+            RegCreateKeyExW(
+                HKEY_CURRENT_USER,
+                path.as_ptr(),
+                0,
+                core::ptr::null(),
+                options,
+                KEY_WRITE,
+                core::ptr::null(),
+                &mut key,
+                core::ptr::null_mut(),
+            )
+        };
+        assert_eq!(status, 0, "RegCreateKeyExW");
+        for (name, value) in values {
+            let name = name.map(text);
+            let value = text(value);
+            // SAFETY: test: an open key; NULL or NUL-terminated name; a NUL-terminated value of the given size.
+            let status = unsafe {
+                RegSetValueExW(
+                    key,
+                    name.as_ref().map_or(core::ptr::null(), |n| n.as_ptr()),
+                    0,
+                    REG_SZ,
+                    value.as_ptr().cast(),
+                    (value.len() * 2) as u32,
+                )
+            };
+            assert_eq!(status, 0, "RegSetValueExW");
+        }
+        // SAFETY: test: our own open key, closed once.
+        unsafe { RegCloseKey(key) };
+    }
+
+    /// Deletes `path` and everything under it from HKCU.
+    fn delete(path: &str) {
+        let path = text(path);
+        // SAFETY: test: a predefined root and a NUL-terminated path.
+        unsafe { windows_sys::Win32::System::Registry::RegDeleteTreeW(HKEY_CURRENT_USER, path.as_ptr()) };
     }
 }
