@@ -2,39 +2,90 @@
 //! `regsvr32 /n /i:<cmdline>`, registration under the scope its command
 //! line names.
 
+use windows_core::HRESULT;
+
 use super::class::ServerClass;
 use super::registry::{Scope, register, unregister};
 use crate::hresult::E_INVALIDARG;
-use windows_core::HRESULT;
 
-/// `DllInstall(install, cmdline)`: `cmdline` "user" (any case) is
-/// [`Scope::User`], NULL or empty is [`Scope::Machine`], anything else
-/// E_INVALIDARG; `install` non-zero registers, zero unregisters.
+/// `DllInstall(install, cmdline)`: registers (`install` non-zero) or
+/// unregisters (zero) every class, under the scope `cmdline` names.
+///
+/// The command line is read whole and trimmed of white space; then
+///
+/// | `cmdline` | scope |
+/// |---|---|
+/// | NULL, empty or only white space | [`Scope::Machine`] (`regsvr32 /i`) |
+/// | `user`, in any case | [`Scope::User`] (`regsvr32 /n /i:user`) |
+/// | anything else | none: E_INVALIDARG, and the registry is not touched |
 ///
 /// # Safety
 /// `cmdline` is NULL or a NUL-terminated UTF-16 string.
 pub unsafe fn install(classes: &[ServerClass], install: i32, cmdline: *const u16) -> HRESULT {
-    let mut text = Vec::new();
-    if !cmdline.is_null() {
-        let mut at = cmdline;
-        // SAFETY: DllInstall: the caller vouches for a NUL-terminated string; the
-        // loop stops at its NUL (and gives up on absurd lengths).
-        while let unit @ 1.. = unsafe { *at } {
-            if text.len() > 64 {
-                break;
-            }
-            text.push(unit);
-            // SAFETY: NUL-terminated string: `at` is not at the NUL yet, so the next unit is still inside the string.
-            at = unsafe { at.add(1) };
-        }
-    }
-    let text = String::from_utf16_lossy(&text);
-    let scope = if text.is_empty() {
-        Scope::Machine
-    } else if text.trim().eq_ignore_ascii_case("user") {
-        Scope::User
-    } else {
+    // SAFETY: DllInstall: the caller passes NULL or a NUL-terminated string.
+    let text = unsafe { command_line(cmdline) };
+    let Some(scope) = scope_of(&text) else {
         return E_INVALIDARG;
     };
     if install != 0 { register(classes, scope) } else { unregister(classes, scope) }
+}
+
+/// The scope a command line names, or `None` when it names none.
+fn scope_of(cmdline: &str) -> Option<Scope> {
+    match cmdline.trim() {
+        "" => Some(Scope::Machine),
+        word if word.eq_ignore_ascii_case("user") => Some(Scope::User),
+        _ => None,
+    }
+}
+
+/// The whole string up to its NUL (invalid UTF-16 replaced, so it names no scope).
+///
+/// # Safety
+/// `text` is NULL or a NUL-terminated UTF-16 string.
+unsafe fn command_line(text: *const u16) -> String {
+    if text.is_null() {
+        return String::new();
+    }
+    let mut len = 0;
+    // SAFETY: NUL-terminated string: every unit up to and including the NUL
+    // is readable, and the loop stops at the NUL.
+    while unsafe { *text.add(len) } != 0 {
+        len += 1;
+    }
+    // SAFETY: NUL-terminated string: the `len` units before the NUL are readable
+    // and not written during the call.
+    String::from_utf16_lossy(unsafe { core::slice::from_raw_parts(text, len) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_accepted_words_and_nothing_else() {
+        for (text, scope) in [
+            ("", Some(Scope::Machine)),
+            (" \t\r\n ", Some(Scope::Machine)),
+            ("user", Some(Scope::User)),
+            ("  User\t", Some(Scope::User)),
+            ("USER", Some(Scope::User)),
+            ("everyone", None),
+            ("user everyone", None),
+            ("machine", None),
+            ("u\u{fffd}ser", None),
+        ] {
+            assert_eq!(scope_of(text), scope, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_read_up_to_its_nul_however_long() {
+        let long = format!("user{}everyone", " ".repeat(10_000));
+        let wide: Vec<u16> = long.encode_utf16().chain([0, b'x' as u16]).collect();
+        // SAFETY: test: a NUL-terminated string.
+        assert_eq!(unsafe { command_line(wide.as_ptr()) }, long);
+        // SAFETY: test: NULL is accepted.
+        assert_eq!(unsafe { command_line(core::ptr::null()) }, "");
+    }
 }

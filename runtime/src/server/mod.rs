@@ -44,13 +44,16 @@
 //!   `HKLM\Software\Classes\CLSID\{clsid}` with an `InprocServer32` key
 //!   naming the DLL's own path and `ThreadingModel` "Both", and
 //!   `DllInstall(install, cmdline)` does the same under HKCU when `cmdline`
-//!   is "user" (`regsvr32 /n /i:user`), under HKLM when it is empty.
+//!   is "user" (`regsvr32 /n /i:user`), under HKLM when it is empty or
+//!   white space (see `install`). A registration that fails half-way
+//!   leaves the registry as it found it.
 //!
 //! One file per job: [`ServerClass`] and its constructors (`class.rs`), the
 //! class factory and `DllGetClassObject` (`factory.rs`), CLSID text
 //! (`clsid.rs`), `LockServer` and `DllCanUnloadNow` (`unload.rs`), the
-//! `export_server!` macros (`export.rs`), and on Windows the registry writes
-//! (`registry.rs`) and `DllInstall`'s command line (`install.rs`).
+//! `export_server!` macros (`export.rs`), and on Windows the registry
+//! writes and their undo (`registry.rs`), the open registry key (`key.rs`)
+//! and `DllInstall`'s command line (`install.rs`).
 
 mod class;
 mod clsid;
@@ -58,6 +61,8 @@ mod export;
 mod factory;
 #[cfg(windows)]
 mod install;
+#[cfg(windows)]
+mod key;
 #[cfg(windows)]
 mod registry;
 #[cfg(test)]

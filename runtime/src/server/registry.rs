@@ -1,20 +1,21 @@
 //! The Windows registry writes of `DllRegisterServer`/`DllUnregisterServer`:
 //! `Software\Classes\CLSID\{clsid}` and its `InprocServer32` key, under
-//! HKLM or HKCU.
+//! HKLM or HKCU. A registration that fails half-way is undone exactly:
+//! keys it created are deleted, values it changed in keys that were there
+//! before get their old contents back.
 
-use super::class::ServerClass;
-use super::clsid::registry_name;
-use crate::hresult::{E_INVALIDARG, S_OK};
 use windows_core::HRESULT;
-use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, GetLastError, HMODULE, WIN32_ERROR};
+use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, GetLastError, HMODULE};
 use windows_sys::Win32::System::LibraryLoader::{
     GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, GetModuleFileNameW,
     GetModuleHandleExW,
 };
-use windows_sys::Win32::System::Registry::{
-    HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_WRITE, REG_OPTION_NON_VOLATILE, REG_SZ, RegCloseKey,
-    RegCreateKeyExW, RegDeleteTreeW, RegSetValueExW,
-};
+use windows_sys::Win32::System::Registry::{HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, REG_SZ, RegDeleteTreeW};
+
+use super::class::ServerClass;
+use super::clsid::registry_name;
+use super::key::{Key, Value, wide};
+use crate::hresult::S_OK;
 
 /// Where registration writes: `HKLM` or `HKCU`, under `Software\Classes\CLSID`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,14 +24,6 @@ pub enum Scope {
     Machine,
     /// `HKEY_CURRENT_USER`: this user only (`regsvr32 /n /i:user`).
     User,
-}
-
-fn check(status: WIN32_ERROR) -> Result<(), HRESULT> {
-    if status == ERROR_SUCCESS { Ok(()) } else { Err(HRESULT::from_win32(status)) }
-}
-
-fn wide(text: &str) -> Vec<u16> {
-    text.encode_utf16().chain(Some(0)).collect()
 }
 
 fn root(scope: Scope) -> HKEY {
@@ -86,69 +79,90 @@ fn module_path() -> Result<Vec<u16>, HRESULT> {
     }
 }
 
-/// An open registry key, closed on drop.
-struct Key(HKEY);
+/// One change `register` made, and how to take it back.
+enum Change {
+    /// A key it created (`path` under the root): deleted with its subkeys.
+    Created { path: String },
+    /// A value it set in a key that was there before: `old` is written back,
+    /// or the value deleted when there was none.
+    Set { path: String, name: Option<&'static str>, old: Option<Value> },
+}
 
-impl Key {
-    fn create(parent: HKEY, path: &str) -> Result<Key, HRESULT> {
-        let path = wide(path);
-        let mut key: HKEY = core::ptr::null_mut();
-        // SAFETY: Win32: `path` is NUL-terminated; class, security
-        // attributes and disposition may be NULL; `key` is writable.
-        check(unsafe {
-            RegCreateKeyExW(
-                parent,
-                path.as_ptr(),
-                0,
-                core::ptr::null(),
-                REG_OPTION_NON_VOLATILE,
-                KEY_WRITE,
-                core::ptr::null(),
-                &mut key,
-                core::ptr::null_mut(),
-            )
-        })?;
-        Ok(Key(key))
+/// The changes of one `register` call, newest last.
+struct Journal {
+    root: HKEY,
+    changes: Vec<Change>,
+}
+
+impl Journal {
+    /// Opens or creates `path` under the root and notes a creation.
+    fn key(&mut self, path: String) -> Result<Key, HRESULT> {
+        let (key, created) = Key::create(self.root, &path)?;
+        if created {
+            self.changes.push(Change::Created { path });
+        }
+        Ok(key)
     }
 
-    /// Sets a REG_SZ value; `None` is the key's default value.
-    fn set(&self, name: Option<&str>, value: &[u16]) -> Result<(), HRESULT> {
-        let name = name.map(wide);
-        let name_ptr = name.as_ref().map_or(core::ptr::null(), |name| name.as_ptr());
-        let bytes = u32::try_from(value.len() * 2).map_err(|_| E_INVALIDARG)?;
-        // SAFETY: Win32: `self.0` is open for writing; `name_ptr` is NULL
-        // or NUL-terminated; `value` is NUL-terminated and `bytes` long.
-        check(unsafe { RegSetValueExW(self.0, name_ptr, 0, REG_SZ, value.as_ptr().cast(), bytes) })
+    /// Sets a REG_SZ value of `key` (at `path`), noting the old value first
+    /// unless `key` is inside a key this call created (deleting that undoes it).
+    fn set(&mut self, key: &Key, path: &str, name: Option<&'static str>, text: &[u16]) -> Result<(), HRESULT> {
+        let inside = |made: &str| path.strip_prefix(made).is_some_and(|rest| rest.is_empty() || rest.starts_with('\\'));
+        let created = |change: &Change| matches!(change, Change::Created { path: made } if inside(made));
+        if !self.changes.iter().any(created) {
+            let old = key.get(name)?;
+            self.changes.push(Change::Set { path: path.to_owned(), name, old });
+        }
+        let bytes = text.iter().flat_map(|unit| unit.to_le_bytes()).collect();
+        key.set(name, &Value { kind: REG_SZ, bytes })
+    }
+
+    /// Takes every change back, newest first. Best effort: a step that fails
+    /// does not stop the others.
+    fn undo(self) {
+        for change in self.changes.into_iter().rev() {
+            match change {
+                Change::Created { path } => {
+                    let path = wide(&path);
+                    // SAFETY: Win32: a predefined root key and a NUL-terminated path.
+                    unsafe { RegDeleteTreeW(self.root, path.as_ptr()) };
+                }
+                Change::Set { path, name, old } => {
+                    let Ok((key, _)) = Key::create(self.root, &path) else { continue };
+                    let _ = match old {
+                        Some(old) => key.set(name, &old),
+                        None => key.delete(name),
+                    };
+                }
+            }
+        }
     }
 }
 
-impl Drop for Key {
-    fn drop(&mut self) {
-        // SAFETY: Win32: our own open key, closed once.
-        unsafe { RegCloseKey(self.0) };
-    }
-}
-
-fn register_class(class: &ServerClass, scope: Scope, path: &[u16]) -> Result<(), HRESULT> {
-    let key = Key::create(root(scope), &class_key(class))?;
-    key.set(None, &wide(class.name()))?;
-    let server = Key::create(key.0, "InprocServer32")?;
-    server.set(None, path)?;
-    server.set(Some("ThreadingModel"), &wide("Both"))
+fn register_class(class: &ServerClass, journal: &mut Journal, module: &[u16]) -> Result<(), HRESULT> {
+    let path = class_key(class);
+    let key = journal.key(path.clone())?;
+    journal.set(&key, &path, None, &wide(class.name()))?;
+    let server_path = format!("{path}\\InprocServer32");
+    let server = journal.key(server_path.clone())?;
+    journal.set(&server, &server_path, None, module)?;
+    journal.set(&server, &server_path, Some("ThreadingModel"), &wide("Both"))
 }
 
 /// Registers every class under `scope`: `Software\Classes\CLSID\{clsid}`
 /// (default value: the class name) and its `InprocServer32` (default
-/// value: this module's path; `ThreadingModel` "Both"). On failure
-/// whatever was written is removed again.
+/// value: this module's path; `ThreadingModel` "Both"). On failure the
+/// registry is left as this call found it: the keys it created are deleted
+/// and the values it changed get their old contents back.
 pub fn register(classes: &[ServerClass], scope: Scope) -> HRESULT {
-    let path = match module_path() {
-        Ok(path) => path,
+    let module = match module_path() {
+        Ok(module) => module,
         Err(hr) => return hr,
     };
+    let mut journal = Journal { root: root(scope), changes: Vec::new() };
     for class in classes {
-        if let Err(hr) = register_class(class, scope, &path) {
-            let _ = unregister(classes, scope);
+        if let Err(hr) = register_class(class, &mut journal, &module) {
+            journal.undo();
             return hr;
         }
     }
