@@ -28,6 +28,7 @@
 //! protocol ([`MapiSync`], [`SyncJob`]), the done [`event`], and the [`host`]
 //! simulator that drives any IMAPISync object as Outlook would.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -53,7 +54,7 @@ pub use flags::SyncFlags;
 pub use hresult::*;
 pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, SyncJob, provider_of};
-pub use windows_core::{Error, HRESULT, IUnknown, Interface};
+pub use windows_core::{Error, GUID, HRESULT, IUnknown, Interface};
 
 /// `windows_core::Result`: an `Err` carries the HRESULT that reaches `Done`.
 pub type Result<T> = windows_core::Result<T>;
