@@ -72,6 +72,10 @@ mod unload;
 pub use crate::abi::IClassFactory_Vtbl;
 pub use class::{Constructor, Instance, OuterUnknown, ServerClass, new_provider};
 pub use clsid::{clsid, registry_name};
+pub use export::ExportedClass;
+#[doc(hidden)]
+#[allow(deprecated)]
+pub use export::PANIC_ABORT_ENDS_THE_HOST_PROCESS;
 pub use factory::get_class_object;
 #[cfg(windows)]
 pub use install::install;
