@@ -38,9 +38,12 @@ extern crate self as mapisync;
 pub mod abi;
 pub mod aggregate;
 mod atomic;
+#[cfg(any(test, feature = "host"))]
 mod conformance;
 pub mod event;
 mod flags;
+#[cfg(any(test, feature = "host"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "host")))]
 pub mod host;
 mod hresult;
 #[cfg(all(test, loom))]

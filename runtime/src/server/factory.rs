@@ -97,11 +97,17 @@ unsafe extern "system" fn factory_lock_server(_this: *mut c_void, lock: i32) -> 
 }
 
 /// E_UNEXPECTED for a caught panic. The payload is dropped where a panic in
-/// its own `Drop` is caught too, and that second payload is forgotten (a
+/// its own `Drop` is caught too; that panic's payload is dropped the same
+/// way, a few rounds at most, and whatever still panics is forgotten (a
 /// leak), so nothing unwinds into the host.
 fn unexpected(payload: Box<dyn Any + Send>) -> HRESULT {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        core::mem::forget(again);
+    let mut payload = payload;
+    for _ in 0..4 {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return E_UNEXPECTED,
+            Err(again) => payload = again,
+        }
     }
+    core::mem::forget(payload);
     E_UNEXPECTED
 }
