@@ -70,6 +70,9 @@ static CLASSES: &[ServerClass] = &[
 ];
 
 /// The IUnknown slots of any object.
+///
+/// # Safety
+/// COM: `this` is a live object the caller holds a reference to.
 unsafe fn unknown<'a>(this: *mut c_void) -> &'a IUnknown_Vtbl {
     // SAFETY: test: `this` is a live COM object; its first word is its vtable.
     unsafe { &**(this as *const *const IUnknown_Vtbl) }
