@@ -7,7 +7,7 @@ use windows_core::GUID;
 /// registry name as constants, so tests and hosts name the class instead
 /// of repeating the CLSID literal.
 ///
-/// ```
+/// ```standalone_crate
 /// # #[derive(Default)] pub struct MyStore;
 /// # #[mapisync::provider]
 /// # impl mapisync::MapiSync for MyStore {
@@ -48,7 +48,7 @@ pub const PANIC_ABORT_ENDS_THE_HOST_PROCESS: () = ();
 /// [`aggregate::new_aggregatable`](crate::aggregate::new_aggregatable));
 /// the others refuse an outer unknown. Use it once per crate, at module level:
 ///
-/// ```
+/// ```standalone_crate
 /// # #[derive(Default)] pub struct Inbox;
 /// # #[derive(Default)] pub struct Archive;
 /// # #[mapisync::provider]

@@ -4,7 +4,7 @@
 //!
 //! One line in the provider crate exports them all:
 //!
-//! ```
+//! ```standalone_crate
 //! pub struct MyStore;
 //!
 //! impl MyStore {
