@@ -15,6 +15,10 @@
 #   RUNS=5 bash scripts/compile-time.sh       # more runs
 #   bash scripts/compile-time.sh --timings    # also cargo's per-crate timings
 #                                             # of one clean build of each
+#   BASELINE=/path/to/other/checkout bash scripts/compile-time.sh
+#                                             # a third crate in the rotation: the
+#                                             # same provider on that checkout's
+#                                             # runtime (before/after a change)
 #
 # Not part of the test suite: compile time is a benchmark, not a test.
 set -euo pipefail
@@ -32,10 +36,12 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 # A copy of the crate outside the repository, so the edits never touch the
 # tree; its path dependency points back at this checkout's runtime.
+# prepare NAME [SOURCE [CHECKOUT]]: copies benches/compile-time/SOURCE
+# (default NAME) to $work/NAME, its runtime path pointing at CHECKOUT's.
 prepare() {
-  local name="$1" copy="$work/$1"
-  cp -r "$root/benches/compile-time/$name" "$copy"
-  sed -i "s#path = \"../../../runtime\"#path = \"$root/runtime\"#" "$copy/Cargo.toml"
+  local name="$1" source="${2:-$1}" checkout="${3:-$root}" copy="$work/$1"
+  cp -r "$root/benches/compile-time/$source" "$copy"
+  sed -i "s#path = \"../../../runtime\"#path = \"$checkout/runtime\"#" "$copy/Cargo.toml"
   (cd "$copy" && cargo fetch --quiet)
   echo "$copy"
 }
@@ -66,7 +72,12 @@ declare -A dir clean_runs edit_runs clean incremental
 for name in "${names[@]}"; do
   dir[$name]="$(prepare "$name")"
 done
+if [ -n "${BASELINE:-}" ]; then
+  names+=(mapisync-baseline)
+  dir[mapisync-baseline]="$(prepare mapisync-baseline mapisync-provider "$(cd "$BASELINE" && pwd)")"
+fi
 ratios=()
+b_ratios=()
 for run in $(seq "$runs"); do
   pair=()
   for name in "${names[@]}"; do
@@ -80,6 +91,7 @@ for run in $(seq "$runs"); do
     edit_runs[$name]+="$(build "${dir[$name]}" "$target") "
   done
   ratios+=("$(awk -v a="${pair[0]}" -v b="${pair[1]}" 'BEGIN { printf "%.3f", a / b }')")
+  [ ${#pair[@]} -lt 3 ] || b_ratios+=("$(awk -v a="${pair[2]}" -v b="${pair[1]}" 'BEGIN { printf "%.3f", a / b }')")
 done
 for name in "${names[@]}"; do
   clean[$name]="$(printf '%s\n' ${clean_runs[$name]} | median)"
@@ -112,5 +124,12 @@ echo
 printf '%-26s %12s %14s\n' "median of $runs runs" "clean (s)" "incremental (s)"
 printf '%-26s %12.2f %14.2f\n' "mapisync" "$m_clean" "${incremental[mapisync-provider]}"
 printf '%-26s %12.2f %14.2f\n' "windows-core #[implement]" "$w_clean" "${incremental[windows-rs-provider]}"
+if [ -n "${BASELINE:-}" ]; then
+  b_clean="${clean[mapisync-baseline]}"
+  printf '%-26s %12.2f %14.2f\n' "mapisync at BASELINE" "$b_clean" "${incremental[mapisync-baseline]}"
+  printf 'clean ratio BASELINE mapisync / windows-rs: %.2fx of the medians, %.2fx median of the per-run ratios (%s); CPU %s s\n' \
+    "$(awk -v a="$b_clean" -v b="$w_clean" 'BEGIN { print a / b }')" "$(printf '%s\n' "${b_ratios[@]}" | median)" \
+    "${b_ratios[*]}" "$(median <"$work/clean-cpu-mapisync-baseline")"
+fi
 printf 'clean ratio mapisync / windows-rs: %.2fx of the medians, %.2fx median of the per-run ratios (target <= 1.10x); mapisync incremental %.2f s (target < 1 s)\n' \
   "$(awk -v a="$m_clean" -v b="$w_clean" 'BEGIN { print a / b }')" "$(printf '%s\n' "${ratios[@]}" | median)" "${incremental[mapisync-provider]}"
