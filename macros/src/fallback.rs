@@ -11,7 +11,6 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{ImplItem, ItemImpl, Path, parse_quote};
 
-use crate::model::METHOD;
 use crate::validate;
 
 /// The user's items, arranged as the module doc says.
@@ -26,7 +25,7 @@ pub fn items(item: &ItemImpl, krate: &Path) -> TokenStream {
     let mut method_moved = false;
     for member in &item.items {
         match member {
-            ImplItem::Fn(method) if method.sig.ident == METHOD => {
+            ImplItem::Fn(method) if validate::is_method(method) => {
                 if !method_kept && validate::method(method).is_ok() {
                     method_kept = true;
                     trait_impl.items.push(member.clone());

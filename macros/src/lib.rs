@@ -19,12 +19,16 @@ mod validate;
 
 /// Turns `impl mapisync::MapiSync for T { ... }` into a complete IMAPISync COM object.
 ///
-/// The impl holds exactly one method, with exactly this signature (any
-/// paths ending in `SyncJob` and `Result` will do):
+/// The impl holds exactly one method, with this signature:
 ///
 /// ```text
 /// fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>
 /// ```
+///
+/// Where the macro cannot know, it leaves the check to rustc: renamed
+/// imports (`use mapisync::MapiSync as Sync2`, `use mapisync::SyncJob as
+/// Job`), type aliases, `Result<(), mapisync::Error>` and other spellings
+/// of the types, and alternative definitions chosen by `#[cfg]`.
 ///
 /// and `T` is a concrete `Send + Sync + 'static` type. The attribute emits
 /// the impl unchanged plus the static IMAPISync vtable for `T` (the

@@ -3,9 +3,10 @@
 //! Every problem is a `syn::Error` on the user's offending tokens, and all
 //! of them are reported together.
 
+use syn::ext::IdentExt;
 use syn::{
-    FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, Receiver, ReturnType, Signature, Type,
-    TypePath, Visibility,
+    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemImpl, PathArguments, Receiver, ReturnType,
+    Signature, Type, TypePath, Visibility,
 };
 
 use crate::errors::{Errors, both};
@@ -42,6 +43,8 @@ pub fn header(args: &Args, item: &ItemImpl) -> syn::Result<Provider> {
                     errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
                 }
             }
+            // A renamed import (`use mapisync::MapiSync as Sync2`): rustc checks it.
+            _ if defines_method(item) => {}
             _ => errors.spanned(
                 path,
                 format_args!(
@@ -69,10 +72,27 @@ pub fn header(args: &Args, item: &ItemImpl) -> syn::Result<Provider> {
 }
 
 /// Whether the impl is of `MapiSync`, so its members are worth checking
-/// (an inherent impl's are not ours to judge).
+/// (an inherent impl's are not ours to judge). A trait of another name is
+/// taken for a renamed import of `MapiSync` when the impl defines its method.
 pub fn implements_mapisync(item: &ItemImpl) -> bool {
     matches!(&item.trait_, Some((_, path, _))
-        if path.segments.last().is_some_and(|last| last.ident == TRAIT))
+        if path.segments.last().is_some_and(|last| last.ident == TRAIT) || defines_method(item))
+}
+
+/// Whether the impl holds a `fn synchronize_in_background` (raw or not).
+fn defines_method(item: &ItemImpl) -> bool {
+    item.items.iter().any(|member| matches!(member, ImplItem::Fn(method) if is_method(method)))
+}
+
+/// Whether `method` is named `synchronize_in_background` (`r#` or not).
+pub fn is_method(method: &ImplItemFn) -> bool {
+    method.sig.ident.unraw() == METHOD
+}
+
+/// Whether `#[cfg]` may remove the item (`#[cfg_attr]` may add a `#[cfg]`),
+/// so two definitions may be alternatives rather than duplicates.
+fn is_conditional(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
 }
 
 /// Checks the impl's items: exactly one well-formed `synchronize_in_background`.
@@ -83,19 +103,23 @@ pub fn members(item: &ItemImpl) -> syn::Result<()> {
     }
     let mut errors = Errors::default();
     let mut found = false;
+    // Two definitions are duplicates only when no `#[cfg]` can tell them apart.
+    let mut found_unconditional = false;
     // A misspelled method or a macro may be meant as the method: then
     // "missing" would only repeat their error.
     let mut maybe_found = false;
     for member in &item.items {
         match member {
-            ImplItem::Fn(method) if method.sig.ident == METHOD => {
-                if found {
+            ImplItem::Fn(method) if is_method(method) => {
+                let conditional = is_conditional(&method.attrs);
+                if found_unconditional && !conditional {
                     errors.spanned(
                         &method.sig.ident,
                         "duplicate `fn synchronize_in_background`: a provider implements it once",
                     );
                 } else {
                     found = true;
+                    found_unconditional |= !conditional;
                     errors.check(self::method(method));
                 }
             }
@@ -178,7 +202,7 @@ pub fn method(method: &ImplItemFn) -> syn::Result<()> {
             sig.paren_token.span.close(),
             "missing return type `-> mapisync::Result<()>`: its `Err` is the HRESULT that reaches `Done`",
         )),
-        ReturnType::Type(_, ty) if !is_unit_result(ty) => {
+        ReturnType::Type(_, ty) if surely_not_unit_result(ty) => {
             errors.spanned(ty, "expected `mapisync::Result<()>`: its `Err` is the HRESULT that reaches `Done`")
         }
         ReturnType::Type(..) => {}
@@ -235,7 +259,7 @@ fn parameters(sig: &Signature, errors: &mut Errors) {
         count += 1;
         match input {
             FnArg::Typed(typed) if count == 1 => {
-                if !is_sync_job_ref(&typed.ty) {
+                if surely_not_sync_job_ref(&typed.ty) {
                     errors.spanned(
                         &typed.ty,
                         "expected `&mut mapisync::SyncJob`: the job the method reports progress through",
@@ -277,35 +301,92 @@ fn is_self(ty: &Type) -> bool {
     matches!(ty, Type::Path(TypePath { qself: None, path }) if path.is_ident("Self"))
 }
 
-/// `&mut SyncJob`, `&mut mapisync::SyncJob`, ...: any path ending in `SyncJob`.
-fn is_sync_job_ref(ty: &Type) -> bool {
-    let Type::Reference(reference) = ty else {
-        return false;
-    };
-    let Type::Path(TypePath { qself: None, path }) = &*reference.elem else {
-        return false;
-    };
-    reference.mutability.is_some()
-        && path.segments.last().is_some_and(|last| last.ident == "SyncJob" && last.arguments.is_none())
+/// Whether `ty` is surely not `&mut mapisync::SyncJob`. A path the macro
+/// cannot judge (`&mut Job` after `use mapisync::SyncJob as Job`, an alias of
+/// the whole reference) is left to rustc.
+fn surely_not_sync_job_ref(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) => reference.mutability.is_none() || surely_not_named(&reference.elem, "SyncJob"),
+        // By value: `SyncJob` itself, or a type of the prelude.
+        Type::Path(TypePath { qself: None, path }) => {
+            path.segments.last().is_some_and(|last| last.ident == "SyncJob" || is_prelude_type(&last.ident))
+        }
+        other => surely_not_a_path(other, |ty| surely_not_sync_job_ref(ty)),
+    }
 }
 
-/// `Result<()>`, `mapisync::Result<()>`, ...: a path ending in `Result` with the one argument `()`.
-fn is_unit_result(ty: &Type) -> bool {
+/// Whether `ty` is surely not `mapisync::Result<()>`, i.e.
+/// `core::result::Result<(), mapisync::Error>`. A path the macro cannot judge
+/// (an alias, `Result` with an `Error` of any name) is left to rustc.
+fn surely_not_unit_result(ty: &Type) -> bool {
     let Type::Path(TypePath { qself: None, path }) = ty else {
-        return false;
+        return surely_not_a_path(ty, surely_not_unit_result);
     };
     let Some(last) = path.segments.last() else {
         return false;
     };
-    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
-        return false;
+    if last.ident != "Result" {
+        return is_prelude_type(&last.ident);
+    }
+    let arguments = match &last.arguments {
+        PathArguments::None => return false,
+        PathArguments::Parenthesized(_) => return true,
+        PathArguments::AngleBracketed(arguments) => &arguments.args,
     };
-    let mut arguments = arguments.args.iter();
-    last.ident == "Result"
-        && matches!(
-            (arguments.next(), arguments.next()),
-            (Some(GenericArgument::Type(Type::Tuple(unit))), None) if unit.elems.is_empty()
-        )
+    let mut types = arguments.iter().filter_map(|argument| match argument {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    let (ok, error) = (types.next(), types.next());
+    arguments.len() > 2
+        || ok.is_some_and(surely_not_unit)
+        || error.is_some_and(|error| surely_not_named(error, "Error"))
+}
+
+/// Whether `ty` is surely not `()`: another tuple, or a type of the prelude.
+fn surely_not_unit(ty: &Type) -> bool {
+    match ty {
+        Type::Tuple(tuple) => !tuple.elems.is_empty(),
+        Type::Path(TypePath { qself: None, path }) => {
+            path.segments.last().is_some_and(|last| is_prelude_type(&last.ident))
+        }
+        other => surely_not_a_path(other, surely_not_unit),
+    }
+}
+
+/// Whether `ty` is surely not the type `name` (a path, argument-free): a
+/// type that is no path, `name` with generic arguments, or a type of the
+/// prelude. Any other path may be a renamed import or an alias.
+fn surely_not_named(ty: &Type, name: &str) -> bool {
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => path
+            .segments
+            .last()
+            .is_some_and(|last| (last.ident == name && !last.arguments.is_none()) || is_prelude_type(&last.ident)),
+        other => surely_not_a_path(other, |ty| surely_not_named(ty, name)),
+    }
+}
+
+/// For a type that is not a plain path: whether it is surely not one.
+/// Parentheses and groups are looked through with `inner`; a macro, a
+/// qualified path (`<T as Trait>::Output`) or unparsed tokens may be anything.
+fn surely_not_a_path(ty: &Type, inner: impl Fn(&Type) -> bool) -> bool {
+    match ty {
+        Type::Paren(paren) => inner(&paren.elem),
+        Type::Group(group) => inner(&group.elem),
+        Type::Macro(_) | Type::Verbatim(_) | Type::Path(_) => false,
+        _ => true,
+    }
+}
+
+/// The primitive types and the prelude's own types: the macro takes these
+/// names at their word (shadowing them is legal but nobody does it).
+fn is_prelude_type(ident: &Ident) -> bool {
+    const NAMES: [&str; 22] = [
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "String", "Vec", "Box", "Option", "Result",
+    ];
+    NAMES.iter().any(|name| ident == name)
 }
 
 /// Reports every lifetime in the provider type other than `'static`: a COM
@@ -482,10 +563,6 @@ mod tests {
                 "expected `&mut mapisync::SyncJob`",
             ),
             (
-                quote!(fn synchronize_in_background(&self, job: &mut Job) -> Result<()>),
-                "expected `&mut mapisync::SyncJob`",
-            ),
-            (
                 quote!(fn synchronize_in_background(&self, job: &mut SyncJob<u8>) -> Result<()>),
                 "expected `&mut mapisync::SyncJob`",
             ),
@@ -496,14 +573,6 @@ mod tests {
             ),
             (
                 quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<u32>),
-                "expected `mapisync::Result<()>`",
-            ),
-            (
-                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result),
-                "expected `mapisync::Result<()>`",
-            ),
-            (
-                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Outcome<()>),
                 "expected `mapisync::Result<()>`",
             ),
             (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> ()), "expected `mapisync::Result<()>`"),
@@ -548,6 +617,101 @@ mod tests {
     }
 
     #[test]
+    fn what_the_macro_cannot_judge_is_left_to_rustc() {
+        for method in [
+            // `use mapisync::SyncJob as Job`, or an alias.
+            quote!(fn synchronize_in_background(&self, job: &mut Job) -> Result<()>),
+            quote!(fn synchronize_in_background(&self, job: JobRef<'_>) -> Result<()>),
+            quote!(fn synchronize_in_background(&self, job: &mut <Store as Jobs>::Job) -> Result<()>),
+            // The type `mapisync::Result<()>` names, and aliases of it.
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), mapisync::Error>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> core::result::Result<(), Error>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<Unit, Failure>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Outcome<()>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> (Outcome)),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> outcome!()),
+            // Alternatives `#[cfg]` chooses from, and a raw identifier.
+            quote! {
+                #[cfg(debug_assertions)]
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) }
+                #[cfg(not(debug_assertions))]
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) }
+            },
+            quote!(fn r#synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+        ] {
+            let method = if method.to_string().ends_with('}') { method } else { quote!(#method { Ok(()) }) };
+            assert_eq!(method_errors(method.clone()), Vec::<String>::new(), "{method}");
+        }
+        // `use mapisync::MapiSync as Sync2`: the method says which trait is meant.
+        let item = quote!(impl Sync2 for Store { fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) } });
+        assert_eq!(errors(item), Vec::<String>::new());
+    }
+
+    #[test]
+    fn what_is_surely_wrong_is_still_rejected() {
+        for (signature, expected) in [
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), &'static str>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), Box<dyn std::error::Error>>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), Error, u8>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Option<()>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> impl Sized),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut String) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+            (quote!(fn synchronize_in_background(&self, job: &mut (SyncJob)) -> Result<()>), ""),
+            (quote!(fn synchronize_in_background(&self, job: u32) -> Result<()>), "expected `&mut mapisync::SyncJob`"),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut [SyncJob]) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+        ] {
+            let errors = method_errors(quote!(#signature { Ok(()) }));
+            if expected.is_empty() {
+                assert_eq!(errors, Vec::<String>::new(), "{signature}");
+            } else {
+                assert_eq!(errors.len(), 1, "{signature}: {errors:?}");
+                assert!(errors[0].contains(expected), "{signature}: {errors:?}");
+            }
+        }
+        // Without the method, a trait of another name is another trait.
+        assert_eq!(
+            errors(quote!(impl Sync2 for Store {})),
+            ["`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of `Sync2`"]
+        );
+        assert_eq!(
+            errors(quote!(impl Default for Store { fn default() -> Self { Store } })),
+            ["`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of `Default`"]
+        );
+        // Two definitions no `#[cfg]` tells apart are duplicates, whatever one `#[cfg]` says.
+        let method = quote!(
+            fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> {
+                Ok(())
+            }
+        );
+        assert_eq!(
+            method_errors(quote!(#method #[cfg(test)] #method #method)),
+            ["duplicate `fn synchronize_in_background`: a provider implements it once"]
+        );
+    }
+
+    #[test]
     fn each_header_misuse_is_one_error() {
         let method = quote!(
             fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> {
@@ -558,8 +722,6 @@ mod tests {
             (quote!(unsafe impl MapiSync for Store), "`MapiSync` is a safe trait"),
             (quote!(default impl MapiSync for Store), "cannot be a `default impl`"),
             (quote!(impl Store), "not on an inherent impl: write `impl mapisync::MapiSync for Store`"),
-            (quote!(impl Default for Store), "not of `Default`"),
-            (quote!(impl mapisync::MapiSyncExt for Store), "not of `mapisync::MapiSyncExt`"),
             (quote!(impl MapiSync<u8> for Store), "`MapiSync` takes no generic arguments"),
             (quote!(impl<T> MapiSync for Store<T>), "cannot be generic"),
             (quote!(impl<'a> MapiSync for Store<'a>), "cannot be generic"),
