@@ -311,7 +311,7 @@ fn surely_not_sync_job_ref(ty: &Type) -> bool {
         Type::Path(TypePath { qself: None, path }) => {
             path.segments.last().is_some_and(|last| last.ident == "SyncJob" || is_prelude_type(&last.ident))
         }
-        other => surely_not_a_path(other, |ty| surely_not_sync_job_ref(ty)),
+        other => surely_not_a_path(other, surely_not_sync_job_ref),
     }
 }
 
