@@ -1,11 +1,13 @@
 //! `#[mapisync::provider]`: use it through the `mapisync` crate.
 //!
 //! The macro is one pipeline, one file per step: `parse` the attribute
-//! arguments and the item, `validate` the impl into a `model::Provider`,
-//! `generate` the COM glue. `expand` runs the steps over
-//! `proc_macro2::TokenStream`s, so the whole macro is unit-tested without a
-//! compiler; when the input is invalid it emits the errors beside the user's
-//! items (`fallback`).
+//! arguments and the item, `validate` the impl once into a typed view
+//! (`model::Checked`: which trait, where each item goes, the
+//! `model::Provider` the glue reads), `generate` the COM glue. `expand` runs
+//! the steps over `proc_macro2::TokenStream`s, so the whole macro is
+//! unit-tested without a compiler; when the input is invalid it emits the
+//! errors beside the user's items, arranged as the view says (`fallback`).
+//! This file holds only the attribute's entry point.
 
 use proc_macro::TokenStream;
 

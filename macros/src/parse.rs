@@ -12,7 +12,7 @@ use crate::model::Args;
 /// Parses `crate = path` (the one argument); every other argument is an error.
 pub fn args(tokens: TokenStream) -> syn::Result<Args> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
-    let mut errors = Errors::default();
+    let mut errors = Errors::new();
     let mut krate: Option<Path> = None;
     for meta in metas {
         if !meta.path().is_ident("crate") {
