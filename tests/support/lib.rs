@@ -1,11 +1,12 @@
-//! A C host's view of COM, for the integration tests.
+//! A C host's view of COM, for the integration tests and the fuzz target.
 //!
 //! Everything here is declared from the contract (`imapisync.md`), not taken
 //! from the runtime's types: the `MAPISIB` layout, the vtables, a counting
 //! session object and a scriptable progress callback, written as a C host
 //! would write them. Objects under test are reached only through raw vtable
 //! pointers, so the tests check the runtime's ABI against an independent
-//! declaration.
+//! declaration. Beside them, the fixtures several test files share: the
+//! `Steps` provider and a hand-written store (`outer_store`).
 
 #![allow(non_snake_case)]
 // The helpers take done-event handles as the C API does, by value; every
@@ -16,6 +17,12 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+mod outer_store;
+mod providers;
+
+pub use outer_store::*;
+pub use providers::Steps;
 
 /// A GUID as C lays it out.
 #[repr(C)]
@@ -54,6 +61,7 @@ pub const E_INVALIDARG: i32 = 0x8007_0057_u32 as i32;
 pub const MAPI_E_BUSY: i32 = 0x8004_010B_u32 as i32;
 pub const MAPI_E_USER_CANCEL: i32 = 0x8004_0113_u32 as i32;
 pub const MAPI_E_NETWORK_ERROR: i32 = 0x8004_0115_u32 as i32;
+pub const CLASS_E_NOAGGREGATION: i32 = 0x8004_0110_u32 as i32;
 
 /// `MAPISIB` as the contract declares it.
 #[repr(C)]
