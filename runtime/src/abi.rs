@@ -117,6 +117,30 @@ const _: () = {
     assert!(core::mem::offset_of!(IMAPISyncProgressCallback_Vtbl, Done) == 5 * PTR);
 };
 
+/// The vtable of `IClassFactory`: IUnknown's three slots, then
+/// `CreateInstance` and `LockServer`. The in-proc server's class factory
+/// ([`crate::server`]) implements it.
+#[repr(C)]
+pub struct IClassFactory_Vtbl {
+    /// Slots 0 to 2.
+    pub base__: IUnknown_Vtbl,
+    /// Slot 3: `HRESULT CreateInstance(IUnknown *pUnkOuter, REFIID riid, void **ppvObject)`.
+    pub CreateInstance: unsafe extern "system" fn(
+        this: *mut c_void,
+        outer: *mut c_void,
+        riid: *const GUID,
+        ppv: *mut *mut c_void,
+    ) -> HRESULT,
+    /// Slot 4: `HRESULT LockServer(BOOL fLock)`.
+    pub LockServer: unsafe extern "system" fn(this: *mut c_void, lock: i32) -> HRESULT,
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<IClassFactory_Vtbl>() == 5 * PTR);
+    assert!(core::mem::offset_of!(IClassFactory_Vtbl, CreateInstance) == 3 * PTR);
+    assert!(core::mem::offset_of!(IClassFactory_Vtbl, LockServer) == 4 * PTR);
+};
+
 /// Declares a COM interface type the way the `windows` crate does, so values
 /// pass between this crate and `windows`/`windows-core` without conversion.
 macro_rules! com_interface {

@@ -28,6 +28,7 @@
 //! protocol ([`MapiSync`], [`SyncJob`]), the done [`event`], and the [`host`]
 //! simulator that drives any IMAPISync object as Outlook would.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -37,9 +38,12 @@ extern crate self as mapisync;
 pub mod abi;
 pub mod aggregate;
 mod atomic;
+#[cfg(any(test, feature = "host"))]
 mod conformance;
 pub mod event;
 mod flags;
+#[cfg(any(test, feature = "host"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "host")))]
 pub mod host;
 mod hresult;
 #[cfg(all(test, loom))]
@@ -53,7 +57,7 @@ pub use flags::SyncFlags;
 pub use hresult::*;
 pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, SyncJob, provider_of};
-pub use windows_core::{Error, HRESULT, IUnknown, Interface};
+pub use windows_core::{Error, GUID, HRESULT, IUnknown, Interface};
 
 /// `windows_core::Result`: an `Err` carries the HRESULT that reaches `Done`.
 pub type Result<T> = windows_core::Result<T>;

@@ -274,7 +274,7 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
     // SAFETY: COM: as above for the callback object; cast queries it for the callback interface.
     let callback = unsafe { IUnknown::from_raw_borrowed(&sib.punkCallBack) }
         .and_then(|unknown| unknown.cast::<IMAPISyncProgressCallback>().ok());
-    let job = SyncJob::new(SyncFlags::from_bits(sib.ulFlags), session, callback);
+    let job = SyncJob::new(SyncFlags::from_bits_retain(sib.ulFlags), session, callback);
 
     let (host_event, event) = match event::create() {
         Ok(pair) => pair,
