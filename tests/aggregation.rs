@@ -12,7 +12,6 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use mapisync::aggregate::new_aggregatable;
 use mapisync::host::{Conformance, Host, Rule, check_conformance};
@@ -63,11 +62,7 @@ fn guid(iid: &Guid) -> GUID {
 
 /// Waits (bounded) until `read()` gives `expected`; returns the last value.
 fn settle<T: PartialEq + Copy>(expected: T, read: impl Fn() -> T) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    while read() != expected && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    read()
+    settle_within(expected, PATIENCE, read)
 }
 
 /// A complete MAPISIB whose done-event slot is the caller's local `handle`.
