@@ -149,6 +149,11 @@ fn encode(buffer: &mut Vec<u16>, text: &str) -> *const u16 {
 /// # Safety
 /// `VTABLE` is [`vtable::<Self>()`](vtable).
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a mapisync provider: its `impl MapiSync` lacks `#[mapisync::provider]`",
+    label = "not a provider",
+    note = "write `#[mapisync::provider]` on the line above `impl mapisync::MapiSync for {Self}`"
+)]
 pub unsafe trait Provider: MapiSync + Send + Sync + Sized + 'static {
     /// The IMAPISync vtable of this provider.
     const VTABLE: &'static IMAPISync_Vtbl;
