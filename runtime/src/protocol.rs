@@ -75,6 +75,11 @@ pub trait MapiSync {
 /// # Safety
 /// `VTABLE` is [`vtable::<Self>()`](vtable).
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a mapisync provider: its `impl MapiSync` lacks `#[mapisync::provider]`",
+    label = "not a provider",
+    note = "write `#[mapisync::provider]` on the line above `impl mapisync::MapiSync for {Self}`"
+)]
 pub unsafe trait Provider: MapiSync + Send + Sync + Sized + 'static {
     /// The IMAPISync vtable of this provider.
     const VTABLE: &'static IMAPISync_Vtbl;
@@ -204,8 +209,8 @@ unsafe fn start<T: Provider>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESU
     // takes the worker's own reference to the callback interface.
     let callback = unsafe { IUnknown::from_raw_borrowed(&sib.punkCallBack) }
         .and_then(|unknown| unknown.cast::<IMAPISyncProgressCallback>().ok());
-    // SAFETY: the contract: the objects a host passes in MAPISIB are free-threaded.
-    let job = unsafe { SyncJob::with_host_objects(SyncFlags::from_bits(sib.ulFlags), session, callback) };
+    // SAFETY: MAPISIB: the contract: the objects a host passes in it are free-threaded.
+    let job = unsafe { SyncJob::with_host_objects(SyncFlags::from_bits_retain(sib.ulFlags), session, callback) };
 
     let host = job.host();
     let (host_event, event) = match event::create() {
