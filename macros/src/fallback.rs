@@ -1,47 +1,34 @@
 //! What the macro emits beside its errors when the impl is invalid.
 //!
-//! The user's items are all emitted unchanged, so their own code keeps compiling and the rest of the crate does not
-//! drown in follow-on errors. For an impl of `MapiSync` they are arranged so the compiler does not repeat the macro's
-//! errors in its own words: the header loses any `unsafe`, `default` or `!` (each already reported); the trait impl
-//! keeps the method if it is valid and otherwise gets a stub with the right signature (never run: the build fails on
-//! the errors); every other item (a misspelled or malformed method, a helper fn, a const, a macro) moves to an
-//! inherent impl of the same type.
+//! The user's items are all emitted, so their own code keeps compiling and the rest of the crate does not drown in
+//! follow-on errors. For an impl of `MapiSync` they are arranged as validation decided (`model::Place`), so the
+//! compiler does not repeat the macro's errors in its own words: the header loses any `unsafe`, `default` or `!`
+//! (each already reported); the trait impl keeps the valid method and otherwise gets a stub with the right signature
+//! (never run: the build fails on the errors); every other item (a misspelled or malformed method, a helper fn, a
+//! const, a macro) moves to an inherent impl of the same type.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::{ImplItem, ItemImpl, Path, parse_quote};
+use syn::{ItemImpl, Path, parse_quote};
 
-use crate::model::METHOD;
-use crate::validate;
+use crate::model::{Checked, Place, Trait};
 
-/// The user's items, arranged as the module doc says.
-pub fn items(item: &ItemImpl, krate: &Path) -> TokenStream {
-    if !validate::implements_mapisync(item) {
+/// The user's items, arranged as `checked` says.
+pub fn items(item: &ItemImpl, checked: &Checked, krate: &Path) -> TokenStream {
+    if checked.trait_ == Trait::Other {
         return item.to_token_stream();
     }
     let trait_ = item.trait_.clone().map(|(_, path, for_token)| (None, path, for_token));
     let mut trait_impl = ItemImpl { defaultness: None, unsafety: None, trait_, items: Vec::new(), ..item.clone() };
     let mut inherent = ItemImpl { trait_: None, items: Vec::new(), ..trait_impl.clone() };
-    let mut method_kept = false;
-    let mut method_moved = false;
-    for member in &item.items {
-        match member {
-            ImplItem::Fn(method) if method.sig.ident == METHOD => {
-                if !method_kept && validate::method(method).is_ok() {
-                    method_kept = true;
-                    trait_impl.items.push(member.clone());
-                } else if !method_moved {
-                    // A second one would clash with the first in the inherent impl.
-                    method_moved = true;
-                    inherent.items.push(member.clone());
-                }
-            }
-            // Inherent associated types are unstable: an alias is dropped.
-            ImplItem::Type(_) => {}
-            other => inherent.items.push(other.clone()),
+    for (member, place) in item.items.iter().zip(&checked.members) {
+        match place {
+            Place::Trait => trait_impl.items.push(member.clone()),
+            Place::Inherent => inherent.items.push(member.clone()),
+            Place::Dropped => {}
         }
     }
-    if !method_kept {
+    if trait_impl.items.is_empty() {
         trait_impl.items.push(parse_quote! {
             fn synchronize_in_background(&self, _: &mut #krate::SyncJob) -> #krate::Result<()> {
                 ::core::result::Result::Ok(())
@@ -50,16 +37,27 @@ pub fn items(item: &ItemImpl, krate: &Path) -> TokenStream {
     }
     if inherent.items.is_empty() { trait_impl.into_token_stream() } else { quote!(#trait_impl #inherent) }
 }
-
 #[cfg(test)]
 mod tests {
     use quote::quote;
+    use syn::ImplItem;
 
     use super::*;
+    use crate::errors::Errors;
+    use crate::model::Args;
+    use crate::validate;
+
+    /// The fallback for `item`, as validation arranges it.
+    fn fallback(item: &ItemImpl) -> TokenStream {
+        let mut errors = Errors::new();
+        let checked = validate::provider(&Args::default(), item, &mut errors);
+        let _ = errors.finish();
+        items(item, &checked, &parse_quote!(::mapisync))
+    }
 
     fn arrange(item: TokenStream) -> Vec<ItemImpl> {
         let item: ItemImpl = syn::parse2(item).unwrap();
-        let file: syn::File = syn::parse2(items(&item, &parse_quote!(::mapisync))).unwrap();
+        let file: syn::File = syn::parse2(fallback(&item)).unwrap();
         file.items
             .into_iter()
             .map(|item| match item {
@@ -117,6 +115,21 @@ mod tests {
     }
 
     #[test]
+    fn cfg_alternatives_stay_in_the_trait_impl() {
+        let impls = arrange(quote! {
+            impl MapiSync for Store {
+                #[cfg(debug_assertions)]
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) }
+                #[cfg(not(debug_assertions))]
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) }
+                const LIMIT: u32 = 3;
+            }
+        });
+        assert_eq!(names(&impls[0]), ["synchronize_in_background", "synchronize_in_background"]);
+        assert_eq!(names(&impls[1]), ["LIMIT"]);
+    }
+
+    #[test]
     fn a_negative_impl_becomes_positive() {
         let impls = arrange(quote!(impl !MapiSync for Store {}));
         assert_eq!(impls.len(), 1);
@@ -128,6 +141,6 @@ mod tests {
     fn an_impl_of_another_trait_is_left_alone() {
         let input = quote!(impl Default for Store { fn default() -> Self { Store } });
         let item: ItemImpl = syn::parse2(input.clone()).unwrap();
-        assert_eq!(items(&item, &parse_quote!(::mapisync)).to_string(), input.to_string());
+        assert_eq!(fallback(&item).to_string(), input.to_string());
     }
 }

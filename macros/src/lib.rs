@@ -1,11 +1,13 @@
 //! `#[mapisync::provider]`: use it through the `mapisync` crate.
 //!
 //! The macro is one pipeline, one file per step: `parse` the attribute
-//! arguments and the item, `validate` the impl into a `model::Provider`,
-//! `generate` the COM glue. `expand` runs the steps over
-//! `proc_macro2::TokenStream`s, so the whole macro is unit-tested without a
-//! compiler; when the input is invalid it emits the errors beside the user's
-//! items (`fallback`).
+//! arguments and the item, `validate` the impl once into a typed view
+//! (`model::Checked`: which trait, where each item goes, the
+//! `model::Provider` the glue reads), `generate` the COM glue. `expand` runs
+//! the steps over `proc_macro2::TokenStream`s, so the whole macro is
+//! unit-tested without a compiler; when the input is invalid it emits the
+//! errors beside the user's items, arranged as the view says (`fallback`).
+//! This file holds only the attribute's entry point.
 
 use proc_macro::TokenStream;
 
@@ -19,12 +21,16 @@ mod validate;
 
 /// Turns `impl mapisync::MapiSync for T { ... }` into a complete IMAPISync COM object.
 ///
-/// The impl holds exactly one method, with exactly this signature (any
-/// paths ending in `SyncJob` and `Result` will do):
+/// The impl holds exactly one method, with this signature:
 ///
 /// ```text
 /// fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>
 /// ```
+///
+/// Where the macro cannot know, it leaves the check to rustc: renamed
+/// imports (`use mapisync::MapiSync as Sync2`, `use mapisync::SyncJob as
+/// Job`), type aliases, `Result<(), mapisync::Error>` and other spellings
+/// of the types, and alternative definitions chosen by `#[cfg]`.
 ///
 /// and `T` is a concrete `Send + Sync + 'static` type. The attribute emits
 /// the impl unchanged plus the static IMAPISync vtable for `T` (the

@@ -20,9 +20,44 @@ impl Default for Args {
     }
 }
 
-/// A provider impl that passed validation: everything generation needs.
+/// What validation decided about the impl, once: generation and the
+/// fallback read it and never look at the input's validity again.
 ///
-/// Only `validate::provider` builds one, so generation never sees invalid input.
+/// Only `validate::provider` builds one.
+pub struct Checked {
+    /// Which trait the impl is of.
+    pub trait_: Trait,
+    /// The glue's input, when the impl header (all the glue reads) is valid.
+    pub provider: Option<Provider>,
+    /// Where the fallback puts each item of the impl, in the impl's order.
+    pub members: Vec<Place>,
+}
+
+/// Which trait the impl is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trait {
+    /// `MapiSync`, by its name or (the impl defines its method) a renamed import.
+    MapiSync,
+    /// `impl !MapiSync`: reported; the fallback makes it positive, without items.
+    Negative,
+    /// An inherent impl or another trait: not the macro's to rearrange.
+    Other,
+}
+
+/// Where the fallback puts one item of an invalid impl.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A valid `synchronize_in_background`: stays in the trait impl.
+    Trait,
+    /// Anything else the user wrote: an inherent impl of the same type, so
+    /// their code still compiles and rustc does not repeat the macro's errors.
+    Inherent,
+    /// Left out: a second malformed method (it would clash in the inherent
+    /// impl) or an associated type (inherent ones are unstable).
+    Dropped,
+}
+
+/// A provider impl whose header passed validation: everything generation needs.
 pub struct Provider {
     /// Path of the runtime crate.
     pub krate: Path,

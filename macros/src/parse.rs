@@ -1,7 +1,7 @@
 //! Step 1: the attribute's arguments and the item it is on, from tokens.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprPath, Item, ItemImpl, Meta, Path, Token};
@@ -12,7 +12,7 @@ use crate::model::Args;
 /// Parses `crate = path` (the one argument); every other argument is an error.
 pub fn args(tokens: TokenStream) -> syn::Result<Args> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
-    let mut errors = Errors::default();
+    let mut errors = Errors::new();
     let mut krate: Option<Path> = None;
     for meta in metas {
         if !meta.path().is_ident("crate") {
@@ -57,45 +57,19 @@ pub fn item(tokens: TokenStream) -> syn::Result<ItemImpl> {
 /// The keyword and name of an item: enough to point at it without
 /// underlining its whole body.
 fn head(item: &Item) -> TokenStream {
-    match item {
-        Item::Fn(f) => {
-            let (fn_token, ident) = (&f.sig.fn_token, &f.sig.ident);
-            quote!(#fn_token #ident)
-        }
-        Item::Struct(s) => {
-            let (token, ident) = (&s.struct_token, &s.ident);
-            quote!(#token #ident)
-        }
-        Item::Enum(e) => {
-            let (token, ident) = (&e.enum_token, &e.ident);
-            quote!(#token #ident)
-        }
-        Item::Union(u) => {
-            let (token, ident) = (&u.union_token, &u.ident);
-            quote!(#token #ident)
-        }
-        Item::Trait(t) => {
-            let (token, ident) = (&t.trait_token, &t.ident);
-            quote!(#token #ident)
-        }
-        Item::Mod(m) => {
-            let (token, ident) = (&m.mod_token, &m.ident);
-            quote!(#token #ident)
-        }
-        Item::Const(c) => {
-            let (token, ident) = (&c.const_token, &c.ident);
-            quote!(#token #ident)
-        }
-        Item::Static(s) => {
-            let (token, ident) = (&s.static_token, &s.ident);
-            quote!(#token #ident)
-        }
-        Item::Type(t) => {
-            let (token, ident) = (&t.type_token, &t.ident);
-            quote!(#token #ident)
-        }
-        other => quote!(#other),
-    }
+    let (keyword, ident): (&dyn ToTokens, _) = match item {
+        Item::Fn(f) => (&f.sig.fn_token, &f.sig.ident),
+        Item::Struct(s) => (&s.struct_token, &s.ident),
+        Item::Enum(e) => (&e.enum_token, &e.ident),
+        Item::Union(u) => (&u.union_token, &u.ident),
+        Item::Trait(t) => (&t.trait_token, &t.ident),
+        Item::Mod(m) => (&m.mod_token, &m.ident),
+        Item::Const(c) => (&c.const_token, &c.ident),
+        Item::Static(s) => (&s.static_token, &s.ident),
+        Item::Type(t) => (&t.type_token, &t.ident),
+        other => return quote!(#other),
+    };
+    quote!(#keyword #ident)
 }
 
 /// `a::b::c`, as the user wrote it.

@@ -1,375 +1,105 @@
-//! Step 2: checks the user's impl, so generation never sees invalid input.
+//! Step 2: checks the user's impl and decides, once, what the other steps do
+//! with it (`model::Checked`), so generation never sees invalid input.
 //!
-//! Every problem is a `syn::Error` on the user's offending tokens, and all
-//! of them are reported together.
+//! The rules are small named checks, each documented with the rule it
+//! enforces: the header's here, the items' in `members`, the method's in
+//! `method`, the judgments of types in `types`. Every problem is a
+//! `syn::Error` on the user's offending tokens, and all of them are reported
+//! together. Where the macro cannot know (renamed imports, aliases, `#[cfg]`)
+//! it accepts and leaves the check to rustc: it rejects only what is surely
+//! wrong.
 
-use syn::{
-    FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, Receiver, ReturnType, Signature, Type,
-    TypePath, Visibility,
-};
+use syn::{ItemImpl, Type, TypePath};
 
 use crate::errors::{Errors, both};
-use crate::model::{Args, METHOD, Provider, TRAIT};
+use crate::model::{Args, Checked, Provider, TRAIT, Trait};
 use crate::parse::path_text;
 
-/// The signature every error about the method points to.
-const SIGNATURE: &str = "fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>";
+mod members;
+mod method;
+mod types;
 
-/// Checks the impl header (the parts generation reads) and builds the model.
-pub fn header(args: &Args, item: &ItemImpl) -> syn::Result<Provider> {
-    let mut errors = Errors::default();
+/// Checks the whole impl into `errors` and returns what the other steps do with it.
+pub fn provider(args: &Args, item: &ItemImpl, errors: &mut Errors) -> Checked {
+    let before = errors.count();
+    not_default(item, errors);
+    not_unsafe(item, errors);
+    let trait_ = trait_of(item, errors);
+    not_generic(item, errors);
+    no_where_clause(item, errors);
+    types::no_borrowed_lifetimes(item, errors);
+    let header_valid = errors.count() == before;
+    let provider = header_valid.then(|| Provider { krate: args.krate.clone(), self_ty: (*item.self_ty).clone() });
+    let members = match trait_ {
+        Trait::MapiSync => members::check(item, errors),
+        // A negative impl's error says it all; an inherent impl's or another
+        // trait's items are not ours to judge.
+        Trait::Negative | Trait::Other => Vec::new(),
+    };
+    Checked { trait_, provider, members }
+}
+
+/// A provider impl is not a `default impl`.
+fn not_default(item: &ItemImpl, errors: &mut Errors) {
     if let Some(default) = &item.defaultness {
         errors.spanned(default, "a provider impl cannot be a `default impl`");
     }
+}
+
+/// `MapiSync` is a safe trait: its impl is not `unsafe`.
+fn not_unsafe(item: &ItemImpl, errors: &mut Errors) {
     if let Some(unsafety) = &item.unsafety {
         errors.spanned(unsafety, "`MapiSync` is a safe trait: remove `unsafe` (the macro writes the unsafe COM glue)");
     }
-    match &item.trait_ {
-        None => errors.spanned(
+}
+
+/// The impl is a positive impl of `MapiSync`, without generic arguments; a
+/// trait of another name is a renamed import of it when the impl defines
+/// the method (rustc checks that), and another trait otherwise.
+fn trait_of(item: &ItemImpl, errors: &mut Errors) -> Trait {
+    let Some((bang, path, _)) = &item.trait_ else {
+        errors.spanned(
             both(item.impl_token, &item.self_ty),
             format_args!(
                 "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not on an inherent impl: write `impl mapisync::MapiSync for {}`",
                 type_text(&item.self_ty)
             ),
-        ),
-        Some((Some(bang), path, _)) => errors.spanned(
-            both(bang, path),
-            "a negative impl cannot be a provider: remove `!`",
-        ),
-        Some((None, path, _)) => match path.segments.last() {
-            Some(last) if last.ident == TRAIT => {
-                if !last.arguments.is_none() {
-                    errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
-                }
-            }
-            _ => errors.spanned(
-                path,
-                format_args!(
-                    "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of `{}`",
-                    path_text(path)
-                ),
-            ),
-        },
+        );
+        return Trait::Other;
+    };
+    let named = path.segments.last().is_some_and(|last| last.ident == TRAIT);
+    let renamed = !named && members::defines_method(item);
+    if let Some(bang) = bang {
+        errors.spanned(both(bang, path), "a negative impl cannot be a provider: remove `!`");
+    } else if !named && !renamed {
+        let message = "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of";
+        errors.spanned(path, format_args!("{message} `{}`", path_text(path)));
+    } else if let Some(last) = path.segments.last().filter(|last| named && !last.arguments.is_none()) {
+        errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
     }
+    match (named || renamed, bang) {
+        (false, _) => Trait::Other,
+        (true, None) => Trait::MapiSync,
+        // Its error says it all; the fallback makes it positive, without items.
+        (true, Some(_)) => Trait::Negative,
+    }
+}
+
+/// The impl has no generic parameters: each COM class needs one concrete type.
+fn not_generic(item: &ItemImpl, errors: &mut Errors) {
     if !item.generics.params.is_empty() {
         errors.spanned(
             &item.generics,
             "a provider impl cannot be generic: each COM class needs one concrete type; implement `MapiSync` for a concrete type",
         );
     }
+}
+
+/// The impl has no `where` clause.
+fn no_where_clause(item: &ItemImpl, errors: &mut Errors) {
     if let Some(where_clause) = &item.generics.where_clause {
         errors.spanned(where_clause, "a provider impl cannot have a `where` clause");
     }
-    if item.generics.params.is_empty() {
-        // With generics, their error already covers the type's lifetimes.
-        borrowed_lifetimes(&item.self_ty, &mut errors);
-    }
-    errors.finish()?;
-    Ok(Provider { krate: args.krate.clone(), self_ty: (*item.self_ty).clone() })
-}
-
-/// Whether the impl is of `MapiSync`, so its members are worth checking
-/// (an inherent impl's are not ours to judge).
-pub fn implements_mapisync(item: &ItemImpl) -> bool {
-    matches!(&item.trait_, Some((_, path, _))
-        if path.segments.last().is_some_and(|last| last.ident == TRAIT))
-}
-
-/// Checks the impl's items: exactly one well-formed `synchronize_in_background`.
-pub fn members(item: &ItemImpl) -> syn::Result<()> {
-    if matches!(item.trait_, Some((Some(_), ..))) {
-        // A negative impl has no items to check: its header error says it all.
-        return Ok(());
-    }
-    let mut errors = Errors::default();
-    let mut found = false;
-    // A misspelled method or a macro may be meant as the method: then
-    // "missing" would only repeat their error.
-    let mut maybe_found = false;
-    for member in &item.items {
-        match member {
-            ImplItem::Fn(method) if method.sig.ident == METHOD => {
-                if found {
-                    errors.spanned(
-                        &method.sig.ident,
-                        "duplicate `fn synchronize_in_background`: a provider implements it once",
-                    );
-                } else {
-                    found = true;
-                    errors.check(self::method(method));
-                }
-            }
-            ImplItem::Fn(method) => {
-                let name = method.sig.ident.to_string();
-                if looks_like_method(&name) {
-                    maybe_found = true;
-                    errors.spanned(
-                        &method.sig.ident,
-                        format_args!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"),
-                    );
-                } else {
-                    errors.spanned(
-                        &method.sig.ident,
-                        format_args!(
-                            "unexpected method `{name}`: an impl of `MapiSync` holds only `fn {METHOD}`; move helpers to an inherent `impl {}` block",
-                            type_text(&item.self_ty)
-                        ),
-                    );
-                }
-            }
-            ImplItem::Const(constant) => errors.spanned(
-                both(constant.const_token, &constant.ident),
-                format_args!(
-                    "unexpected associated const `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
-                    constant.ident
-                ),
-            ),
-            ImplItem::Type(alias) => errors.spanned(
-                both(alias.type_token, &alias.ident),
-                format_args!(
-                    "unexpected associated type `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
-                    alias.ident
-                ),
-            ),
-            ImplItem::Macro(invocation) => {
-                maybe_found = true;
-                errors.spanned(
-                    both(&invocation.mac.path, invocation.mac.bang_token),
-                    format_args!(
-                        "unexpected macro invocation: an impl of `MapiSync` holds only `fn {METHOD}`, written out"
-                    ),
-                );
-            }
-            other => {
-                errors.spanned(other, format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"))
-            }
-        }
-    }
-    if !found && !maybe_found {
-        let trait_path = item.trait_.as_ref().map(|(_, path, _)| path);
-        errors.spanned(trait_path, format_args!("missing `{SIGNATURE}`"));
-    }
-    errors.finish()
-}
-
-/// Checks one `fn synchronize_in_background` against [`SIGNATURE`].
-pub fn method(method: &ImplItemFn) -> syn::Result<()> {
-    let mut errors = Errors::default();
-    let sig = &method.sig;
-    if !matches!(method.vis, Visibility::Inherited) {
-        errors.spanned(&method.vis, "remove the visibility: a trait method is as visible as its trait");
-    }
-    if let Some(default) = &method.defaultness {
-        errors.spanned(default, format_args!("`{METHOD}` cannot be a `default fn`"));
-    }
-    qualifiers(sig, &mut errors);
-    if !sig.generics.params.is_empty() {
-        errors.spanned(&sig.generics, format_args!("`{METHOD}` cannot be generic"));
-    }
-    if let Some(where_clause) = &sig.generics.where_clause {
-        errors.spanned(where_clause, format_args!("`{METHOD}` cannot have a `where` clause"));
-    }
-    if let Some(variadic) = &sig.variadic {
-        errors.spanned(variadic, format_args!("`{METHOD}` cannot be variadic"));
-    }
-    parameters(sig, &mut errors);
-    match &sig.output {
-        ReturnType::Default => errors.push(syn::Error::new(
-            sig.paren_token.span.close(),
-            "missing return type `-> mapisync::Result<()>`: its `Err` is the HRESULT that reaches `Done`",
-        )),
-        ReturnType::Type(_, ty) if !is_unit_result(ty) => {
-            errors.spanned(ty, "expected `mapisync::Result<()>`: its `Err` is the HRESULT that reaches `Done`")
-        }
-        ReturnType::Type(..) => {}
-    }
-    errors.finish()
-}
-
-/// `const`, `async`, `unsafe` and `extern` on the method.
-fn qualifiers(sig: &Signature, errors: &mut Errors) {
-    if let Some(constness) = &sig.constness {
-        errors.spanned(constness, format_args!("`{METHOD}` cannot be a `const fn`"));
-    }
-    if let Some(asyncness) = &sig.asyncness {
-        errors.spanned(
-            asyncness,
-            format_args!(
-                "`{METHOD}` cannot be `async`: it already runs on its own worker thread, so block on any future inside it"
-            ),
-        );
-    }
-    if let Some(unsafety) = &sig.unsafety {
-        errors.spanned(
-            unsafety,
-            format_args!(
-                "`{METHOD}` cannot be an `unsafe fn`: the runtime calls it from safe code; use `unsafe` blocks inside it"
-            ),
-        );
-    }
-    if let Some(abi) = &sig.abi {
-        errors.spanned(
-            abi,
-            format_args!(
-                "`{METHOD}` cannot be `extern`: it is a plain Rust method; the macro writes the COM entry point"
-            ),
-        );
-    }
-}
-
-/// `(&self, job: &mut SyncJob)`: the receiver, then exactly one parameter.
-fn parameters(sig: &Signature, errors: &mut Errors) {
-    let mut inputs = sig.inputs.iter().peekable();
-    match inputs.peek() {
-        Some(FnArg::Receiver(receiver)) => {
-            self::receiver(receiver, errors);
-            inputs.next();
-        }
-        _ => errors.push(syn::Error::new(
-            sig.paren_token.span.join(),
-            format_args!("`{METHOD}` must take `&self` first: `(&self, job: &mut mapisync::SyncJob)`").to_string(),
-        )),
-    }
-    let mut count = 0;
-    for input in inputs {
-        count += 1;
-        match input {
-            FnArg::Typed(typed) if count == 1 => {
-                if !is_sync_job_ref(&typed.ty) {
-                    errors.spanned(
-                        &typed.ty,
-                        "expected `&mut mapisync::SyncJob`: the job the method reports progress through",
-                    );
-                }
-            }
-            FnArg::Typed(_) => {
-                errors.spanned(input, "unexpected parameter: the method takes only `job: &mut mapisync::SyncJob`")
-            }
-            FnArg::Receiver(receiver) => errors.spanned(receiver, "`self` can only be the first parameter"),
-        }
-    }
-    if count == 0 {
-        errors.push(syn::Error::new(sig.paren_token.span.join(), "missing parameter `job: &mut mapisync::SyncJob`"));
-    }
-}
-
-/// Accepts `&self` and `self: &Self`.
-fn receiver(receiver: &Receiver, errors: &mut Errors) {
-    let shared_ref = match (&receiver.colon_token, &receiver.reference) {
-        (Some(_), _) => matches!(&*receiver.ty, Type::Reference(reference)
-            if reference.mutability.is_none() && is_self(&reference.elem)),
-        (None, Some(_)) => receiver.mutability.is_none(),
-        (None, None) => false,
-    };
-    if shared_ref {
-        return;
-    }
-    let why = if receiver.colon_token.is_none() && receiver.reference.is_some() {
-        "the object is shared by every COM reference, so keep mutable state behind a `Mutex` or atomics"
-    } else {
-        "the COM object owns the provider and lends it to each call"
-    };
-    errors.spanned(receiver, format_args!("`{METHOD}` must take `&self`: {why}"));
-}
-
-/// `Self`.
-fn is_self(ty: &Type) -> bool {
-    matches!(ty, Type::Path(TypePath { qself: None, path }) if path.is_ident("Self"))
-}
-
-/// `&mut SyncJob`, `&mut mapisync::SyncJob`, ...: any path ending in `SyncJob`.
-fn is_sync_job_ref(ty: &Type) -> bool {
-    let Type::Reference(reference) = ty else {
-        return false;
-    };
-    let Type::Path(TypePath { qself: None, path }) = &*reference.elem else {
-        return false;
-    };
-    reference.mutability.is_some()
-        && path.segments.last().is_some_and(|last| last.ident == "SyncJob" && last.arguments.is_none())
-}
-
-/// `Result<()>`, `mapisync::Result<()>`, ...: a path ending in `Result` with the one argument `()`.
-fn is_unit_result(ty: &Type) -> bool {
-    let Type::Path(TypePath { qself: None, path }) = ty else {
-        return false;
-    };
-    let Some(last) = path.segments.last() else {
-        return false;
-    };
-    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
-        return false;
-    };
-    let mut arguments = arguments.args.iter();
-    last.ident == "Result"
-        && matches!(
-            (arguments.next(), arguments.next()),
-            (Some(GenericArgument::Type(Type::Tuple(unit))), None) if unit.elems.is_empty()
-        )
-}
-
-/// Reports every lifetime in the provider type other than `'static`: a COM
-/// object outlives any borrow.
-fn borrowed_lifetimes(ty: &Type, errors: &mut Errors) {
-    const WHY: &str = "the provider type cannot borrow: a COM object lives as long as its last reference, so the type must be `'static`";
-    match ty {
-        Type::Reference(reference) => {
-            match &reference.lifetime {
-                Some(lifetime) if lifetime.ident == "static" => {}
-                Some(lifetime) => errors.spanned(lifetime, WHY),
-                None => errors.spanned(reference.and_token, WHY),
-            }
-            borrowed_lifetimes(&reference.elem, errors);
-        }
-        Type::Path(TypePath { qself, path }) => {
-            if let Some(qself) = qself {
-                borrowed_lifetimes(&qself.ty, errors);
-            }
-            for segment in &path.segments {
-                let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
-                    continue;
-                };
-                for argument in &arguments.args {
-                    match argument {
-                        GenericArgument::Lifetime(lifetime) if lifetime.ident != "static" => {
-                            errors.spanned(lifetime, WHY)
-                        }
-                        GenericArgument::Type(inner) => borrowed_lifetimes(inner, errors),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        Type::Array(array) => borrowed_lifetimes(&array.elem, errors),
-        Type::Slice(slice) => borrowed_lifetimes(&slice.elem, errors),
-        Type::Paren(paren) => borrowed_lifetimes(&paren.elem, errors),
-        Type::Group(group) => borrowed_lifetimes(&group.elem, errors),
-        Type::Ptr(pointer) => borrowed_lifetimes(&pointer.elem, errors),
-        Type::Tuple(tuple) => tuple.elems.iter().for_each(|elem| borrowed_lifetimes(elem, errors)),
-        _ => {}
-    }
-}
-
-/// Whether `name` is probably a misspelling of `synchronize_in_background`:
-/// close to it once case and underscores are ignored.
-fn looks_like_method(name: &str) -> bool {
-    let normalize =
-        |text: &str| -> Vec<char> { text.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect() };
-    edit_distance(&normalize(name), &normalize(METHOD)) <= 8
-}
-
-/// Levenshtein distance.
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != cb);
-            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// The user's type as text, for messages.
@@ -387,14 +117,11 @@ mod tests {
 
     use super::*;
 
-    /// Every error `header` and `members` find in `item`, in order.
+    /// Every error `provider` finds in `item`, in order.
     fn errors(item: TokenStream) -> Vec<String> {
         let item: ItemImpl = syn::parse2(item).unwrap();
-        let mut errors = Errors::default();
-        errors.check(header(&Args::default(), &item));
-        if implements_mapisync(&item) {
-            errors.check(members(&item));
-        }
+        let mut errors = Errors::new();
+        let _ = provider(&Args::default(), &item, &mut errors);
         match errors.finish() {
             Ok(()) => Vec::new(),
             Err(error) => error.into_iter().map(|error| error.to_string()).collect(),
@@ -441,9 +168,18 @@ mod tests {
         }
     }
 
+    /// Asserts that each method signature (given a body) is exactly one error, containing its text.
+    fn assert_each_is_one_error<const N: usize>(cases: [(TokenStream, &str); N]) {
+        for (signature, expected) in cases {
+            let errors = method_errors(quote!(#signature { Ok(()) }));
+            assert_eq!(errors.len(), 1, "{signature}: {errors:?}");
+            assert!(errors[0].contains(expected), "{signature}: {errors:?}");
+        }
+    }
+
     #[test]
-    fn each_method_misuse_is_one_error() {
-        let cases = [
+    fn each_receiver_or_parameter_misuse_is_one_error() {
+        assert_each_is_one_error([
             (
                 quote!(fn synchronize_in_background(&mut self, job: &mut SyncJob) -> Result<()>),
                 "must take `&self`: the object is shared",
@@ -482,13 +218,15 @@ mod tests {
                 "expected `&mut mapisync::SyncJob`",
             ),
             (
-                quote!(fn synchronize_in_background(&self, job: &mut Job) -> Result<()>),
-                "expected `&mut mapisync::SyncJob`",
-            ),
-            (
                 quote!(fn synchronize_in_background(&self, job: &mut SyncJob<u8>) -> Result<()>),
                 "expected `&mut mapisync::SyncJob`",
             ),
+        ]);
+    }
+
+    #[test]
+    fn each_return_type_misuse_is_one_error() {
+        assert_each_is_one_error([
             (quote!(fn synchronize_in_background(&self, job: &mut SyncJob)), "missing return type"),
             (
                 quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), String>),
@@ -498,15 +236,13 @@ mod tests {
                 quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<u32>),
                 "expected `mapisync::Result<()>`",
             ),
-            (
-                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result),
-                "expected `mapisync::Result<()>`",
-            ),
-            (
-                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Outcome<()>),
-                "expected `mapisync::Result<()>`",
-            ),
             (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> ()), "expected `mapisync::Result<()>`"),
+        ]);
+    }
+
+    #[test]
+    fn each_qualifier_misuse_is_one_error() {
+        assert_each_is_one_error([
             (quote!(fn synchronize_in_background<T>(&self, job: &mut SyncJob) -> Result<()>), "cannot be generic"),
             (quote!(fn synchronize_in_background<'a>(&'a self, job: &mut SyncJob) -> Result<()>), "cannot be generic"),
             (
@@ -539,12 +275,79 @@ mod tests {
                 quote!(default fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
                 "cannot be a `default fn`",
             ),
-        ];
-        for (signature, expected) in cases {
-            let errors = method_errors(quote!(#signature { Ok(()) }));
-            assert_eq!(errors.len(), 1, "{signature}: {errors:?}");
-            assert!(errors[0].contains(expected), "{signature}: {errors:?}");
+        ]);
+    }
+
+    #[test]
+    fn what_the_macro_cannot_judge_is_left_to_rustc() {
+        for method in [
+            // `use mapisync::SyncJob as Job`, or an alias.
+            quote!(fn synchronize_in_background(&self, job: &mut Job) -> Result<()>),
+            quote!(fn synchronize_in_background(&self, job: JobRef<'_>) -> Result<()>),
+            quote!(fn synchronize_in_background(&self, job: &mut <Store as Jobs>::Job) -> Result<()>),
+            quote!(fn synchronize_in_background(&self, job: &mut (SyncJob)) -> Result<()>),
+            // The type `mapisync::Result<()>` names, and aliases of it.
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), mapisync::Error>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> core::result::Result<(), Error>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<Unit, Failure>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Outcome<()>),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> (Outcome)),
+            quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> outcome!()),
+            // Alternatives `#[cfg]` chooses from, and a raw identifier.
+            quote! {
+                #[cfg(debug_assertions)]
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) }
+                #[cfg(not(debug_assertions))]
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) }
+            },
+            quote!(fn r#synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
+        ] {
+            let method = if method.to_string().ends_with('}') { method } else { quote!(#method { Ok(()) }) };
+            assert_eq!(method_errors(method.clone()), Vec::<String>::new(), "{method}");
         }
+        // `use mapisync::MapiSync as Sync2`: the method says which trait is meant.
+        let item = quote!(impl Sync2 for Store { fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) } });
+        assert_eq!(errors(item), Vec::<String>::new());
+    }
+
+    #[test]
+    fn what_is_surely_wrong_is_still_rejected() {
+        let result = "expected `mapisync::Result<()>`";
+        let job = "expected `&mut mapisync::SyncJob`";
+        assert_each_is_one_error([
+            (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), &'static str>), result),
+            (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), Box<dyn Error>>), result),
+            (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), Error, u8>), result),
+            (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Option<()>), result),
+            (quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> impl Sized), result),
+            (quote!(fn synchronize_in_background(&self, job: &mut String) -> Result<()>), job),
+            (quote!(fn synchronize_in_background(&self, job: u32) -> Result<()>), job),
+            (quote!(fn synchronize_in_background(&self, job: &mut [SyncJob]) -> Result<()>), job),
+        ]);
+    }
+
+    #[test]
+    fn another_trait_and_unconditional_duplicates_are_still_rejected() {
+        // Without the method, a trait of another name is another trait.
+        assert_eq!(
+            errors(quote!(impl Sync2 for Store {})),
+            ["`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of `Sync2`"]
+        );
+        assert_eq!(
+            errors(quote!(impl Default for Store { fn default() -> Self { Store } })),
+            ["`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of `Default`"]
+        );
+        // Two definitions no `#[cfg]` tells apart are duplicates, whatever one `#[cfg]` says.
+        let method = quote!(
+            fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> {
+                Ok(())
+            }
+        );
+        assert_eq!(
+            method_errors(quote!(#method #[cfg(test)] #method #method)),
+            ["duplicate `fn synchronize_in_background`: a provider implements it once"]
+        );
     }
 
     #[test]
@@ -558,8 +361,6 @@ mod tests {
             (quote!(unsafe impl MapiSync for Store), "`MapiSync` is a safe trait"),
             (quote!(default impl MapiSync for Store), "cannot be a `default impl`"),
             (quote!(impl Store), "not on an inherent impl: write `impl mapisync::MapiSync for Store`"),
-            (quote!(impl Default for Store), "not of `Default`"),
-            (quote!(impl mapisync::MapiSyncExt for Store), "not of `mapisync::MapiSyncExt`"),
             (quote!(impl MapiSync<u8> for Store), "`MapiSync` takes no generic arguments"),
             (quote!(impl<T> MapiSync for Store<T>), "cannot be generic"),
             (quote!(impl<'a> MapiSync for Store<'a>), "cannot be generic"),
@@ -613,31 +414,6 @@ mod tests {
             errors(quote!(impl MapiSync for Store { fn synchronise_in_background(&self) {} })),
             ["`MapiSync` has no method `synchronise_in_background`: did you mean `synchronize_in_background`?"]
         );
-    }
-
-    #[test]
-    fn misspellings_are_told_from_helpers() {
-        for name in [
-            "synchronise_in_background",
-            "SynchronizeInBackground",
-            "synchronizeInBackground",
-            "synchronize_background",
-            "sync_in_background",
-            "synchronize_in_backgroud",
-        ] {
-            assert!(looks_like_method(name), "{name}");
-        }
-        for name in ["helper", "new", "run", "download_headers", "synchronize", "upload_changes"] {
-            assert!(!looks_like_method(name), "{name}");
-        }
-    }
-
-    #[test]
-    fn edit_distance_counts_single_character_edits() {
-        let chars = |text: &str| text.chars().collect::<Vec<_>>();
-        assert_eq!(edit_distance(&chars("kitten"), &chars("sitting")), 3);
-        assert_eq!(edit_distance(&chars(""), &chars("abc")), 3);
-        assert_eq!(edit_distance(&chars("same"), &chars("same")), 0);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use core::ffi::c_void;
 
-use windows_core::{GUID, Interface};
+use windows_core::{GUID, HRESULT, IUnknown_Vtbl, Interface};
 
 /// A Win32 `HANDLE`: an opaque pointer-sized value.
 ///
@@ -139,4 +139,28 @@ const _: () = {
 const _: () = {
     assert!(<IMAPISync as Interface>::IID.to_u128() == IID_IMAPISync.to_u128());
     assert!(<IMAPISyncProgressCallback as Interface>::IID.to_u128() == IID_IMAPISyncProgressCallback.to_u128());
+};
+
+/// The vtable of `IClassFactory`: IUnknown's three slots, then
+/// `CreateInstance` and `LockServer`. The in-proc server's class factory
+/// ([`crate::server`]) implements it.
+#[repr(C)]
+pub struct IClassFactory_Vtbl {
+    /// Slots 0 to 2.
+    pub base__: IUnknown_Vtbl,
+    /// Slot 3: `HRESULT CreateInstance(IUnknown *pUnkOuter, REFIID riid, void **ppvObject)`.
+    pub CreateInstance: unsafe extern "system" fn(
+        this: *mut c_void,
+        outer: *mut c_void,
+        riid: *const GUID,
+        ppv: *mut *mut c_void,
+    ) -> HRESULT,
+    /// Slot 4: `HRESULT LockServer(BOOL fLock)`.
+    pub LockServer: unsafe extern "system" fn(this: *mut c_void, lock: i32) -> HRESULT,
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<IClassFactory_Vtbl>() == 5 * PTR);
+    assert!(core::mem::offset_of!(IClassFactory_Vtbl, CreateInstance) == 3 * PTR);
+    assert!(core::mem::offset_of!(IClassFactory_Vtbl, LockServer) == 4 * PTR);
 };

@@ -49,6 +49,7 @@ use crate::abi::{IID_IMAPISync, IID_IUnknown, IMAPISync, IMAPISync_Vtbl, MAPISIB
 use crate::hresult::{E_NOINTERFACE, S_OK};
 use crate::object::{Class, ComObject, add_ref, iunknown_vtbl, out_param_and_iid, release};
 use crate::protocol::{Provider, Shape, SyncClass, synchronize_in_background};
+use crate::server::{Instance, OuterUnknown};
 use crate::state::Busy;
 
 /// Makes provider `T` the inner object of the aggregate whose controlling
@@ -115,13 +116,16 @@ pub unsafe fn create_inner<T: Provider>(provider: T, outer: &IUnknown) -> IUnkno
 /// )];
 /// # assert_eq!(CLASSES.len(), 1);
 /// ```
-pub fn new_aggregatable<T: Provider>(outer: *mut c_void, new: impl FnOnce() -> T) -> Result<NonNull<c_void>, HRESULT> {
-    match NonNull::new(outer) {
-        None => Ok(ComObject::<SyncClass<T>>::create(new())),
+pub fn new_aggregatable<T: Provider>(outer: OuterUnknown<'_>, new: impl FnOnce() -> T) -> Result<Instance, HRESULT> {
+    let object = match outer.as_ptr() {
+        None => ComObject::<SyncClass<T>>::create(new()),
         // COM: the factory's caller passed a live outer unknown, which owns
-        // the returned inner object and so outlives it.
-        Some(outer) => Ok(Aggregate::<T>::create(new(), Outer(outer))),
-    }
+        // the returned inner object and so outlives it (OuterUnknown's rule).
+        Some(outer) => Aggregate::<T>::create(new(), Outer(outer)),
+    };
+    // SAFETY: COM: a new object (plain, or the inner's non-delegating
+    // IUnknown) with one reference, handed over; both are free-threaded.
+    Ok(unsafe { Instance::from_raw(object) })
 }
 
 /// The controlling IUnknown, not counted (a counted one would be a cycle).

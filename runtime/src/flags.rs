@@ -1,19 +1,25 @@
 //! `SyncFlags`: the `ulFlags` bits of `MAPISIB` as a typed set that keeps
-//! unknown bits.
+//! unknown bits. Named the way the `bitflags` crate names its constructors.
 
 use core::fmt;
 use core::ops::{BitAnd, BitOr, BitOrAssign};
 
 /// The `ulFlags` of a `MAPISIB`.
 ///
-/// The contract lists seven bits; a newer host may send more. Unknown bits
-/// are kept, not rejected, and [`SyncFlags::unknown`] shows them.
+/// The contract lists seven bits; a newer host may send more. The runtime
+/// keeps unknown bits, never rejects them ([`SyncFlags::from_bits_retain`]),
+/// and [`SyncFlags::unknown`] shows them. The constructors follow the
+/// `bitflags` crate's names: `from_bits_retain` keeps every bit,
+/// `from_bits` is `None` when an unknown bit is set, `from_bits_truncate`
+/// drops unknown bits.
 ///
 /// ```
 /// use mapisync::SyncFlags;
-/// let flags = SyncFlags::from_bits(0x0000_0080 | 0x2000_0000 | 0x0400_0000);
+/// let flags = SyncFlags::from_bits_retain(0x0000_0080 | 0x2000_0000 | 0x0400_0000);
 /// assert!(flags.contains(SyncFlags::DOWNLOAD_CONTENTS | SyncFlags::ON_DEMAND));
-/// assert_eq!(flags.unknown(), SyncFlags::from_bits(0x0400_0000));
+/// assert_eq!(flags.unknown(), SyncFlags::from_bits_retain(0x0400_0000));
+/// assert_eq!(SyncFlags::from_bits(flags.bits()), None);
+/// assert_eq!(SyncFlags::from_bits_truncate(flags.bits()), SyncFlags::DOWNLOAD_CONTENTS | SyncFlags::ON_DEMAND);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(transparent)]
@@ -53,9 +59,19 @@ impl SyncFlags {
         Self(0)
     }
 
-    /// Every bit as given, known or not.
-    pub const fn from_bits(bits: u32) -> Self {
+    /// Every bit as given, known or not (what the runtime does with `ulFlags`).
+    pub const fn from_bits_retain(bits: u32) -> Self {
         Self(bits)
+    }
+
+    /// The bits, or `None` if any bit is one the contract does not name.
+    pub const fn from_bits(bits: u32) -> Option<Self> {
+        if bits & !Self::KNOWN.0 == 0 { Some(Self(bits)) } else { None }
+    }
+
+    /// The bits the contract names; unknown bits are dropped.
+    pub const fn from_bits_truncate(bits: u32) -> Self {
+        Self(bits & Self::KNOWN.0)
     }
 
     /// The raw `ulFlags` value, unknown bits included.
@@ -142,14 +158,24 @@ mod tests {
 
     #[test]
     fn unknown_bits_are_kept() {
-        let flags = SyncFlags::from_bits(0xFFFF_FFFF);
+        let flags = SyncFlags::from_bits_retain(0xFFFF_FFFF);
         assert_eq!(flags.bits(), 0xFFFF_FFFF);
         assert_eq!(flags.unknown().bits(), !SyncFlags::KNOWN.bits());
     }
 
     #[test]
+    fn constructors_follow_bitflags_names() {
+        let known = SyncFlags::UPLOAD_CONTENTS | SyncFlags::ON_DEMAND;
+        assert_eq!(SyncFlags::from_bits(known.bits()), Some(known));
+        assert_eq!(SyncFlags::from_bits(known.bits() | 0x4), None, "an unknown bit");
+        assert_eq!(SyncFlags::from_bits_truncate(known.bits() | 0x4), known);
+        assert_eq!(SyncFlags::from_bits_retain(known.bits() | 0x4).bits(), known.bits() | 0x4);
+        assert_eq!(SyncFlags::from_bits(0), Some(SyncFlags::empty()));
+    }
+
+    #[test]
     fn debug_names_bits_and_shows_unknown_ones() {
-        let flags = SyncFlags::DOWNLOAD_CONTENTS | SyncFlags::ON_DEMAND | SyncFlags::from_bits(0x400_0000);
+        let flags = SyncFlags::DOWNLOAD_CONTENTS | SyncFlags::ON_DEMAND | SyncFlags::from_bits_retain(0x400_0000);
         assert_eq!(format!("{flags:?}"), "DOWNLOAD_CONTENTS | ON_DEMAND | 0x4000000");
         assert_eq!(format!("{:?}", SyncFlags::empty()), "(empty)");
     }

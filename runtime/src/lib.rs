@@ -42,10 +42,11 @@
 //!    [`forward`] (a windows-rs `#[implement]` store listing IMAPISync);
 //! 7. [`lifecycle`]: cancel, drain and shut down the module's syncs;
 //! 8. the in-proc [`server`] (class factory, registration, DLL exports);
-//! 9. tools for tests: the [`host`] simulator, which drives any IMAPISync
-//!    object as Outlook would, and the COM [`conformance`] checker;
-//!    `loom_models` (the loom models, in loom test builds only).
+//! 9. tools for tests (feature `host`): the [`host`] simulator, which drives
+//!    any IMAPISync object as Outlook would, and the COM [`conformance`]
+//!    checker; `loom_models` (the loom models, in loom test builds only).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -55,11 +56,15 @@ extern crate self as mapisync;
 pub mod abi;
 pub mod aggregate;
 mod atomic;
+#[cfg(any(test, feature = "host"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "host")))]
 pub mod conformance;
 mod error;
 pub mod event;
 mod flags;
 pub mod forward;
+#[cfg(any(test, feature = "host"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "host")))]
 pub mod host;
 mod hresult;
 mod job;
@@ -82,7 +87,7 @@ pub use job::SyncJob;
 pub use lifecycle::CancelToken;
 pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, provider_of};
-pub use windows_core::{HRESULT, IUnknown, Interface};
+pub use windows_core::{GUID, HRESULT, IUnknown, Interface};
 
 /// The windows-core this crate is built on (0.62), for naming its types
 /// without a dependency of your own (`mapisync::windows_core::GUID`).

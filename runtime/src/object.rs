@@ -90,6 +90,7 @@ impl<C: Class> ComObject<C> {
     }
 
     /// The current count (for reports and tests; racy by nature).
+    #[cfg(any(test, feature = "host"))]
     pub(crate) fn ref_count(&self) -> u32 {
         self.refs.load(Ordering::Relaxed)
     }
@@ -303,6 +304,7 @@ impl<C: Class> ObjectRef<C> {
     }
 
     /// The interface pointer (still owned by `self`).
+    #[cfg(any(test, feature = "host"))]
     pub(crate) fn as_raw(&self) -> *mut c_void {
         self.this.as_ptr()
     }
@@ -314,6 +316,7 @@ impl<C: Class> ObjectRef<C> {
         raw
     }
 
+    #[cfg(any(test, feature = "host"))]
     pub(crate) fn object(&self) -> &ComObject<C> {
         // SAFETY: COM: `self` holds a reference, so the object outlives the borrow.
         unsafe { ComObject::<C>::from_this(self.this.as_ptr()) }

@@ -79,6 +79,11 @@ pub trait MapiSync {
 /// # Safety
 /// `VTABLE` is [`vtable::<Self>()`](vtable).
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a mapisync provider: its `impl MapiSync` lacks `#[mapisync::provider]`",
+    label = "not a provider",
+    note = "write `#[mapisync::provider]` on the line above `impl mapisync::MapiSync for {Self}`"
+)]
 pub unsafe trait Provider: MapiSync + Send + Sync + Sized + 'static {
     /// The IMAPISync vtable of this provider.
     const VTABLE: &'static IMAPISync_Vtbl;
@@ -251,8 +256,8 @@ unsafe fn host_job(sib: &MAPISIB) -> SyncJob {
     // it for the callback interface and takes the worker's own reference.
     let callback = unsafe { IUnknown::from_raw_borrowed(&sib.punkCallBack) }
         .and_then(|unknown| unknown.cast::<IMAPISyncProgressCallback>().ok());
-    // SAFETY: the contract: the objects a host passes in MAPISIB are free-threaded.
-    unsafe { SyncJob::with_host_objects(SyncFlags::from_bits(sib.ulFlags), session, callback) }
+    // SAFETY: MAPISIB: the contract: the objects a host passes in it are free-threaded.
+    unsafe { SyncJob::with_host_objects(SyncFlags::from_bits_retain(sib.ulFlags), session, callback) }
 }
 
 /// # Safety

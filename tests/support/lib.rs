@@ -1,11 +1,12 @@
-//! A C host's view of COM, for the integration tests.
+//! A C host's view of COM, for the integration tests and the fuzz target.
 //!
 //! Everything here is declared from the contract (`imapisync.md`), not taken
 //! from the runtime's types: the `MAPISIB` layout, the vtables, a counting
 //! session object and a scriptable progress callback, written as a C host
 //! would write them. Objects under test are reached only through raw vtable
 //! pointers, so the tests check the runtime's ABI against an independent
-//! declaration.
+//! declaration. Beside them, the fixtures several test files share: the
+//! `Steps` provider and a hand-written store (`outer_store`).
 
 #![allow(non_snake_case)]
 // The helpers take done-event handles as the C API does, by value; every
@@ -16,6 +17,12 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+mod outer_store;
+mod providers;
+
+pub use outer_store::*;
+pub use providers::Steps;
 
 /// A GUID as C lays it out.
 #[repr(C)]
@@ -54,6 +61,7 @@ pub const E_INVALIDARG: i32 = 0x8007_0057_u32 as i32;
 pub const MAPI_E_BUSY: i32 = 0x8004_010B_u32 as i32;
 pub const MAPI_E_USER_CANCEL: i32 = 0x8004_0113_u32 as i32;
 pub const MAPI_E_NETWORK_ERROR: i32 = 0x8004_0115_u32 as i32;
+pub const CLASS_E_NOAGGREGATION: i32 = 0x8004_0110_u32 as i32;
 
 /// `MAPISIB` as the contract declares it.
 #[repr(C)]
@@ -132,11 +140,7 @@ impl Raw {
 
     /// Waits (bounded) until the count is `count`; returns the count then.
     pub fn wait_count(&self, count: u32, timeout: Duration) -> u32 {
-        let deadline = Instant::now() + timeout;
-        while self.count() != count && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        self.count()
+        settle_within(count, timeout, || self.count())
     }
 
     /// IMAPISync slot 3.
@@ -172,7 +176,7 @@ pub enum Call {
 }
 
 /// What a scripted callback does.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Script {
     /// Answer QueryInterface for IMAPISyncProgressCallback (false: refuse it).
     pub refuse_query: bool,
@@ -180,6 +184,12 @@ pub struct Script {
     pub fail_progress_from: Option<(usize, i32)>,
     /// Every Error call returns this.
     pub error_returns: Option<i32>,
+    /// Otherwise Progress call `n` (1-based) returns `progress_answers[n - 1]`, S_OK past the end.
+    pub progress_answers: Vec<i32>,
+    /// Otherwise Error call `n` (1-based) returns `error_answers[n - 1]`, S_OK past the end.
+    pub error_answers: Vec<i32>,
+    /// What Done returns (which the runtime ignores).
+    pub done_returns: i32,
 }
 
 /// A host object: a C-style COM object with a vtable pointer and a count,
@@ -264,6 +274,10 @@ impl HostObject {
         n
     }
 
+    fn count_calls(&self, which: impl Fn(&Call) -> bool) -> usize {
+        self.lock().iter().filter(|call| which(call)).count()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Vec<Call>> {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -273,18 +287,24 @@ unsafe extern "system" fn host_progress(this: *mut c_void, text: *const u16, ind
     // SAFETY: COM: the caller holds a reference.
     let object = unsafe { host(this) };
     object.record(Call::Progress { text: read_text(text), index, max });
-    let progress_calls = object.lock().iter().filter(|c| matches!(c, Call::Progress { .. })).count();
+    let progress_calls = object.count_calls(|call| matches!(call, Call::Progress { .. }));
     match object.script.fail_progress_from {
         Some((from, hr)) if progress_calls >= from => hr,
-        _ => S_OK,
+        _ => answer(&object.script.progress_answers, progress_calls),
     }
+}
+
+/// Answer `n` (1-based) of a scripted list; S_OK past its end.
+fn answer(answers: &[i32], n: usize) -> i32 {
+    answers.get(n - 1).copied().unwrap_or(S_OK)
 }
 
 unsafe extern "system" fn host_error(this: *mut c_void, hr: i32, text: *const u16) -> i32 {
     // SAFETY: COM: the caller holds a reference.
     let object = unsafe { host(this) };
     object.record(Call::Error { hr, text: read_text(text) });
-    object.script.error_returns.unwrap_or(S_OK)
+    let error_calls = object.count_calls(|call| matches!(call, Call::Error { .. }));
+    object.script.error_returns.unwrap_or_else(|| answer(&object.script.error_answers, error_calls))
 }
 
 unsafe extern "system" fn host_done(this: *mut c_void, event: *mut c_void, hr: i32) -> i32 {
@@ -295,7 +315,7 @@ unsafe extern "system" fn host_done(this: *mut c_void, event: *mut c_void, hr: i
     // reads as not signalled.)
     let event_was_signalled = !event.is_null() && wait_event(event, Duration::ZERO);
     object.record(Call::Done { event: event as usize, hr, event_was_signalled });
-    S_OK
+    object.script.done_returns
 }
 
 /// The test's own reference to a host object (callback or session).
@@ -355,11 +375,7 @@ impl HostRef {
 
     /// Waits (bounded) until the count is back to `count`; returns the count then.
     pub fn wait_count(&self, count: u32, timeout: Duration) -> u32 {
-        let deadline = Instant::now() + timeout;
-        while self.count() != count && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        self.count()
+        settle_within(count, timeout, || self.count())
     }
 }
 
@@ -410,6 +426,16 @@ impl Drop for Sib {
 
 /// How long any test waits for a sync before failing.
 pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `read` (every millisecond, for at most `timeout`) until it gives
+/// `expected`; returns the last value read.
+pub fn settle_within<T: PartialEq>(expected: T, timeout: Duration, read: impl Fn() -> T) -> T {
+    let deadline = Instant::now() + timeout;
+    while read() != expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    read()
+}
 
 /// A one-way latch: closed until `open`, then open for good.
 #[derive(Default)]
@@ -469,11 +495,7 @@ impl DropCount {
 
     /// Waits (bounded) until the owner was dropped `n` times; returns the count then.
     pub fn wait_for(&self, n: usize, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
-        while self.get() != n && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        self.get()
+        settle_within(n, timeout, || self.get())
     }
 }
 

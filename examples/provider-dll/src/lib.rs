@@ -21,8 +21,9 @@
 
 use mapisync::{MapiSync, SyncJob};
 
-/// The class identifier hosts create the provider by.
-pub const CLSID: mapisync::server::GUID = mapisync::server::clsid("{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}");
+/// The class identifier hosts create the provider by: the constant
+/// `export_server!` (at the end of this file) gives the class.
+pub const CLSID: mapisync::GUID = <ExampleStore as mapisync::server::ExportedClass>::CLSID;
 
 /// The texts of the three steps, in order.
 pub const STEPS: [&str; 3] = ["Connecting to the server", "Downloading new messages", "Uploading local changes"];

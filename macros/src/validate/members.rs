@@ -1,0 +1,185 @@
+//! The items of an impl of `MapiSync`: exactly one well-formed
+//! `synchronize_in_background`, and nothing else.
+
+use syn::ext::IdentExt;
+use syn::{Attribute, ImplItem, ImplItemFn, ItemImpl};
+
+use super::{method, type_text};
+use crate::errors::{Errors, both};
+use crate::model::{METHOD, Place};
+
+/// The signature every error about a missing method points to.
+const SIGNATURE: &str = "fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>";
+
+/// What the walk over the items has seen so far.
+#[derive(Default)]
+struct Seen {
+    /// A definition of the method, valid or not, with or without `#[cfg]`.
+    method: bool,
+    /// A definition no `#[cfg]` can remove.
+    unconditional: bool,
+    /// A misspelling or a macro that may be meant as the method.
+    maybe_method: bool,
+    /// A malformed definition already moved to the fallback's inherent impl.
+    moved_method: bool,
+}
+
+/// Checks every item and decides where the fallback puts each one.
+pub fn check(item: &ItemImpl, errors: &mut Errors) -> Vec<Place> {
+    let mut seen = Seen::default();
+    let places = item.items.iter().map(|member| self::member(item, member, &mut seen, errors)).collect();
+    method_present(item, &seen, errors);
+    places
+}
+
+/// Whether the impl holds a `fn synchronize_in_background`, raw or not.
+pub fn defines_method(item: &ItemImpl) -> bool {
+    item.items.iter().any(|member| matches!(member, ImplItem::Fn(method) if is_method(method)))
+}
+
+/// One item: the method, or an item the impl cannot hold.
+fn member(item: &ItemImpl, member: &ImplItem, seen: &mut Seen, errors: &mut Errors) -> Place {
+    match member {
+        ImplItem::Fn(method) if is_method(method) => self::method(method, seen, errors),
+        ImplItem::Fn(method) => {
+            no_other_method(item, method, seen, errors);
+            Place::Inherent
+        }
+        ImplItem::Const(constant) => {
+            let message = format!(
+                "unexpected associated const `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
+                constant.ident
+            );
+            errors.spanned(both(constant.const_token, &constant.ident), message);
+            Place::Inherent
+        }
+        ImplItem::Type(alias) => {
+            let message =
+                format!("unexpected associated type `{}`: an impl of `MapiSync` holds only `fn {METHOD}`", alias.ident);
+            errors.spanned(both(alias.type_token, &alias.ident), message);
+            Place::Dropped
+        }
+        ImplItem::Macro(invocation) => {
+            seen.maybe_method = true;
+            let message =
+                format!("unexpected macro invocation: an impl of `MapiSync` holds only `fn {METHOD}`, written out");
+            errors.spanned(both(&invocation.mac.path, invocation.mac.bang_token), message);
+            Place::Inherent
+        }
+        other => {
+            errors.spanned(other, format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"));
+            Place::Inherent
+        }
+    }
+}
+
+/// The method is defined once, unless `#[cfg]` may tell its definitions
+/// apart; each definition has the one signature (`method::check`).
+fn method(method: &ImplItemFn, seen: &mut Seen, errors: &mut Errors) -> Place {
+    let conditional = is_conditional(&method.attrs);
+    let before = errors.count();
+    if seen.unconditional && !conditional {
+        errors.spanned(&method.sig.ident, "duplicate `fn synchronize_in_background`: a provider implements it once");
+    } else {
+        self::method::check(method, errors);
+    }
+    seen.method = true;
+    seen.unconditional |= !conditional;
+    if errors.count() == before {
+        Place::Trait
+    } else if !std::mem::replace(&mut seen.moved_method, true) {
+        Place::Inherent
+    } else {
+        Place::Dropped
+    }
+}
+
+/// Another method is a misspelling of `synchronize_in_background`, or a
+/// helper that belongs in an inherent impl.
+fn no_other_method(item: &ItemImpl, method: &ImplItemFn, seen: &mut Seen, errors: &mut Errors) {
+    let name = method.sig.ident.to_string();
+    if looks_like_method(&name) {
+        seen.maybe_method = true;
+        errors.spanned(&method.sig.ident, format_args!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"));
+    } else {
+        errors.spanned(
+            &method.sig.ident,
+            format_args!(
+                "unexpected method `{name}`: an impl of `MapiSync` holds only `fn {METHOD}`; move helpers to an inherent `impl {}` block",
+                type_text(&item.self_ty)
+            ),
+        );
+    }
+}
+
+/// The impl defines the method, unless a misspelling or a macro may be it
+/// (then "missing" would only repeat their error).
+fn method_present(item: &ItemImpl, seen: &Seen, errors: &mut Errors) {
+    if !seen.method && !seen.maybe_method {
+        let trait_path = item.trait_.as_ref().map(|(_, path, _)| path);
+        errors.spanned(trait_path, format_args!("missing `{SIGNATURE}`"));
+    }
+}
+
+/// Whether `method` is named `synchronize_in_background` (`r#` or not).
+fn is_method(method: &ImplItemFn) -> bool {
+    method.sig.ident.unraw() == METHOD
+}
+
+/// Whether `#[cfg]` may remove the item (`#[cfg_attr]` may add a `#[cfg]`),
+/// so two definitions may be alternatives rather than duplicates.
+fn is_conditional(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
+}
+
+/// Whether `name` is probably a misspelling of `synchronize_in_background`:
+/// close to it once case and underscores are ignored.
+fn looks_like_method(name: &str) -> bool {
+    let normalize =
+        |text: &str| -> Vec<char> { text.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect() };
+    edit_distance(&normalize(name), &normalize(METHOD)) <= 8
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspellings_are_told_from_helpers() {
+        for name in [
+            "synchronise_in_background",
+            "SynchronizeInBackground",
+            "synchronizeInBackground",
+            "synchronize_background",
+            "sync_in_background",
+            "synchronize_in_backgroud",
+        ] {
+            assert!(looks_like_method(name), "{name}");
+        }
+        for name in ["helper", "new", "run", "download_headers", "synchronize", "upload_changes"] {
+            assert!(!looks_like_method(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        let chars = |text: &str| text.chars().collect::<Vec<_>>();
+        assert_eq!(edit_distance(&chars("kitten"), &chars("sitting")), 3);
+        assert_eq!(edit_distance(&chars(""), &chars("abc")), 3);
+        assert_eq!(edit_distance(&chars("same"), &chars("same")), 0);
+    }
+}
