@@ -409,3 +409,34 @@ fn shutdown_racing_starts_refuses_or_cancels_every_one_and_leaves_no_worker() {
         drop(sync);
     }
 }
+
+#[test]
+fn a_timed_out_drain_counts_only_the_threads_that_still_run() {
+    let _serial = serial();
+    // The stubborn sync is admitted first, so the drain waits for it first,
+    // until the deadline; the three others exit meanwhile.
+    let release = Arc::new(Latch::default());
+    let stubborn: IMAPISync = Stubborn { release: release.clone() }.into();
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, stubborn_sib) = start(raw(&stubborn), &session, &callback);
+    assert_eq!(hr, S_OK);
+    let quick: Vec<IMAPISync> = (0..3).map(|_| SlowThreadLocal.into()).collect();
+    let callbacks: Vec<HostRef> = (0..3).map(|_| HostRef::callback(Script::default())).collect();
+    let sibs: Vec<Sib> = quick
+        .iter()
+        .zip(&callbacks)
+        .map(|(sync, callback)| {
+            let (hr, sib) = start(raw(sync), &session, callback);
+            assert_eq!(hr, S_OK);
+            sib
+        })
+        .collect();
+    let patience = Duration::from_millis(if cfg!(miri) { 2_000 } else { 500 });
+    assert_eq!(lifecycle::drain(patience), Err(1), "only the stubborn thread still runs");
+
+    release.open();
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    for sib in [stubborn_sib].iter().chain(&sibs) {
+        close_event(sib.handle());
+    }
+}

@@ -182,7 +182,13 @@ impl<W: Exit> Registry<W> {
             inner.entries[index].thread = Some(thread);
         }
         self.reaped.notify_all();
-        if exited { Ok(inner) } else { Err(inner.entries.len()) }
+        if exited {
+            return Ok(inner);
+        }
+        // Count only what still runs: threads that exited while this one was
+        // waited for are reaped first.
+        inner.reap_exited();
+        Err(inner.entries.len())
     }
 
     fn wait_for_other_drain<'a>(
