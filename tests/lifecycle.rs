@@ -411,6 +411,11 @@ fn shutdown_racing_starts_refuses_or_cancels_every_one_and_leaves_no_worker() {
 }
 
 #[test]
+// Under Miri the three threads do not get through their thread-local
+// destructors within the drain's wait on its virtual clock (Err(3) at 2 s; at
+// 30 s the stubborn provider's own 30 s wait ends first), so this timing test
+// runs on Linux and under Wine only.
+#[cfg_attr(miri, ignore = "depends on threads finishing within a wall-clock wait")]
 fn a_timed_out_drain_counts_only_the_threads_that_still_run() {
     let _serial = serial();
     // The stubborn sync is admitted first, so the drain waits for it first,
@@ -431,7 +436,11 @@ fn a_timed_out_drain_counts_only_the_threads_that_still_run() {
             sib
         })
         .collect();
-    let patience = Duration::from_millis(if cfg!(miri) { 2_000 } else { 500 });
+    for callback in &callbacks {
+        assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [S_OK]);
+    }
+    // Time enough for the three threads to run their thread-local destructors and exit.
+    let patience = Duration::from_millis(500);
     assert_eq!(lifecycle::drain(patience), Err(1), "only the stubborn thread still runs");
 
     release.open();
