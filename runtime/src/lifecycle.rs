@@ -45,10 +45,19 @@
 //! `MAPIInitialize` with `MAPI_NO_COINIT` (COM is initialized already, in
 //! the free-threaded model MAPI uses), and at the end `MAPIUninitialize`,
 //! `CoUninitialize`.
-
-//! The worker threads themselves, and what "exited" means, are described in
-//! the `workers` module (a layer below the protocol; this module is the
-//! public face above it).
+//!
+//! # What "exited" means
+//! [`drain`] and `DllCanUnloadNow` wait for each worker thread to
+//! *terminate*, thread-local destructors (the provider's too) and std's
+//! thread teardown included; releasing the last reference is not enough.
+//! On Windows the test is the thread's handle (signalled only once the
+//! thread terminated); on Linux a join (`pthread_tryjoin_np`,
+//! `pthread_timedjoin_np`). While any worker thread has not been reaped, the
+//! module holds a load reference on itself (`GetModuleHandleExW` /
+//! `dlopen(RTLD_NOLOAD)`), given back by the call that reaps the last one
+//! (the next sync, `DllCanUnloadNow`, `drain`): a host that unloads without
+//! asking leaves the DLL loaded instead of crashing. (The registry behind
+//! these functions is the crate's `workers` module.)
 
 use std::time::Duration;
 
