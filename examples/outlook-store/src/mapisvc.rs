@@ -1,0 +1,159 @@
+//! The MAPISVC.INF text transform: adding and removing this provider's
+//! message service. Pure functions over the file's bytes (MAPISVC.INF is
+//! ANSI text, so bytes, not `str`); [`crate::install`] does the file I/O.
+//!
+//! [`merge`] puts one entry in `[Services]` and two sections at the end of
+//! the file: the message service section and its one provider section.
+//! [`remove`] takes exactly those out again. Both are idempotent, keep the
+//! file's line ending (CRLF or LF), and leave every other byte as it was.
+//!
+//! ```
+//! use mapisync_outlook_store::mapisvc::{merge, remove};
+//! let inf = b"[Services]\r\nMSPST MS=Personal Folders\r\n\r\n[MSPST MS]\r\nPR_DISPLAY_NAME=Personal Folders\r\n";
+//! let merged = merge(inf, r"C:\Providers\mapisync_outlook_store.dll");
+//! assert_eq!(merge(&merged, r"C:\Providers\mapisync_outlook_store.dll"), merged);
+//! assert_eq!(remove(&merged), inf);
+//! ```
+
+use crate::provider::STORE_UID;
+
+/// The message service's section name, and its key in `[Services]`.
+pub const SERVICE_SECTION: &str = "MAPISYNC_EXAMPLE";
+/// The store provider's section name (listed in the service's `Providers`).
+pub const PROVIDER_SECTION: &str = "MAPISYNC_EXAMPLE_STORE";
+/// The name Outlook shows for the service and the store.
+pub const DISPLAY_NAME: &str = "mapisync example store";
+
+/// The file name MAPI loads for a `PR_PROVIDER_DLL_NAME` (or
+/// `PR_SERVICE_DLL_NAME`) value: "32" inserted before the first period of
+/// the file name (`myprov.dll` → `myprov32.dll`; without a period, at the
+/// end), on 32- and 64-bit Outlook alike. The directory part is kept.
+pub fn mapi_load_name(base: &str) -> String {
+    let file_start = base.rfind(['\\', '/']).map_or(0, |slash| slash + 1);
+    let insert_at = base[file_start..].find('.').map_or(base.len(), |dot| file_start + dot);
+    format!("{}32{}", &base[..insert_at], &base[insert_at..])
+}
+
+/// The inverse of [`mapi_load_name`]: the value to write in MAPISVC.INF
+/// for a DLL file, or None when its file name has no "32" right before
+/// its first period (no value would make MAPI load that file).
+pub fn mapi_base_name(file: &str) -> Option<String> {
+    let file_start = file.rfind(['\\', '/']).map_or(0, |slash| slash + 1);
+    let end = file[file_start..].find('.').map_or(file.len(), |dot| file_start + dot);
+    let stem = &file[file_start..end];
+    (stem.len() > 2 && stem.ends_with("32")).then(|| format!("{}{}", &file[..end - 2], &file[end..]))
+}
+
+/// `inf` with this provider's service added (or replaced by the current
+/// entries) for the DLL base name `provider_dll` (see [`mapi_base_name`]).
+pub fn merge(inf: &[u8], provider_dll: &str) -> Vec<u8> {
+    let eol = line_ending(inf);
+    let base = with_final_eol(remove(inf), eol);
+    let service_entry = format!("{SERVICE_SECTION}={DISPLAY_NAME}");
+    let mut out = match services_insertion_point(&base) {
+        Some(at) => [&base[..at], service_entry.as_bytes(), eol, &base[at..]].concat(),
+        None => {
+            let mut text = base;
+            text.extend_from_slice(b"[Services]");
+            text.extend_from_slice(eol);
+            text.extend_from_slice(service_entry.as_bytes());
+            text.extend_from_slice(eol);
+            text.extend_from_slice(eol);
+            text
+        }
+    };
+    for line in our_sections(provider_dll) {
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(eol);
+    }
+    out
+}
+
+/// `inf` without this provider's `[Services]` entry and sections; any
+/// other byte unchanged.
+pub fn remove(inf: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(inf.len());
+    let mut section: Option<&[u8]> = None;
+    for line in inf.split_inclusive(|&b| b == b'\n') {
+        if let Some(name) = section_name(line) {
+            section = Some(name);
+        }
+        let ours = section.is_some_and(|name| is(name, SERVICE_SECTION) || is(name, PROVIDER_SECTION));
+        let our_entry =
+            section.is_some_and(|name| is(name, "Services")) && key(line).is_some_and(|k| is(k, SERVICE_SECTION));
+        if !ours && !our_entry {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+/// The lines of the two sections, each section followed by a blank line.
+fn our_sections(dll: &str) -> Vec<String> {
+    let uid: String = STORE_UID.ab.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        format!("[{SERVICE_SECTION}]"),
+        format!("PR_DISPLAY_NAME={DISPLAY_NAME}"),
+        format!("Providers={PROVIDER_SECTION}"),
+        format!("PR_SERVICE_DLL_NAME={dll}"),
+        format!("PR_SERVICE_SUPPORT_FILES={dll}"),
+        "PR_RESOURCE_FLAGS=SERVICE_NO_PRIMARY_IDENTITY".to_owned(),
+        String::new(),
+        format!("[{PROVIDER_SECTION}]"),
+        format!("PR_DISPLAY_NAME={DISPLAY_NAME}"),
+        format!("PR_PROVIDER_DISPLAY={DISPLAY_NAME}"),
+        format!("PR_PROVIDER_DLL_NAME={dll}"),
+        "PR_RESOURCE_TYPE=MAPI_STORE_PROVIDER".to_owned(),
+        "PR_RESOURCE_FLAGS=STATUS_NO_DEFAULT_STORE".to_owned(),
+        format!("PR_MDB_PROVIDER={uid}"),
+        String::new(),
+    ]
+}
+
+/// Where a new `[Services]` entry goes: after the section's last non-blank
+/// line (so the blank lines that separate it from the next stay after it).
+fn services_insertion_point(inf: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    let mut in_services = false;
+    let mut insert_at = None;
+    for line in inf.split_inclusive(|&b| b == b'\n') {
+        if let Some(name) = section_name(line) {
+            in_services = is(name, "Services");
+        }
+        offset += line.len();
+        if in_services && !line.trim_ascii().is_empty() {
+            insert_at = Some(offset);
+        }
+    }
+    insert_at
+}
+
+/// CRLF unless the file already uses bare LF line endings.
+fn line_ending(inf: &[u8]) -> &'static [u8] {
+    if inf.contains(&b'\n') && !inf.windows(2).any(|w| w == b"\r\n") { b"\n" } else { b"\r\n" }
+}
+
+/// `text`, ending with a line ending unless it is empty.
+fn with_final_eol(mut text: Vec<u8>, eol: &[u8]) -> Vec<u8> {
+    if !text.is_empty() && !text.ends_with(b"\n") {
+        text.extend_from_slice(eol);
+    }
+    text
+}
+
+/// The name inside `[...]` when `line` is a section header.
+fn section_name(line: &[u8]) -> Option<&[u8]> {
+    let line = line.trim_ascii();
+    line.strip_prefix(b"[")?.strip_suffix(b"]").map(<[u8]>::trim_ascii)
+}
+
+/// The key of a `key=value` line.
+fn key(line: &[u8]) -> Option<&[u8]> {
+    let eq = line.iter().position(|&b| b == b'=')?;
+    Some(line[..eq].trim_ascii())
+}
+
+/// INF names compare without regard to ASCII case.
+fn is(name: &[u8], expected: &str) -> bool {
+    name.eq_ignore_ascii_case(expected.as_bytes())
+}
