@@ -62,8 +62,9 @@ pub struct ENTRYID {
 /// use for: tables, notifications, property arrays, errors...).
 pub type Opaque = *mut c_void;
 /// A vtable slot of an interface the provider calls but whose method it
-/// never uses: present so the slots after it are at the right offsets.
-pub type Unused = *const c_void;
+/// never uses: present so the slots after it are at the right offsets
+/// (a function pointer, or NULL in a test's vtable).
+pub type Unused = Option<unsafe extern "system" fn()>;
 /// `LPCIID`: a pointer to an interface identifier, may be NULL.
 pub type LPCIID = *const GUID;
 

@@ -157,3 +157,106 @@ fn key(line: &[u8]) -> Option<&[u8]> {
 fn is(name: &[u8], expected: &str) -> bool {
     name.eq_ignore_ascii_case(expected.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DLL: &str = r"C:\Providers\mapisync_outlook_store.dll";
+
+    /// A MAPISVC.INF in the shape Office ships, CRLF, with a non-UTF-8
+    /// byte (0xE9, "é" in Windows-1252) in another service's section.
+    const INF: &[u8] = b"[Services]\r\nMSPST MS=Personal Folders\r\nCONTAB=Contacts\r\n\r\n\
+[Default Services]\r\nMSPST MS=Personal Folders\r\n\r\n\
+[MSPST MS]\r\nPR_DISPLAY_NAME=Dossiers personnels (caf\xe9)\r\nProviders=MSPST MSP\r\n\r\n\
+[MSPST MSP]\r\nPR_PROVIDER_DLL_NAME=mspst.dll\r\nPR_RESOURCE_TYPE=MAPI_STORE_PROVIDER\r\n";
+
+    fn text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    #[test]
+    fn merge_adds_the_service_entry_and_both_sections() {
+        let merged = text(&merge(INF, DLL));
+        assert!(
+            merged.contains("CONTAB=Contacts\r\nMAPISYNC_EXAMPLE=mapisync example store\r\n\r\n[Default Services]")
+        );
+        assert!(merged.contains(
+            "[MAPISYNC_EXAMPLE]\r\nPR_DISPLAY_NAME=mapisync example store\r\nProviders=MAPISYNC_EXAMPLE_STORE\r\n"
+        ));
+        assert!(merged.contains(&format!("PR_SERVICE_DLL_NAME={DLL}\r\n")));
+        assert!(merged.contains("[MAPISYNC_EXAMPLE_STORE]\r\n"));
+        assert!(merged.contains(&format!("PR_PROVIDER_DLL_NAME={DLL}\r\nPR_RESOURCE_TYPE=MAPI_STORE_PROVIDER\r\n")));
+        assert!(merged.contains("PR_MDB_PROVIDER=6d61706973796e632d6578616d706c65\r\n"));
+        assert_eq!(merged.matches("MAPISYNC_EXAMPLE=").count(), 1);
+    }
+
+    #[test]
+    fn merge_keeps_every_other_byte() {
+        let merged = merge(INF, DLL);
+        // Everything before the new [Services] entry and after it, up to the
+        // appended sections, is the original file byte for byte.
+        let entry = b"MAPISYNC_EXAMPLE=mapisync example store\r\n";
+        let at = merged.windows(entry.len()).position(|w| w == entry).expect("the entry is there");
+        assert_eq!(&merged[..at], &INF[..at]);
+        assert_eq!(&merged[at + entry.len()..at + entry.len() + INF.len() - at], &INF[at..]);
+        assert_eq!(remove(&merged), INF);
+    }
+
+    #[test]
+    fn merge_and_remove_are_idempotent() {
+        let once = merge(INF, DLL);
+        assert_eq!(merge(&once, DLL), once);
+        assert_eq!(remove(&remove(&once)), INF);
+        assert_eq!(remove(INF), INF);
+    }
+
+    #[test]
+    fn merge_replaces_an_earlier_merge_with_another_dll_in_place_of_duplicating_it() {
+        let old = merge(INF, r"D:\old\mapisync_outlook_store.dll");
+        let new = merge(&old, DLL);
+        assert_eq!(new, merge(INF, DLL));
+        assert!(!text(&new).contains(r"D:\old"));
+    }
+
+    #[test]
+    fn names_match_without_regard_to_case() {
+        let inf = b"[services]\r\nmapisync_example=old\r\n\r\n[mapisync_example]\r\nPR_X=1\r\n\r\n[Other]\r\nA=1\r\n";
+        assert_eq!(remove(inf), b"[services]\r\n\r\n[Other]\r\nA=1\r\n");
+    }
+
+    #[test]
+    fn a_file_without_services_gets_the_section() {
+        let merged = text(&merge(b"[Other]\r\nA=1", DLL));
+        assert!(merged.starts_with(
+            "[Other]\r\nA=1\r\n[Services]\r\nMAPISYNC_EXAMPLE=mapisync example store\r\n\r\n[MAPISYNC_EXAMPLE]\r\n"
+        ));
+        assert_eq!(merge(merged.as_bytes(), DLL), merged.as_bytes());
+        assert_eq!(text(&merge(b"", DLL)).lines().next(), Some("[Services]"));
+    }
+
+    #[test]
+    fn a_file_with_lf_line_endings_keeps_them() {
+        let merged = merge(b"[Services]\nA=B\n", DLL);
+        assert!(!merged.contains(&b'\r'));
+        assert_eq!(remove(&merged), b"[Services]\nA=B\n");
+    }
+
+    #[test]
+    fn mapi_inserts_32_before_the_first_period_of_the_file_name() {
+        assert_eq!(mapi_load_name("myprov.dll"), "myprov32.dll");
+        assert_eq!(mapi_load_name(r"C:\x.y\my.prov.dll"), r"C:\x.y\my32.prov.dll");
+        assert_eq!(mapi_load_name("noextension"), "noextension32");
+    }
+
+    #[test]
+    fn the_base_name_is_the_file_name_without_its_32() {
+        assert_eq!(mapi_base_name(r"C:\x.y\store32.dll").as_deref(), Some(r"C:\x.y\store.dll"));
+        assert_eq!(mapi_base_name("my32.prov.dll").as_deref(), Some("my.prov.dll"));
+        assert_eq!(mapi_base_name("store.dll"), None);
+        assert_eq!(mapi_base_name("32.dll"), None);
+        for file in [r"C:\p\mapisync_outlook_store32.dll", "a32.b.c"] {
+            assert_eq!(mapi_load_name(&mapi_base_name(file).unwrap()), file);
+        }
+    }
+}
