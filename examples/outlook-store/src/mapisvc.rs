@@ -96,7 +96,6 @@ fn our_sections(dll: &str) -> Vec<String> {
         format!("PR_DISPLAY_NAME={DISPLAY_NAME}"),
         format!("Providers={PROVIDER_SECTION}"),
         format!("PR_SERVICE_DLL_NAME={dll}"),
-        format!("PR_SERVICE_SUPPORT_FILES={dll}"),
         "PR_RESOURCE_FLAGS=SERVICE_NO_PRIMARY_IDENTITY".to_owned(),
         String::new(),
         format!("[{PROVIDER_SECTION}]"),
