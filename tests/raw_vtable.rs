@@ -338,6 +338,131 @@ fn host_may_close_the_event_before_the_sync_ends() {
     object.release();
 }
 
+/// Returns at once: the shortest path from the worker's start to `Done`.
+struct Immediate;
+
+#[mapisync::provider]
+impl MapiSync for Immediate {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Ok(())
+    }
+}
+
+/// A host callback in the common C++ shape: the host's done-event variable
+/// is what it passed as `phSyncDoneEvent`, and `Done` compares the handle it
+/// receives with that variable (`if (h == m_hSync) ...`).
+#[repr(C)]
+struct SlotHost {
+    vtbl: &'static ICallbackVtbl,
+    refs: std::sync::atomic::AtomicU32,
+    /// The host's variable (the MAPISIB's `phSyncDoneEvent`).
+    slot: *mut *mut c_void,
+    dones: AtomicUsize,
+    mismatches: AtomicUsize,
+}
+
+static SLOT_HOST_VTBL: ICallbackVtbl = ICallbackVtbl {
+    base: IUnknownVtbl { QueryInterface: slot_query, AddRef: slot_add_ref, Release: slot_release },
+    Progress: slot_progress,
+    Error: slot_error,
+    Done: slot_done,
+};
+
+/// # Safety
+/// COM: `this` is a live SlotHost.
+unsafe fn slot_host<'a>(this: *mut c_void) -> &'a SlotHost {
+    // SAFETY: COM: the caller holds a reference; the vtable pointer is at offset 0.
+    unsafe { &*(this as *const SlotHost) }
+}
+
+unsafe extern "system" fn slot_query(this: *mut c_void, iid: *const Guid, out: *mut *mut c_void) -> i32 {
+    // SAFETY: COM: the runtime under test passes a live object and valid pointers.
+    unsafe {
+        if *iid == IID_IUNKNOWN || *iid == IID_IMAPISYNC_PROGRESS_CALLBACK {
+            slot_host(this).refs.fetch_add(1, Ordering::Relaxed);
+            *out = this;
+            S_OK
+        } else {
+            *out = std::ptr::null_mut();
+            E_NOINTERFACE
+        }
+    }
+}
+
+unsafe extern "system" fn slot_add_ref(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the caller holds a reference.
+    unsafe { slot_host(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+unsafe extern "system" fn slot_release(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the caller gives up a reference it holds; the test owns the
+    // last one and frees the object itself, so no Release frees it.
+    unsafe { slot_host(this) }.refs.fetch_sub(1, Ordering::Release) - 1
+}
+
+unsafe extern "system" fn slot_progress(_: *mut c_void, _: *const u16, _: u32, _: u32) -> i32 {
+    S_OK
+}
+
+unsafe extern "system" fn slot_error(_: *mut c_void, _: i32, _: *const u16) -> i32 {
+    S_OK
+}
+
+unsafe extern "system" fn slot_done(this: *mut c_void, event: *mut c_void, _: i32) -> i32 {
+    // SAFETY: COM: the caller holds a reference.
+    let host = unsafe { slot_host(this) };
+    // A plain read, as a C++ host's `m_hSync` is: decision 1 makes the
+    // runtime's write happen before the worker starts.
+    // SAFETY: MAPISIB: the slot outlives every sync the test starts with it.
+    if unsafe { host.slot.read() } != event {
+        host.mismatches.fetch_add(1, Ordering::Relaxed);
+    }
+    host.dones.fetch_add(1, Ordering::Release);
+    S_OK
+}
+
+#[test]
+fn done_sees_its_handle_already_in_the_hosts_variable() {
+    // Miri's data-race detector needs only a few runs to see an unordered write.
+    let syncs = if cfg!(miri) { 3 } else { 3000 };
+    let object = raw(Immediate);
+    let mut sib = Sib::new(0, None, None);
+    let host = Box::into_raw(Box::new(SlotHost {
+        vtbl: &SLOT_HOST_VTBL,
+        refs: std::sync::atomic::AtomicU32::new(1),
+        slot: sib.sib.phSyncDoneEvent,
+        dones: AtomicUsize::new(0),
+        mismatches: AtomicUsize::new(0),
+    }));
+    sib.sib.punkCallBack = host.cast();
+    // SAFETY: test: the test owns `host` and frees it only at the end.
+    let (dones, refs) = unsafe { (&(*host).dones, &(*host).refs) };
+    for run in 1..=syncs {
+        let handle = start(object, &sib);
+        assert!(wait_until(|| dones.load(Ordering::Acquire) == run), "Done never came");
+        wait_and_close(handle);
+    }
+    assert!(wait_until(|| refs.load(Ordering::Acquire) == 1), "the worker releases the callback");
+    // SAFETY: test: as above.
+    let mismatches = unsafe { &(*host).mismatches }.load(Ordering::Relaxed);
+    assert_eq!(mismatches, 0, "{mismatches} of {syncs} Done calls found another value in *phSyncDoneEvent");
+    // SAFETY: Box: the test's reference is the last one; the object came from Box::into_raw.
+    drop(unsafe { Box::from_raw(host) });
+    release_last(object);
+}
+
+/// Polls `done` until it holds or [`PATIENCE`] passes.
+fn wait_until(done: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !done() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
+}
+
 /// Blocks until released; its Drop records whether the method had returned.
 #[derive(Default)]
 struct Lingers {

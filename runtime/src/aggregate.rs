@@ -48,7 +48,8 @@ use windows_core::{GUID, HRESULT, IUnknown, IUnknown_Vtbl, Interface};
 use crate::abi::{IID_IMAPISync, IID_IUnknown, IMAPISync, IMAPISync_Vtbl, MAPISIB};
 use crate::hresult::{E_NOINTERFACE, S_OK};
 use crate::object::{Class, ComObject, add_ref, iunknown_vtbl, out_param_and_iid, release};
-use crate::protocol::{Provider, SyncClass};
+use crate::protocol::{Provider, Shape, SyncClass, synchronize_in_background};
+use crate::state::Busy;
 
 /// Makes provider `T` the inner object of the aggregate whose controlling
 /// IUnknown is `outer`, and returns the inner object's **non-delegating**
@@ -141,11 +142,10 @@ impl Outer {
     }
 }
 
-/// The value of an aggregated inner object. The provider comes first, so
-/// the object starts exactly as a plain `ComObject<SyncClass<T>>` does
-/// (vtable, count, busy flag, provider), and the provider's own slot 3 and
-/// worker read it unchanged (see `LAYOUT`).
-#[repr(C)]
+/// The value of an aggregated inner object: the provider, the
+/// non-delegating IUnknown's vtable pointer (its interface pointer points
+/// there) and the uncounted outer. The sync protocol reaches the provider
+/// through [`Shape`] for `Aggregate<T>`, never through another class's layout.
 struct Aggregated<T> {
     provider: T,
     /// The non-delegating IUnknown's interface pointer points here.
@@ -166,10 +166,10 @@ impl<T: Provider> Class for Aggregate<T> {
             AddRef: delegating_add_ref::<T>,
             Release: delegating_release::<T>,
         },
-        // The provider's own slot: it reads the busy flag and the provider
-        // through the common prefix, and takes the worker's reference
-        // through the delegating AddRef (so on the outer).
-        SynchronizeInBackground: T::VTABLE.SynchronizeInBackground,
+        // The sync protocol for this shape: it reaches the provider through
+        // `Shape` below and takes the worker's reference through the
+        // delegating AddRef (so on the outer).
+        SynchronizeInBackground: synchronize_in_background::<Aggregate<T>>,
     };
     const IID: GUID = IID_IMAPISync;
 }
@@ -185,19 +185,9 @@ impl<T: Provider> Aggregate<T> {
     /// From the object (IMAPISync) pointer to the non-delegating IUnknown pointer.
     const INNER_OFFSET: usize = offset_of!(ComObject<Aggregate<T>>, value) + offset_of!(Aggregated<T>, inner_vtable);
 
-    /// The provider's slot 3 and worker see this object as a
-    /// `ComObject<SyncClass<T>>`: the busy flag and the provider must sit
-    /// where they would there. Checked for every `T` at compile time.
-    const LAYOUT: () = {
-        assert!(offset_of!(ComObject<Aggregate<T>>, state) == offset_of!(ComObject<SyncClass<T>>, state));
-        assert!(offset_of!(ComObject<Aggregate<T>>, value) == offset_of!(ComObject<SyncClass<T>>, value));
-        assert!(offset_of!(Aggregated<T>, provider) == 0);
-    };
-
     /// Boxes `provider` as the inner object of `outer`'s aggregate and
     /// returns its non-delegating IUnknown with a count of one.
     fn create(provider: T, outer: Outer) -> NonNull<c_void> {
-        let () = Self::LAYOUT;
         let object = ComObject::<Self>::create(Aggregated { provider, inner_vtable: Self::INNER_VTABLE, outer });
         // SAFETY: in bounds: INNER_OFFSET is a field of the object just
         // created; the pointer keeps the provenance of the whole allocation.
@@ -221,6 +211,21 @@ impl<T: Provider> Aggregate<T> {
         // SAFETY: COM: the caller holds a reference (counted on the outer,
         // which holds the inner alive).
         unsafe { ComObject::<Self>::from_this(this) }.value.outer
+    }
+}
+
+// SAFETY: Shape: `parts` reads the busy flag and the provider of the
+// `ComObject<Aggregate<T>>` that `this` (the delegating IMAPISync pointer,
+// which is the object pointer) points to.
+unsafe impl<T: Provider> Shape for Aggregate<T> {
+    type Provider = T;
+
+    unsafe fn parts<'a>(this: *mut c_void) -> (&'a Busy, &'a T) {
+        // SAFETY: COM: forwarded from `parts`' contract (a live object of this
+        // class, referenced for 'a; the reference is counted on the outer,
+        // which holds the inner object alive).
+        let object = unsafe { ComObject::<Self>::from_this(this) };
+        (&object.state, &object.value.provider)
     }
 }
 
@@ -376,14 +381,37 @@ unsafe impl Sync for TearOff {}
 /// The object-layer class of a tear-off.
 struct TearOffClass;
 
+/// The tear-offs' vtable, a static so that its address identifies a
+/// tear-off (see [`sync_key`]).
+static TEAR_OFF_VTABLE: IMAPISync_Vtbl = IMAPISync_Vtbl {
+    base__: IUnknown_Vtbl { QueryInterface: tear_off_query_interface, ..iunknown_vtbl::<TearOffClass>() },
+    SynchronizeInBackground: tear_off_synchronize,
+};
+
 impl Class for TearOffClass {
     type Value = TearOff;
     type Vtable = IMAPISync_Vtbl;
-    const VTABLE: &'static IMAPISync_Vtbl = &IMAPISync_Vtbl {
-        base__: IUnknown_Vtbl { QueryInterface: tear_off_query_interface, ..iunknown_vtbl::<TearOffClass>() },
-        SynchronizeInBackground: tear_off_synchronize,
-    };
+    const VTABLE: &'static IMAPISync_Vtbl = &TEAR_OFF_VTABLE;
     const IID: GUID = IID_IMAPISync;
+}
+
+/// The object whose sync `sync` starts, as a number for
+/// [`lifecycle::cancel`](crate::lifecycle::cancel): a tear-off's slot 3
+/// forwards to its sync object, so a tear-off stands for that object; a
+/// plain or aggregated object stands for itself (its slot 3 runs the
+/// protocol with this very pointer).
+pub(crate) fn sync_key(sync: &IMAPISync) -> usize {
+    let mut sync = sync;
+    loop {
+        // SAFETY: COM: `sync` holds a reference; its first word is its vtable pointer.
+        let vtable = unsafe { *(sync.as_raw() as *const *const IMAPISync_Vtbl) };
+        if !core::ptr::eq(vtable, &TEAR_OFF_VTABLE) {
+            return sync.as_raw() as usize;
+        }
+        // SAFETY: COM: the vtable identifies a live tear-off (borrowed with
+        // `sync`), which holds its sync object for as long as it lives.
+        sync = &unsafe { ComObject::<TearOffClass>::from_this(sync.as_raw()) }.value.sync;
+    }
 }
 
 /// Slot 0 of a tear-off: IMAPISync is the tear-off itself; everything else,

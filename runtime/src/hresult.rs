@@ -30,6 +30,10 @@ pub const MAPI_E_BUSY: HRESULT = HRESULT(0x8004_010B_u32 as i32);
 pub const MAPI_E_USER_CANCEL: HRESULT = HRESULT(0x8004_0113_u32 as i32);
 /// The network failed.
 pub const MAPI_E_NETWORK_ERROR: HRESULT = HRESULT(0x8004_0115_u32 as i32);
+/// The provider is shutting down: `SynchronizeInBackground` after
+/// [`lifecycle::shutdown`](crate::lifecycle::shutdown) (mapicode.h:
+/// `MAKE_MAPI_E(0x200)`, "the session is ending").
+pub const MAPI_E_END_OF_SESSION: HRESULT = HRESULT(0x8004_0200_u32 as i32);
 
 /// The name of an HRESULT this crate defines, for messages and logs.
 ///
@@ -38,7 +42,7 @@ pub const MAPI_E_NETWORK_ERROR: HRESULT = HRESULT(0x8004_0115_u32 as i32);
 /// assert_eq!(mapisync::hresult_name(mapisync::HRESULT(0x1234)), None);
 /// ```
 pub fn hresult_name(hr: HRESULT) -> Option<&'static str> {
-    const NAMES: [(HRESULT, &str); 14] = [
+    const NAMES: [(HRESULT, &str); 15] = [
         (S_OK, "S_OK"),
         (S_FALSE, "S_FALSE"),
         (E_NOINTERFACE, "E_NOINTERFACE"),
@@ -53,6 +57,7 @@ pub fn hresult_name(hr: HRESULT) -> Option<&'static str> {
         (MAPI_E_BUSY, "MAPI_E_BUSY"),
         (MAPI_E_USER_CANCEL, "MAPI_E_USER_CANCEL"),
         (MAPI_E_NETWORK_ERROR, "MAPI_E_NETWORK_ERROR"),
+        (MAPI_E_END_OF_SESSION, "MAPI_E_END_OF_SESSION"),
     ];
     NAMES.iter().find(|(code, _)| *code == hr).map(|(_, name)| *name)
 }

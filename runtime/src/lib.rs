@@ -42,15 +42,18 @@ pub mod event;
 mod flags;
 pub mod host;
 mod hresult;
+pub mod lifecycle;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod object;
 mod protocol;
 pub mod server;
+mod state;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
 pub use flags::SyncFlags;
 pub use hresult::*;
+pub use lifecycle::CancelToken;
 pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, SyncJob, provider_of};
 pub use windows_core::{Error, HRESULT, IUnknown, Interface};

@@ -6,7 +6,7 @@
 //! interface pointer ──► ┌──────────────────────┐
 //!                       │ &'static Vtable      │  8 bytes (64-bit)
 //!                       │ refs: AtomicU32      │  4
-//!                       │ state: AtomicU32     │  4  (the sync protocol's busy flag)
+//!                       │ state: Busy          │  4  (the sync protocol's busy flag)
 //!                       │ value: T             │
 //!                       └──────────────────────┘
 //! ```
@@ -25,6 +25,7 @@ use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
 
 use crate::abi::IID_IUnknown;
 use crate::hresult::{E_NOINTERFACE, E_POINTER, S_OK};
+use crate::state::Busy;
 
 /// What the object layer needs to know of a class: the value it holds, its
 /// vtable, and the one interface (besides IUnknown) that vtable implements.
@@ -62,8 +63,8 @@ pub(crate) fn live_objects() -> usize {
 pub(crate) struct ComObject<C: Class> {
     vtable: &'static C::Vtable,
     refs: AtomicU32,
-    /// Free for the class to use; the sync protocol keeps its busy flag here.
-    pub(crate) state: AtomicU32,
+    /// The sync protocol's busy flag (unused by other classes).
+    pub(crate) state: Busy,
     pub(crate) value: C::Value,
 }
 
@@ -71,7 +72,7 @@ impl<C: Class> ComObject<C> {
     /// Boxes `value` with a count of one and returns its interface pointer.
     pub(crate) fn create(value: C::Value) -> NonNull<c_void> {
         let object =
-            Box::new(ComObject::<C> { vtable: C::VTABLE, refs: AtomicU32::new(1), state: AtomicU32::new(0), value });
+            Box::new(ComObject::<C> { vtable: C::VTABLE, refs: AtomicU32::new(1), state: Busy::new(), value });
         LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
         NonNull::from(Box::leak(object)).cast()
     }

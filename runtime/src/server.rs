@@ -38,8 +38,8 @@
 //!   panicking constructor is E_UNEXPECTED.
 //! - `IClassFactory::LockServer(lock)`: counts module-wide locks; an unlock
 //!   without a lock is E_UNEXPECTED.
-//! - `DllCanUnloadNow()`: S_FALSE while any object of this module (class
-//!   factories included) or any lock lives, S_OK after.
+//! - `DllCanUnloadNow()`: S_FALSE while any worker thread of this module has
+//!   not exited, or any object (class factories included) or lock lives, S_OK after.
 //! - On Windows, `DllRegisterServer` / `DllUnregisterServer` write or remove
 //!   `HKLM\Software\Classes\CLSID\{clsid}` with an `InprocServer32` key
 //!   naming the DLL's own path and `ThreadingModel` "Both", and
@@ -226,9 +226,14 @@ fn unload_answer(live: usize, locks: usize) -> HRESULT {
     if live == 0 && locks == 0 { S_OK } else { S_FALSE }
 }
 
-/// `DllCanUnloadNow`: S_FALSE while any object made by this module
-/// (class factories included) or any `LockServer` lock lives, S_OK after.
+/// `DllCanUnloadNow`: S_FALSE while any worker thread of this module has not
+/// exited (see [`lifecycle`](crate::lifecycle)) or any object made by this
+/// module (class factories included) or any `LockServer` lock lives, S_OK after.
 pub fn can_unload_now() -> HRESULT {
+    // Worker threads first: once every one has exited, none holds an object.
+    if crate::lifecycle::running_workers() > 0 {
+        return S_FALSE;
+    }
     // Acquire: pairs with LockServer's Release decrement, as `live_objects` does with `free`.
     unload_answer(live_objects(), LOCKS.load(Ordering::Acquire))
 }

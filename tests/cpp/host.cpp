@@ -597,10 +597,69 @@ void sync_checks(IMAPISync *sync) {
     full_sync(sync, "cancel at step 2", Mode::CancelAtStep2, 2, MAPI_E_USER_CANCEL);
 }
 
+// A host in the common C++ shape: it keeps the done event in a member,
+// passes that member's address as phSyncDoneEvent, and in Done compares the
+// handle it receives with it (`if (h == m_hSync) { CloseHandle(h); ... }`).
+// The contract's decision 1: the handle is in that variable before the
+// worker can call anything.
+class SlotCallback final : public IMAPISyncProgressCallback {
+public:
+    std::atomic<ULONG> refs{1};
+    std::atomic<int> done_calls{0};
+    std::atomic<int> mismatches{0};
+    HANDLE m_hSync = nullptr;
+
+    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppv) override {
+        if (ppv == nullptr) return E_POINTER;
+        *ppv = nullptr;
+        if (riid != IID_IUnknown && riid != IID_IMAPISyncProgressCallback) return E_NOINTERFACE;
+        AddRef();
+        *ppv = static_cast<IMAPISyncProgressCallback *>(this);
+        return S_OK;
+    }
+    ULONG STDMETHODCALLTYPE AddRef() override { return ++refs; }
+    ULONG STDMETHODCALLTYPE Release() override {
+        ULONG left = --refs;
+        if (left == 0) delete this;
+        return left;
+    }
+    HRESULT STDMETHODCALLTYPE Progress(const WCHAR *, ULONG, ULONG) override { return S_OK; }
+    HRESULT STDMETHODCALLTYPE Error(HRESULT, const WCHAR *) override { return S_OK; }
+    HRESULT STDMETHODCALLTYPE Done(HANDLE event, HRESULT) override {
+        if (event != m_hSync) mismatches.fetch_add(1);
+        done_calls.fetch_add(1, std::memory_order_release);
+        return S_OK;
+    }
+};
+
+void done_handle_checks(IMAPISync *sync) {
+    std::printf("# Done finds its handle in the host's variable\n");
+    const int syncs = 3000;
+    SlotCallback *callback = new SlotCallback;
+    int started = 0;
+    for (int i = 1; i <= syncs; ++i) {
+        callback->m_hSync = kSentinel;
+        MAPISIB sib = {sizeof(MAPISIB), SYNC_ON_DEMAND, nullptr, callback, &callback->m_hSync};
+        if (sync->SynchronizeInBackground(&sib) != S_OK) break;
+        ++started;
+        if (!eventually([&] { return callback->done_calls.load(std::memory_order_acquire) == i; })) break;
+        close_event(callback->m_hSync);
+    }
+    int mismatches = callback->mismatches.load();
+    std::printf("  %d syncs, %d Done calls, %d mismatches\n", started, callback->done_calls.load(), mismatches);
+    check(started == syncs, "%d of %d syncs started and reached Done", started, syncs);
+    check(mismatches == 0, "inside Done, *phSyncDoneEvent already holds Done's handle (%d mismatches in %d syncs)",
+          mismatches, started);
+    check(back_to(callback, 1), "the callback is back to its starting count (1)");
+    callback->Release();
+    check(provider_back_to(sync, 1), "the provider is back to the host's one reference");
+}
+
 void all_object_checks(IMAPISync *sync, DllCanUnloadNowFn can_unload_now) {
     check_hr(can_unload_now(), S_FALSE, "DllCanUnloadNow while an IMAPISync lives");
     identity_checks(sync);
     sync_checks(sync);
+    done_handle_checks(sync);
     bad_input_checks(sync);
     std::printf("# the end\n");
     check(sync->Release() == 0, "the host's last Release returns 0");

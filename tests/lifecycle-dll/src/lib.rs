@@ -1,0 +1,160 @@
+//! Test providers for the lifecycle hosts in `tests/cpp/lifecycle`, built as
+//! an in-proc server DLL (`mapisync_lifecycle_dll.dll`,
+//! `libmapisync_lifecycle_dll.so`) that the hosts load, drive and unload
+//! again and again.
+//!
+//! Classes (created with `DllGetClassObject` and `CreateInstance`):
+//! - [`Reporter`] `{6C1F0A01-...}`: reports progress every millisecond
+//!   until cancelled (at most 10 s), stopping with `?` like an ordinary
+//!   provider: cancelled, it ends with `Done(MAPI_E_USER_CANCEL)`.
+//! - [`SlowTls`] `{6C1F0A02-...}`: reports one step and returns, after
+//!   touching a thread-local whose destructor sleeps 20 ms and then counts
+//!   itself in this DLL's memory: unloading the DLL before that destructor
+//!   ran would crash the host.
+//! - [`Stubborn`] `{6C1F0A03-...}`: ignores cancellation: waits, reporting
+//!   nothing, until the host calls `mapisync_test_release_stubborn`.
+//!
+//! Plain C exports (`extern "C"`): `mapisync_test_shutdown(timeout_ms)` and
+//! `mapisync_test_drain(timeout_ms)` (0 when every worker thread exited,
+//! else how many still run), `mapisync_test_is_shut_down()`,
+//! `mapisync_test_reopen()`, `mapisync_test_running_workers()`,
+//! `mapisync_test_release_stubborn()`, `mapisync_test_provider_drops()`
+//! and `mapisync_test_tls_drops()`.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use mapisync::{MapiSync, SyncJob};
+
+/// Providers of this DLL dropped so far (each object drops its provider once).
+static PROVIDER_DROPS: AtomicU32 = AtomicU32::new(0);
+/// Slow thread-local destructors that ran to their end.
+static TLS_DROPS: AtomicU32 = AtomicU32::new(0);
+/// Set by the host to let [`Stubborn`]'s sync return.
+static RELEASE_STUBBORN: AtomicBool = AtomicBool::new(false);
+
+/// Counts its drop in [`PROVIDER_DROPS`].
+#[derive(Debug, Default)]
+pub struct DropCount;
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        PROVIDER_DROPS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Reports progress until cancelled.
+#[derive(Debug, Default)]
+pub struct Reporter(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for Reporter {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        for step in 1..=10_000 {
+            job.progress("Working", step, 0)?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+/// A thread-local value whose destructor is slow and runs this DLL's code.
+struct SlowDrop(Cell<u32>);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(20));
+        TLS_DROPS.fetch_add(self.0.get(), Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static SLOW: SlowDrop = const { SlowDrop(Cell::new(0)) };
+}
+
+/// Touches [`SLOW`] on the worker thread, then reports one step.
+#[derive(Debug, Default)]
+pub struct SlowTls(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for SlowTls {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        SLOW.with(|slow| slow.0.set(1));
+        job.progress("Touched the slow thread-local", 1, 1)
+    }
+}
+
+/// Ignores cancellation until released.
+#[derive(Debug, Default)]
+pub struct Stubborn(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for Stubborn {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        while !RELEASE_STUBBORN.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+mapisync::export_server! {
+    Reporter => "{6C1F0A01-7B1E-4C2D-9E55-0A2B3C4D5E01}", Reporter::default;
+    SlowTls => "{6C1F0A02-7B1E-4C2D-9E55-0A2B3C4D5E01}", SlowTls::default;
+    Stubborn => "{6C1F0A03-7B1E-4C2D-9E55-0A2B3C4D5E01}", Stubborn::default;
+}
+
+/// 0 when every worker thread exited, else how many still run.
+fn outcome(result: Result<(), usize>) -> u32 {
+    result.err().map_or(0, |running| u32::try_from(running).unwrap_or(u32::MAX))
+}
+
+/// What a provider's `IMSProvider::Shutdown` does: [`mapisync::lifecycle::shutdown`].
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_shutdown(timeout_ms: u32) -> u32 {
+    outcome(mapisync::lifecycle::shutdown(Duration::from_millis(timeout_ms.into())))
+}
+
+/// [`mapisync::lifecycle::drain`].
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_drain(timeout_ms: u32) -> u32 {
+    outcome(mapisync::lifecycle::drain(Duration::from_millis(timeout_ms.into())))
+}
+
+/// 1 once a shutdown refuses syncs (and so has cancelled the running ones).
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_is_shut_down() -> u32 {
+    mapisync::lifecycle::is_shut_down().into()
+}
+
+/// [`mapisync::lifecycle::reopen`], and [`Stubborn`] waits again.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_reopen() {
+    RELEASE_STUBBORN.store(false, Ordering::SeqCst);
+    mapisync::lifecycle::reopen();
+}
+
+/// [`mapisync::lifecycle::running_workers`].
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_running_workers() -> u32 {
+    u32::try_from(mapisync::lifecycle::running_workers()).unwrap_or(u32::MAX)
+}
+
+/// Lets [`Stubborn`]'s sync return.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_release_stubborn() {
+    RELEASE_STUBBORN.store(true, Ordering::SeqCst);
+}
+
+/// Providers dropped since this DLL was loaded.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_provider_drops() -> u32 {
+    PROVIDER_DROPS.load(Ordering::SeqCst)
+}
+
+/// Slow thread-local destructors that finished since this DLL was loaded.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_tls_drops() -> u32 {
+    TLS_DROPS.load(Ordering::SeqCst)
+}
