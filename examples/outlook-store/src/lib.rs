@@ -27,7 +27,6 @@
 mod com;
 pub mod diagnostics;
 pub mod install;
-mod lifecycle_shim;
 mod logon;
 pub mod mapi_abi;
 pub mod mapisvc;
@@ -35,9 +34,6 @@ pub mod module;
 pub mod provider;
 mod store;
 pub mod sync;
-
-/// `mapisync::lifecycle`, as the provider calls it.
-use lifecycle_shim as lifecycle;
 
 pub use install::{MergeWithMAPISVC, RemoveFromMAPISVC};
 pub use provider::MSProviderInit;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::diagnostics::log;
-use crate::lifecycle;
+use mapisync::lifecycle;
 
 /// How long the last Shutdown waits for running syncs to end.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,37 +24,15 @@ pub fn provider_started() {
 
 /// A provider was shut down (or released without Shutdown). The last one
 /// refuses new syncs, cancels every running sync of the DLL and waits
-/// until each worker thread has exited. If some still run at the timeout,
-/// the DLL pins itself in memory: FreeLibrary then leaves the code those
-/// threads execute in place instead of crashing the process.
+/// until each worker thread has exited. Should some still run at the
+/// timeout, mapisync keeps its load reference on the DLL until they are
+/// reaped, so MAPI's FreeLibrary leaves their code in place instead of
+/// crashing the process; the count goes to the debugger output.
 pub fn provider_stopped() {
     if LIVE_PROVIDERS.fetch_sub(1, Ordering::AcqRel) != 1 {
         return;
     }
     if let Err(running) = lifecycle::shutdown(SHUTDOWN_TIMEOUT) {
-        log(&format!("Shutdown: {running} sync worker(s) still running after {SHUTDOWN_TIMEOUT:?}; pinning the DLL"));
-        pin_module();
+        log(&format!("Shutdown: {running} sync worker(s) still running after {SHUTDOWN_TIMEOUT:?}"));
     }
 }
-
-/// Keeps this DLL loaded until the process exits.
-#[cfg(windows)]
-fn pin_module() {
-    use windows_sys::Win32::System::LibraryLoader::{
-        GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_PIN, GetModuleHandleExW,
-    };
-    let mut module = core::ptr::null_mut();
-    let address = pin_module as *const u16;
-    // SAFETY: Win32: FROM_ADDRESS takes any address inside this module
-    // (this function's); `module` is a valid out-parameter.
-    let ok = unsafe {
-        GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN, address, &mut module)
-    };
-    if ok == 0 {
-        log("Shutdown: GetModuleHandleExW(PIN) failed; FreeLibrary may unload code still running");
-    }
-}
-
-/// Elsewhere a shared object is not unloaded under running threads by MAPI.
-#[cfg(not(windows))]
-fn pin_module() {}

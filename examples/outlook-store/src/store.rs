@@ -21,9 +21,9 @@ use mapisync::{E_INVALIDARG, HRESULT, IMAPISync, IUnknown, Interface, S_OK};
 use windows_core::{GUID, IUnknown_Vtbl};
 
 use crate::com::{ComObject, iid_and_clear, no_support, put};
-use crate::lifecycle;
 use crate::mapi_abi::{ENTRYID, IID_IMAPIProp, IID_IMsgStore, IMAPIProp_Vtbl, IMsgStore_Vtbl, LPCIID, Opaque};
 use crate::sync::StoreSync;
+use mapisync::lifecycle;
 
 /// The store's state: the inner object of its aggregate.
 pub(crate) struct Store {
