@@ -281,7 +281,8 @@ HANDLE start_sync(IMAPISync *sync, Callback &callback, const char *what) {
 void finish_sync(HANDLE event, Callback &callback, HRESULT want, int want_progress, const char *what) {
     check(event && WaitForSingleObject(event, kTimeoutMs) == WAIT_OBJECT_0, "%s: the done event is signalled", what);
     check(WaitForSingleObject(callback.done, kTimeoutMs) == WAIT_OBJECT_0, "%s: Done was called", what);
-    check(wait_for(callback.refs, 1), "%s: the worker released the callback (refs %lu)", what,
+    bool released = wait_for(callback.refs, 1);  // before the refs argument below is read
+    check(released, "%s: the worker released the callback (refs %lu)", what,
           static_cast<unsigned long>(callback.refs.load()));
     check(callback.dones == 1, "%s: exactly one Done (%d)", what, callback.dones.load());
     check_hr(callback.done_hr, want, what);
