@@ -14,7 +14,7 @@
 //! Files, one job each: [`mapi_abi`] (the MAPI declarations), `com` (the
 //! objects' reference counting), [`provider`] (MSProviderInit and
 //! IMSProvider), `logon` (IMSLogon), `store` (IMsgStore and its
-//! aggregated IMAPISync), [`sync`] (what a sync does), [`module`] (what
+//! aggregated IMAPISync), [`sync`] (what a sync does), `module` (what
 //! the last Shutdown does), [`mapisvc`] and [`install`] (MAPISVC.INF),
 //! [`diagnostics`] (where errors and panics go inside OUTLOOK.EXE).
 //!
@@ -30,7 +30,7 @@ pub mod install;
 mod logon;
 pub mod mapi_abi;
 pub mod mapisvc;
-pub mod module;
+mod module;
 pub mod provider;
 mod store;
 pub mod sync;

@@ -9,14 +9,14 @@ use crate::diagnostics::log;
 use mapisync::lifecycle;
 
 /// How long the last Shutdown waits for running syncs to end.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Providers made by MSProviderInit and not shut down yet.
 static LIVE_PROVIDERS: AtomicUsize = AtomicUsize::new(0);
 
 /// MSProviderInit made a provider. The first one after a shutdown lets
 /// syncs start again (MAPI may call MSProviderInit again without unloading).
-pub fn provider_started() {
+pub(crate) fn provider_started() {
     if LIVE_PROVIDERS.fetch_add(1, Ordering::AcqRel) == 0 {
         lifecycle::reopen();
     }
@@ -28,7 +28,7 @@ pub fn provider_started() {
 /// timeout, mapisync keeps its load reference on the DLL until they are
 /// reaped, so MAPI's FreeLibrary leaves their code in place instead of
 /// crashing the process; the count goes to the debugger output.
-pub fn provider_stopped() {
+pub(crate) fn provider_stopped() {
     if LIVE_PROVIDERS.fetch_sub(1, Ordering::AcqRel) != 1 {
         return;
     }

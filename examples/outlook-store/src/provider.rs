@@ -9,7 +9,7 @@
 //!   dialogs, nothing stored in the profile). Of the support object it
 //!   calls AddRef/Release and `SetProviderUID` only.
 //! - `Shutdown` cancels and drains every sync of the DLL when it is the
-//!   last live provider (see [`crate::module`]).
+//!   last live provider (see `module.rs`).
 //! - `SpoolerLogon` is MAPI_E_NO_SUPPORT (the store does not handle mail);
 //!   `CompareStoreIDs` compares the bytes of the two entry IDs.
 
@@ -107,7 +107,7 @@ unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, 
     unsafe { ProviderObject::query(this, riid, ppv, &[IID_IUnknown, IID_IMSProvider]) }
 }
 
-/// Slot 3, `Shutdown`: see [`crate::module::provider_stopped`]. Sets
+/// Slot 3, `Shutdown`: see `module::provider_stopped`. Sets
 /// `*lpulFlags` (reserved, when non-null) to 0; always S_OK.
 ///
 /// # Safety
