@@ -256,3 +256,65 @@ fn logon_refuses_what_the_example_does_not_open() {
     assert_eq!(unsafe { (pv.Shutdown)(provider, null_mut()) }, S_OK);
     assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
 }
+
+/// A store pointer the host's event listener may carry to the worker thread.
+#[derive(Clone, Copy)]
+struct StorePtr(usize);
+
+#[test]
+fn store_logoff_from_inside_a_progress_call_cancels_the_running_sync() {
+    let (_, _, provider) = init(CURRENT_SPI_VERSION);
+    let support = Support { vtable: &SUPPORT_VTABLE, refs: AtomicU32::new(1), provider_uids: Mutex::new(Vec::new()) };
+    let support_ptr = &support as *const Support as *mut c_void;
+    // SAFETY: COM: `provider` is live.
+    let pv = unsafe { vtable::<IMSProvider_Vtbl>(provider) };
+    let (mut logon, mut store) = (null_mut(), null_mut());
+    // SAFETY: COM: valid pointers; the default-store logon.
+    let hr = unsafe {
+        (pv.Logon)(
+            provider,
+            support_ptr,
+            0,
+            c"p".as_ptr(),
+            0,
+            core::ptr::null(),
+            0,
+            core::ptr::null(),
+            null_mut(),
+            null_mut(),
+            null_mut(),
+            &mut logon,
+            &mut store,
+        )
+    };
+    assert_eq!(hr, S_OK);
+    // SAFETY: COM: `store` carries one reference, now owned by `store_unknown`.
+    let store_unknown = unsafe { IUnknown::from_raw(store) };
+    let sync: IMAPISync = store_unknown.cast().unwrap();
+
+    // StoreLogoff from inside the first Progress: the sync is surely running.
+    let target = StorePtr(store as usize);
+    let report = mapisync::host::Host::new()
+        .on_event(move |event| {
+            if let mapisync::host::Event::Progress { index: 1, .. } = event {
+                let store = target.0 as *mut c_void;
+                let mut flags = 0;
+                // SAFETY: COM: the running sync holds the store alive (aggregation).
+                let sv = unsafe { vtable::<IMsgStore_Vtbl>(store) };
+                assert_eq!(unsafe { (sv.StoreLogoff)(store, &mut flags) }, S_OK);
+            }
+        })
+        .run(&sync)
+        .unwrap();
+    assert_eq!(report.done, Some(mapisync::MAPI_E_USER_CANCEL));
+    assert_eq!(report.done_calls, 1);
+    assert_eq!(report.progress().count(), 1, "no Progress after the cancel");
+    drop((sync, store_unknown));
+
+    // SAFETY: COM: `logon` and `provider` are live until their Release.
+    let lv = unsafe { vtable::<IMSLogon_Vtbl>(logon) };
+    assert_eq!(unsafe { (lv.Logoff)(logon, null_mut()) }, S_OK);
+    assert_eq!(unsafe { (lv.base__.Release)(logon) }, 0);
+    assert_eq!(unsafe { (pv.Shutdown)(provider, null_mut()) }, S_OK);
+    assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
+}
