@@ -259,7 +259,21 @@ fn logon_refuses_what_the_example_does_not_open() {
 
 /// A store pointer the host's event listener may carry to the worker thread.
 #[derive(Clone, Copy)]
-struct StorePtr(usize);
+struct StorePtr(*mut c_void);
+
+// SAFETY: Send/Sync: the store is free-threaded (atomic count, no
+// thread-bound state), as MAPI objects are; the pointer is only used while
+// the running sync holds the store alive.
+unsafe impl Send for StorePtr {}
+// SAFETY: as above.
+unsafe impl Sync for StorePtr {}
+
+impl StorePtr {
+    /// The pointer (a method, so a closure captures the whole `StorePtr`).
+    fn get(self) -> *mut c_void {
+        self.0
+    }
+}
 
 #[test]
 fn store_logoff_from_inside_a_progress_call_cancels_the_running_sync() {
@@ -293,11 +307,11 @@ fn store_logoff_from_inside_a_progress_call_cancels_the_running_sync() {
     let sync: IMAPISync = store_unknown.cast().unwrap();
 
     // StoreLogoff from inside the first Progress: the sync is surely running.
-    let target = StorePtr(store as usize);
+    let target = StorePtr(store);
     let report = mapisync::host::Host::new()
         .on_event(move |event| {
             if let mapisync::host::Event::Progress { index: 1, .. } = event {
-                let store = target.0 as *mut c_void;
+                let store = target.get();
                 let mut flags = 0;
                 // SAFETY: COM: the running sync holds the store alive (aggregation).
                 let sv = unsafe { vtable::<IMsgStore_Vtbl>(store) };
