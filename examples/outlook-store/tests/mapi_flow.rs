@@ -195,8 +195,10 @@ fn the_outlook_flow_works_end_to_end_through_raw_vtables() {
     // SAFETY: COM: the store is live; StoreLogoff with a flags variable, then NULL.
     let sv = unsafe { vtable::<IMsgStore_Vtbl>(store) };
     let mut flags = 0x10;
+    // SAFETY: COM: the object is live; the arguments are valid for the call.
     assert_eq!(unsafe { (sv.StoreLogoff)(store, &mut flags) }, S_OK);
     assert_eq!(flags, 0);
+    // SAFETY: COM: the object is live; the arguments are valid for the call.
     assert_eq!(unsafe { (sv.StoreLogoff)(store, null_mut()) }, E_INVALIDARG);
     let mut props: Opaque = core::ptr::dangling_mut();
     let mut count = 5;
@@ -207,12 +209,15 @@ fn the_outlook_flow_works_end_to_end_through_raw_vtables() {
 
     // SAFETY: COM: `logon` is a counted IMSLogon.
     let lv = unsafe { vtable::<IMSLogon_Vtbl>(logon) };
+    // SAFETY: COM: the object is live; the arguments are valid for the call.
     assert_eq!(unsafe { (lv.Logoff)(logon, &mut flags) }, S_OK);
+    // SAFETY: COM: the object is live (the reference released here is the last use).
     assert_eq!(unsafe { (lv.base__.Release)(logon) }, 0);
     assert_eq!(support.refs.load(Ordering::Relaxed), 1, "Logoff released the support object");
 
     // SAFETY: COM: `provider` is live until its Release.
     assert_eq!(unsafe { (pv.Shutdown)(provider, &mut flags) }, S_OK);
+    // SAFETY: COM: the object is live (the reference released here is the last use).
     assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
 }
 
@@ -254,6 +259,7 @@ fn logon_refuses_what_the_example_does_not_open() {
     assert_eq!(support.refs.load(Ordering::Relaxed), 1);
     // SAFETY: COM: `provider` is live until its Release.
     assert_eq!(unsafe { (pv.Shutdown)(provider, null_mut()) }, S_OK);
+    // SAFETY: COM: the object is live (the reference released here is the last use).
     assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
 }
 
@@ -315,6 +321,7 @@ fn store_logoff_from_inside_a_progress_call_cancels_the_running_sync() {
                 let mut flags = 0;
                 // SAFETY: COM: the running sync holds the store alive (aggregation).
                 let sv = unsafe { vtable::<IMsgStore_Vtbl>(store) };
+                // SAFETY: COM: the object is live; the arguments are valid for the call.
                 assert_eq!(unsafe { (sv.StoreLogoff)(store, &mut flags) }, S_OK);
             }
         })
@@ -327,8 +334,12 @@ fn store_logoff_from_inside_a_progress_call_cancels_the_running_sync() {
 
     // SAFETY: COM: `logon` and `provider` are live until their Release.
     let lv = unsafe { vtable::<IMSLogon_Vtbl>(logon) };
+    // SAFETY: COM: the object is live; the arguments are valid for the call.
     assert_eq!(unsafe { (lv.Logoff)(logon, null_mut()) }, S_OK);
+    // SAFETY: COM: the object is live (the reference released here is the last use).
     assert_eq!(unsafe { (lv.base__.Release)(logon) }, 0);
+    // SAFETY: COM: the object is live; the arguments are valid for the call.
     assert_eq!(unsafe { (pv.Shutdown)(provider, null_mut()) }, S_OK);
+    // SAFETY: COM: the object is live (the reference released here is the last use).
     assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
 }
