@@ -311,6 +311,90 @@ void check_identity(IMsgStore *store, IMAPISync *sync) {
     if (back) back->Release();
 }
 
+// Every method the example does not support, called through Microsoft's
+// vtables: MAPI_E_NO_SUPPORT, and each out-parameter left NULL (or 0). A slot
+// out of place in the Rust declarations answers otherwise or crashes.
+template <typename T>
+T *poisoned() {
+    return reinterpret_cast<T *>(static_cast<uintptr_t>(0x10));
+}
+
+void check_unsupported_store(IMsgStore *store) {
+    const HRESULT no = MAPI_E_NO_SUPPORT;
+    LPMAPIERROR error = poisoned<MAPIERROR>();
+    ULONG count = 5;
+    LPSPropValue props = poisoned<SPropValue>();
+    LPSPropTagArray tags = poisoned<SPropTagArray>();
+    LPUNKNOWN unknown = poisoned<IUnknown>();
+    LPSPropProblemArray problems = poisoned<SPropProblemArray>();
+    LPMAPINAMEID *names = poisoned<LPMAPINAMEID>();
+    LPMAPITABLE table = poisoned<IMAPITable>();
+    LPENTRYID entry = poisoned<ENTRYID>();
+    LPSTR explicit_class = poisoned<char>();
+    ULONG kind = 5, cb = 5, connection = 0, result = 5;
+    bool ok = store->GetLastError(E_FAIL, 0, &error) == no && error == nullptr;
+    ok &= store->SaveChanges(0) == no;
+    ok &= store->GetProps(nullptr, 0, &count, &props) == no && count == 0 && props == nullptr;
+    ok &= store->GetPropList(0, &tags) == no && tags == nullptr;
+    ok &= store->OpenProperty(0, &IID_IUnknown, 0, 0, &unknown) == no && unknown == nullptr;
+    ok &= store->SetProps(0, nullptr, &problems) == no && problems == nullptr;
+    problems = poisoned<SPropProblemArray>();
+    ok &= store->DeleteProps(nullptr, &problems) == no && problems == nullptr;
+    problems = poisoned<SPropProblemArray>();
+    ok &= store->CopyTo(0, nullptr, nullptr, 0, nullptr, &IID_IMsgStore, nullptr, 0, &problems) == no && !problems;
+    problems = poisoned<SPropProblemArray>();
+    ok &= store->CopyProps(nullptr, 0, nullptr, &IID_IMsgStore, nullptr, 0, &problems) == no && !problems;
+    tags = nullptr;
+    count = 5;
+    ok &= store->GetNamesFromIDs(&tags, nullptr, 0, &count, &names) == no && count == 0 && names == nullptr;
+    tags = poisoned<SPropTagArray>();
+    ok &= store->GetIDsFromNames(0, nullptr, 0, &tags) == no && tags == nullptr;
+    ok &= store->Advise(0, nullptr, 0, nullptr, &connection) == no && store->Unadvise(connection) == no;
+    ok &= store->CompareEntryIDs(0, nullptr, 0, nullptr, 0, &result) == no && result == 0;
+    unknown = poisoned<IUnknown>();
+    ok &= store->OpenEntry(0, nullptr, nullptr, 0, &kind, &unknown) == no && kind == 0 && unknown == nullptr;
+    ok &= store->SetReceiveFolder(nullptr, 0, 0, nullptr) == no;
+    ok &= store->GetReceiveFolder(nullptr, 0, &cb, &entry, &explicit_class) == no && cb == 0 && !entry && !explicit_class;
+    ok &= store->GetReceiveFolderTable(0, &table) == no && table == nullptr;
+    ok &= store->AbortSubmit(0, nullptr, 0) == no;
+    table = poisoned<IMAPITable>();
+    ok &= store->GetOutgoingQueue(0, &table) == no && table == nullptr;
+    ok &= store->SetLockState(nullptr, 0) == no && store->FinishedMsg(0, 0, nullptr) == no;
+    ok &= store->NotifyNewMail(nullptr) == no;
+    check(ok, "IMsgStore: every other method answers MAPI_E_NO_SUPPORT with its out-parameters NULL");
+}
+
+void check_unsupported_logon(IMSLogon *logon) {
+    const HRESULT no = MAPI_E_NO_SUPPORT;
+    LPMAPIERROR error = poisoned<MAPIERROR>();
+    LPUNKNOWN unknown = poisoned<IUnknown>();
+    LPVOID status = poisoned<void>();
+    ULONG kind = 5, result = 5, connection = 0;
+    bool ok = logon->GetLastError(E_FAIL, 0, &error) == no && error == nullptr;
+    ok &= logon->OpenEntry(0, nullptr, nullptr, 0, &kind, &unknown) == no && kind == 0 && unknown == nullptr;
+    ok &= logon->CompareEntryIDs(0, nullptr, 0, nullptr, 0, &result) == no && result == 0;
+    ok &= logon->Advise(0, nullptr, 0, nullptr, &connection) == no && logon->Unadvise(connection) == no;
+    kind = 5;
+    ok &= logon->OpenStatusEntry(nullptr, 0, &kind, &status) == no && kind == 0 && status == nullptr;
+    check(ok, "IMSLogon: every other method answers MAPI_E_NO_SUPPORT with its out-parameters NULL");
+}
+
+void check_provider_extras(IMSProvider *provider, Support &support) {
+    LPMSLOGON logon = poisoned<IMSLogon>();
+    LPMDB store = poisoned<IMsgStore>();
+    LPMAPIERROR error = poisoned<MAPIERROR>();
+    char profile[] = "p";
+    HRESULT hr = provider->SpoolerLogon(&support, 0, profile, 0, nullptr, 0, nullptr, 0, nullptr, &error, &logon, &store);
+    check(hr == MAPI_E_NO_SUPPORT && !logon && !store && !error, "SpoolerLogon: MAPI_E_NO_SUPPORT, outputs NULL");
+    BYTE a[8] = {0, 0, 0, 0, 1, 2, 3, 4}, b[8] = {0, 0, 0, 0, 1, 2, 3, 5};
+    ULONG same = 7, different = 7;
+    check(provider->CompareStoreIDs(8, reinterpret_cast<LPENTRYID>(a), 8, reinterpret_cast<LPENTRYID>(a), 0, &same) == S_OK &&
+              provider->CompareStoreIDs(8, reinterpret_cast<LPENTRYID>(a), 8, reinterpret_cast<LPENTRYID>(b), 0,
+                                        &different) == S_OK &&
+              same == TRUE && different == FALSE,
+          "CompareStoreIDs: TRUE for the same bytes, FALSE otherwise");
+}
+
 // Logon through to Logoff, with the two syncs in between.
 void run_logon(IMSProvider *provider, Support &support) {
     LPMSLOGON logon = nullptr;
@@ -327,6 +411,10 @@ void run_logon(IMSProvider *provider, Support &support) {
           "Logon called SetProviderUID once with the store's UID");
     check(support.refs > 1, "the logon holds the support object");
 
+    if (g_round == 1) {
+        check_unsupported_store(store);
+        check_unsupported_logon(logon);
+    }
     IMAPISync *sync = nullptr;
     check_hr(store->QueryInterface(IID_IMAPISync, reinterpret_cast<void **>(&sync)), S_OK, "store QI(IMAPISync)");
     if (sync) {
@@ -369,6 +457,7 @@ void run_round(const std::string &dll) {
               static_cast<unsigned long>(version));
         if (hr == S_OK && provider) {
             Support support;
+            if (g_round == 1) check_provider_extras(provider, support);
             run_logon(provider, support);
             AcquireSRWLockExclusive(&support.lock);
             std::vector<std::string> unexpected = support.unexpected;
