@@ -7,7 +7,7 @@
 #    stages it as mapisync_outlook_store32.dll (the name MAPI loads); merges
 #    it into a sample MAPISVC.INF with `rundll32 ...,MergeWithMAPISVC`
 #    (twice: the second run must change nothing); builds the C++ host
-#    tests/cpp/mapi_host.cpp against mingw-w64's MAPI headers and runs it
+#    tests/cpp/mapi_host/mapi_host.cpp against mingw-w64's MAPI headers and runs it
 #    (50 rounds of LoadLibrary, MSProviderInit, Logon, two syncs,
 #    StoreLogoff, Logoff, Shutdown, FreeLibrary), requiring its last line
 #    `N passed, 0 failed`; then `RemoveFromMAPISVC` must give back the
@@ -71,7 +71,7 @@ stage() {
 
 # build_host COMPILER DIR: the C++ host, statically linked (Wine has no mingw DLLs).
 build_host() {
-  "$1" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$2/mapi_host.exe" tests/cpp/mapi_host.cpp -lole32 -luuid
+  "$1" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$2/mapi_host.exe" tests/cpp/mapi_host/mapi_host.cpp -lole32 -luuid
 }
 
 # rundll32 WINE DIR EXPORT: runs DIR's DLL's EXPORT on DIR/MAPISVC.INF.

@@ -121,9 +121,8 @@ rust_summary="$(awk -v runs="${#failed[@]}" '
 echo "Rust under Wine: $rust_summary"
 
 section "C++ host (x86_64-w64-mingw32-g++)"
-# host.cpp only: the other tests/cpp/*.cpp are hosts of their own (own main).
-host_sources=(tests/cpp/host.cpp)
-[ -f "${host_sources[0]}" ] || { missing "tests/cpp/host.cpp (the C++ host) is not in the tree" || finish; }
+host_sources=(tests/cpp/*.cpp)
+[ -f "${host_sources[0]}" ] || { missing "tests/cpp/*.cpp (the C++ host) is not in the tree" || finish; }
 host="$target_dir/$TARGET/cpp-host/mapisync_host.exe"
 mkdir -p "$(dirname "$host")"
 # -static: libgcc, libstdc++ and winpthread linked in, as Wine has none of

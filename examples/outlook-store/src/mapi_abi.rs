@@ -4,7 +4,7 @@
 //! identifiers, vtables in documented slot order, the entry point's type
 //! and the few constants the flow uses. Nothing here has behaviour.
 //!
-//! The C++ host in `tests/cpp/mapi_host.cpp` is compiled against
+//! The C++ host in `tests/cpp/mapi_host/mapi_host.cpp` is compiled against
 //! mingw-w64's `mapispi.h` / `mapidefs.h` and calls these vtables through
 //! Microsoft's declarations: a slot out of place fails it.
 

@@ -15,7 +15,7 @@
 //
 // Build and run:
 //   x86_64-w64-mingw32-g++ -std=c++17 -Wall -Wextra -Werror -O1 -static -o mapi_host.exe
-//     tests/cpp/mapi_host.cpp -lole32 -luuid          (i686-w64-mingw32-g++ for x86)
+//     tests/cpp/mapi_host/mapi_host.cpp -lole32 -luuid          (i686-w64-mingw32-g++ for x86)
 //   mapi_host.exe C:\path\MAPISVC.INF [ROUNDS]
 //
 // Every check of the first round prints one line; later rounds print only
@@ -24,7 +24,7 @@
 
 // imapisync.h first: it declares MAPI_E_* as constants, which mapicode.h
 // would otherwise have turned into macros.
-#include "imapisync.h"
+#include "../imapisync.h"
 
 #define INITGUID
 #define USES_IID_IMAPIProp
