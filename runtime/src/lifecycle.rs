@@ -138,7 +138,11 @@ pub fn running_workers() -> usize {
 /// Admits a sync of the object at `key` and starts `body` on its worker
 /// thread; MAPI_E_END_OF_SESSION after [`shutdown`], E_OUTOFMEMORY when no
 /// thread could start (then `body` has been dropped).
-pub(crate) fn start_worker(key: *mut c_void, token: &CancelToken, body: impl FnOnce() + Send + 'static) -> Result<(), HRESULT> {
+pub(crate) fn start_worker(
+    key: *mut c_void,
+    token: &CancelToken,
+    body: impl FnOnce() + Send + 'static,
+) -> Result<(), HRESULT> {
     REGISTRY.admit(key as usize, &token.0, move || WorkerThread::spawn(body))
 }
 

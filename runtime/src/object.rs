@@ -71,8 +71,7 @@ pub(crate) struct ComObject<C: Class> {
 impl<C: Class> ComObject<C> {
     /// Boxes `value` with a count of one and returns its interface pointer.
     pub(crate) fn create(value: C::Value) -> NonNull<c_void> {
-        let object =
-            Box::new(ComObject::<C> { vtable: C::VTABLE, refs: AtomicU32::new(1), state: Busy::new(), value });
+        let object = Box::new(ComObject::<C> { vtable: C::VTABLE, refs: AtomicU32::new(1), state: Busy::new(), value });
         LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
         NonNull::from(Box::leak(object)).cast()
     }

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The lifecycle (issue 11) under Wine, with the real Windows loader:
+#
+# 1. `cargo test --target x86_64-pc-windows-gnu -p mapisync-tests --test
+#    lifecycle` under Wine: cancel, drain, shutdown and DllCanUnloadNow
+#    through raw vtables (thread handles, Win32 events);
+# 2. builds mapisync_lifecycle_dll.dll (tests/lifecycle-dll) and the
+#    lifecycle host (tests/cpp/lifecycle) with mingw g++, and runs the host:
+#    100 cycles of LoadLibrary, a sync cancelled inside Progress, the DLL's
+#    shutdown entry, FreeLibrary at once; 100 cycles with a thread-local
+#    destructor that sleeps, FreeLibrary at DllCanUnloadNow's first S_OK;
+#    10 cycles with a provider that ignores the cancel. Requires its last line
+#    `N passed, 0 failed` and exit 0 (a crash after an unload ends it early).
+#
+# Locally a missing tool is a printed skip; under CI=true it is a failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+cd "$(repo_root)"
+
+readonly TARGET=x86_64-pc-windows-gnu
+step="setup"
+section() {
+  step="$*"
+  echo
+  echo "== lifecycle-wine: $*"
+}
+trap 'echo "FAIL: lifecycle-wine: $step" >&2' ERR
+fail() {
+  echo "$*" >&2
+  false
+}
+
+section "tools (mingw-w64, Wine, rust target $TARGET)"
+need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 || exit 0
+need_target "$TARGET" || exit 0
+source scripts/wine/env.sh
+wine_binary >/dev/null || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || exit 0; }
+wine_prefix_ready
+
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
+export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+
+section "cargo test --target $TARGET -p mapisync-tests --test lifecycle (under Wine)"
+cargo test --quiet --target "$TARGET" -p mapisync-tests --test lifecycle 2>&1 | tee "$target_dir/lifecycle-wine-rust.log"
+rust_result="$(grep -E '^test result:' "$target_dir/lifecycle-wine-rust.log" | tail -n1)"
+[[ "$rust_result" == "test result: ok."* ]] || fail "the Rust lifecycle tests did not pass under Wine: '$rust_result'"
+
+section "lifecycle test DLL and host (x86_64-w64-mingw32-g++)"
+cargo build --quiet --target "$TARGET" -p mapisync-lifecycle-dll
+dll="$target_dir/$TARGET/debug/mapisync_lifecycle_dll.dll"
+[ -f "$dll" ] || fail "cargo build did not produce $dll"
+host="$target_dir/$TARGET/cpp-host/mapisync_lifecycle_host.exe"
+mkdir -p "$(dirname "$host")"
+# -static: libgcc, libstdc++ and winpthread linked in, as Wine has none of mingw's DLLs.
+x86_64-w64-mingw32-g++ -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$host" tests/cpp/lifecycle/lifecycle.cpp -luuid
+echo "built: $dll, $host"
+
+section "lifecycle host under Wine (LoadLibrary, shutdown, FreeLibrary; 100 cycles per scenario)"
+dll_windows="$(wine_run winepath -w "$dll" 2>/dev/null | tr -d '\r')"
+[ -n "$dll_windows" ] || fail "winepath could not name $dll"
+host_log="$target_dir/$TARGET/cpp-host/lifecycle.log"
+status=0
+scripts/wine/run.sh "$host" "$dll_windows" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
+last="$(tail -n1 "$host_log")"
+[ "$status" -eq 0 ] || fail "the lifecycle host exited with status $status (last line: '$last')"
+[[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "the lifecycle host's last line is '$last', expected 'N passed, 0 failed'"
+
+section "summary"
+echo "Rust under Wine: $rust_result"
+echo "lifecycle host under Wine: $last"

@@ -1,0 +1,411 @@
+//! `mapisync::lifecycle` driven the way a C host and a provider's Shutdown /
+//! StoreLogoff drive it: syncs started through raw vtable slot 3, cancelled,
+//! drained, refused after a shutdown, and DllCanUnloadNow's answer.
+//!
+//! The registry of syncs is one per module (here: per test binary), so every
+//! test takes `serial()` and leaves the module open and drained.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use mapisync::lifecycle;
+use mapisync::{IMAPISync, IUnknown, Interface, MapiSync, SyncJob};
+use mapisync_tests::{
+    Call, DropCount, HostRef, Latch, MAPI_E_NETWORK_ERROR, MAPI_E_USER_CANCEL, PATIENCE, Raw, S_OK, Script, Sib,
+    close_event,
+};
+
+const MAPI_E_END_OF_SESSION: i32 = 0x8004_0200_u32 as i32;
+const S_FALSE: i32 = 1;
+const ON_DEMAND: u32 = 0x2000_0000;
+
+/// One test at a time: they share the module's registry.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    lifecycle::reopen();
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()), "an earlier test left a worker running");
+    guard
+}
+
+/// Reports progress every millisecond until cancelled (or 10 s pass).
+struct Reporter {
+    cancelled_seen: Arc<AtomicBool>,
+    _drops: DropCount,
+}
+
+#[mapisync::provider]
+impl MapiSync for Reporter {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        for step in 1..=10_000 {
+            let reported = job.progress("Working", step, 0);
+            if reported.is_err() {
+                self.cancelled_seen.store(job.is_cancelled(), Ordering::SeqCst);
+            }
+            reported?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+/// A new Reporter; the flag says whether it saw `is_cancelled` when a report
+/// failed; the `DropCount` watches its drops.
+fn reporter() -> (IMAPISync, Arc<AtomicBool>, DropCount) {
+    let seen = Arc::new(AtomicBool::new(false));
+    let drops = DropCount::new();
+    let watch = drops.watch();
+    (Reporter { cancelled_seen: seen.clone(), _drops: drops }.into(), seen, watch)
+}
+
+/// Starts a sync on `sync` through slot 3; returns the HRESULT and the MAPISIB.
+fn start(sync: Raw, session: &HostRef, callback: &HostRef) -> (i32, Sib) {
+    let sib = Sib::new(ON_DEMAND, Some(session), Some(callback));
+    // SAFETY: COM: `sync` is a live IMAPISync; `sib` is a full MAPISIB.
+    let hr = unsafe { sync.synchronize(&*sib.sib) };
+    (hr, sib)
+}
+
+fn progress_calls(callback: &HostRef) -> usize {
+    callback.calls().iter().filter(|call| matches!(call, Call::Progress { .. })).count()
+}
+
+fn done_calls(calls: &[Call]) -> Vec<i32> {
+    calls.iter().filter_map(|call| if let Call::Done { hr, .. } = call { Some(*hr) } else { None }).collect()
+}
+
+/// Waits (bounded) until the host saw at least `n` Progress calls.
+fn wait_progress(callback: &HostRef, n: usize) -> bool {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while progress_calls(callback) < n {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    true
+}
+
+fn raw(sync: &IMAPISync) -> Raw {
+    Raw(sync.as_raw())
+}
+
+#[test]
+fn cancel_stops_a_running_sync_with_exactly_one_done_user_cancel() {
+    let _serial = serial();
+    let (sync, seen, drops) = reporter();
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 2), "the sync reports progress");
+
+    assert!(lifecycle::cancel(&sync), "a sync was running");
+    let before = progress_calls(&callback);
+    let calls = callback.wait_done(PATIENCE);
+    assert_eq!(done_calls(&calls), [MAPI_E_USER_CANCEL], "one Done, with the cancel HRESULT");
+    assert!(progress_calls(&callback) <= before + 1, "at most the report in flight reached the host");
+    assert!(seen.load(Ordering::SeqCst), "the provider saw is_cancelled() when progress failed");
+    assert!(!lifecycle::cancel(&sync), "nothing runs any more");
+
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    assert_eq!(lifecycle::running_workers(), 0);
+    close_event(sib.handle());
+    drop(sync);
+    assert_eq!(drops.get(), 1);
+    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the worker gave back the callback once");
+    assert_eq!(session.wait_count(1, PATIENCE), 1, "and the session");
+}
+
+#[test]
+fn cancel_of_an_idle_object_reports_false_and_the_next_sync_is_not_cancelled() {
+    let _serial = serial();
+    let (sync, _seen, _drops) = reporter();
+    assert!(!lifecycle::cancel(&sync));
+    assert_eq!(lifecycle::cancel_all(), 0);
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 3), "an earlier cancel does not touch a later sync");
+    assert_eq!(lifecycle::cancel_all(), 1, "cancel_all counts the one running sync");
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+}
+
+/// Waits on a latch without reporting; returns Ok, or `fail` if set.
+struct Quiet {
+    release: Arc<Latch>,
+    token_seen: Arc<AtomicBool>,
+    fail: Option<i32>,
+}
+
+#[mapisync::provider]
+impl MapiSync for Quiet {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let token = job.cancel_token();
+        // Code that reports nothing checks the token (here on another thread).
+        let watcher = std::thread::spawn(move || {
+            while !token.is_cancelled() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            true
+        });
+        self.token_seen.store(watcher.join().unwrap_or(false), Ordering::SeqCst);
+        assert!(self.release.wait(PATIENCE));
+        match self.fail {
+            Some(hr) => Err(mapisync::HRESULT(hr).into()),
+            None => Ok(()),
+        }
+    }
+}
+
+fn quiet(fail: Option<i32>) -> (IMAPISync, Arc<Latch>, Arc<AtomicBool>) {
+    let (release, token_seen) = (Arc::new(Latch::default()), Arc::new(AtomicBool::new(false)));
+    let sync = Quiet { release: release.clone(), token_seen: token_seen.clone(), fail }.into();
+    (sync, release, token_seen)
+}
+
+#[test]
+fn a_cancel_token_reaches_code_that_reports_nothing_and_ok_then_ends_with_user_cancel() {
+    let _serial = serial();
+    let (sync, release, token_seen) = quiet(None);
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(lifecycle::cancel(&sync));
+    release.open();
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL], "Ok after a cancel is a cancel");
+    assert!(token_seen.load(Ordering::SeqCst), "the token on another thread saw the cancel");
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+}
+
+#[test]
+fn the_providers_own_error_wins_over_the_cancel() {
+    let _serial = serial();
+    let (sync, release, _) = quiet(Some(MAPI_E_NETWORK_ERROR));
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(lifecycle::cancel(&sync));
+    release.open();
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_NETWORK_ERROR]);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+}
+
+/// Starts a sync on `sync`, cancels it through `cancel_by`, and checks the one Done.
+fn start_and_cancel(sync: Raw, cancel_by: &IMAPISync) {
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(sync, &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1));
+    assert!(lifecycle::cancel(cancel_by), "the running sync is found through this pointer");
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+}
+
+#[test]
+fn cancel_reaches_an_aggregated_inner_object_and_a_tear_off() {
+    let _serial = serial();
+    // Aggregation: the store's IMAPISync is the inner object's delegating interface.
+    let outer: IUnknown = reporter().0.cast().unwrap();
+    let (provider, _seen, drops) = {
+        let seen = Arc::new(AtomicBool::new(false));
+        let drops = DropCount::new();
+        let watch = drops.watch();
+        (Reporter { cancelled_seen: seen.clone(), _drops: drops }, seen, watch)
+    };
+    // SAFETY: `outer` outlives `inner` (dropped after it) and is free-threaded.
+    let inner: IUnknown = unsafe { mapisync::aggregate::create_inner(provider, &outer) };
+    let delegating: IMAPISync = inner.cast().unwrap();
+    start_and_cancel(raw(&delegating), &delegating);
+    drop(delegating);
+    drop(inner);
+    assert_eq!(drops.get(), 1, "the inner provider is dropped once");
+    drop(outer);
+
+    // A tear-off: its slot 3 forwards to the sync object, and so does cancel.
+    let (sync, _seen, _drops) = reporter();
+    let store: IUnknown = reporter().0.cast().unwrap();
+    let tear_off = mapisync::aggregate::tear_off(&store, &sync);
+    start_and_cancel(raw(&tear_off), &tear_off);
+    // Cancelling through the sync object itself finds the same sync.
+    let another = mapisync::aggregate::tear_off(&store, &sync);
+    start_and_cancel(raw(&another), &sync);
+}
+
+/// Touches a thread-local whose destructor sleeps, then sets `finished`.
+struct SlowThreadLocal;
+
+static SLOW_FINISHED: AtomicUsize = AtomicUsize::new(0);
+
+struct SlowDrop(Cell<bool>);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(if cfg!(miri) { 1 } else { 30 }));
+        if self.0.get() {
+            SLOW_FINISHED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+thread_local! {
+    static SLOW: SlowDrop = const { SlowDrop(Cell::new(false)) };
+}
+
+#[mapisync::provider]
+impl MapiSync for SlowThreadLocal {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        SLOW.with(|slow| slow.0.set(true));
+        job.progress("Touched", 1, 1)
+    }
+}
+
+#[test]
+fn drain_and_dll_can_unload_now_wait_for_thread_local_destructors() {
+    let _serial = serial();
+    let runs = if cfg!(miri) { 2 } else { 20 };
+    for run in 1..=runs {
+        let before = SLOW_FINISHED.load(Ordering::SeqCst);
+        let sync: IMAPISync = SlowThreadLocal.into();
+        let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+        let (hr, sib) = start(raw(&sync), &session, &callback);
+        assert_eq!(hr, S_OK);
+        drop(sync);
+        assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [S_OK]);
+        close_event(sib.handle());
+        if run % 2 == 0 {
+            assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+        } else {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while mapisync::server::can_unload_now().0 != S_OK {
+                assert!(std::time::Instant::now() < deadline, "DllCanUnloadNow never said S_OK");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        assert_eq!(SLOW_FINISHED.load(Ordering::SeqCst), before + 1, "run {run}: the destructor finished first");
+        assert_eq!(lifecycle::running_workers(), 0);
+    }
+}
+
+/// Ignores cancellation until released.
+struct Stubborn {
+    release: Arc<Latch>,
+}
+
+#[mapisync::provider]
+impl MapiSync for Stubborn {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        assert!(self.release.wait(PATIENCE));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_provider_that_ignores_the_cancel_makes_shutdown_time_out_and_count_it() {
+    let _serial = serial();
+    let release = Arc::new(Latch::default());
+    let sync: IMAPISync = Stubborn { release: release.clone() }.into();
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    drop(sync);
+
+    assert_eq!(lifecycle::shutdown(Duration::from_millis(50)), Err(1), "one worker still runs");
+    assert_eq!(lifecycle::running_workers(), 1);
+    assert_eq!(mapisync::server::can_unload_now().0, S_FALSE);
+    assert_eq!(lifecycle::drain(Duration::from_millis(10)), Err(1));
+    assert!(callback.calls().is_empty(), "no Done while the provider runs");
+
+    release.open();
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    assert_eq!(done_calls(&callback.calls()), [MAPI_E_USER_CANCEL], "one Done, cancelled");
+    close_event(sib.handle());
+    assert_eq!(callback.count(), 1, "every reference given back once");
+    assert_eq!(session.count(), 1);
+    assert_eq!(mapisync::server::can_unload_now().0, S_OK);
+    lifecycle::reopen();
+}
+
+#[test]
+fn after_shutdown_a_sync_is_refused_with_end_of_session_and_nothing_starts() {
+    let _serial = serial();
+    assert_eq!(lifecycle::shutdown(PATIENCE), Ok(()));
+    assert!(lifecycle::is_shut_down());
+    let (sync, _seen, drops) = reporter();
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, MAPI_E_END_OF_SESSION);
+    assert!(sib.handle().is_null(), "*phSyncDoneEvent is NULL");
+    assert_eq!(lifecycle::running_workers(), 0, "no thread started");
+    assert_eq!(callback.count(), 1, "no reference kept on the callback");
+    assert_eq!(session.count(), 1, "nor on the session");
+    assert_eq!(raw(&sync).count(), 1, "nor on the object");
+    assert!(callback.calls().is_empty());
+
+    lifecycle::reopen();
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK, "reopen admits syncs again");
+    assert!(lifecycle::cancel(&sync));
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+    drop(sync);
+    assert_eq!(drops.get(), 1);
+}
+
+/// Returns at once.
+struct Quick;
+
+#[mapisync::provider]
+impl MapiSync for Quick {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        job.progress("Quick", 1, 1)
+    }
+}
+
+#[test]
+fn shutdown_racing_starts_refuses_or_cancels_every_one_and_leaves_no_worker() {
+    let _serial = serial();
+    let rounds = if cfg!(miri) { 2 } else { 100 };
+    for round in 0..rounds {
+        let sync: IMAPISync = Quick.into();
+        let (session, callback) = (Arc::new(HostRef::session()), Arc::new(HostRef::callback(Script::default())));
+        let starter = {
+            let (sync, session, callback) = (raw(&sync).0 as usize, session.clone(), callback.clone());
+            std::thread::spawn(move || {
+                // The runtime never touches the MAPISIB after returning, so it may go here.
+                let (hr, sib) = start(Raw(sync as *mut _), &session, &callback);
+                (hr, sib.handle() as usize)
+            })
+        };
+        if round % 2 == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(lifecycle::shutdown(PATIENCE), Ok(()), "round {round}");
+        let (hr, handle) = starter.join().unwrap();
+        match hr {
+            // Started before the shutdown: it ran to one Done (cancelled, or
+            // finished first); the shutdown waited for its thread.
+            S_OK => {
+                let done = done_calls(&callback.wait_done(PATIENCE));
+                assert!(done == [S_OK] || done == [MAPI_E_USER_CANCEL], "round {round}: {done:?}");
+                close_event(handle as *mut _);
+            }
+            MAPI_E_END_OF_SESSION => {
+                assert_eq!(handle, 0, "round {round}: refused, *phSyncDoneEvent NULL");
+                assert!(callback.calls().is_empty());
+            }
+            other => panic!("round {round}: SynchronizeInBackground said {other:#x}"),
+        }
+        assert_eq!(lifecycle::running_workers(), 0, "round {round}");
+        assert_eq!(callback.count(), 1, "round {round}: every reference given back");
+        lifecycle::reopen();
+        drop(sync);
+    }
+}
