@@ -6,7 +6,10 @@
 #    for i686-pc-windows-gnu and checks, with objdump, that each exports
 #    its entry points under their plain names (DllGetClassObject,
 #    MSProviderInit, MergeWithMAPISVC...), not decorated (_X@N, X@N):
-#    hosts find them with GetProcAddress by the plain name;
+#    hosts find them with GetProcAddress by the plain name; and that each
+#    returns the way its calling convention says (MSProviderInit is cdecl:
+#    plain `ret`; the COM and rundll32 exports stdcall: `ret $N`), which on
+#    x86 is the difference between working and a corrupted stack;
 # 2. runs the workspace's tests on i686-unknown-linux-gnu (gcc-multilib), so
 #    32-bit layouts, sizes and reference counts run natively (nothing needs
 #    excluding; tests that cannot run there are compiled out by their cfg);
@@ -70,6 +73,34 @@ done
 expect_exports "$dlls/mapisync_example_provider.dll" DllGetClassObject DllCanUnloadNow DllRegisterServer \
   DllUnregisterServer DllInstall
 expect_exports "$dlls/mapisync_outlook_store.dll" MSProviderInit MergeWithMAPISVC RemoveFromMAPISVC
+
+# returns DLL NAME: the return instructions of the function NAME (symbol
+# _NAME or _NAME@N in the DLL's COFF symbol table), up to the next function.
+returns() {
+  local symbols start stop
+  symbols="$(i686-w64-mingw32-nm -n "$1")"
+  start="$(awk -v n="$2" '$3 == "_" n || index($3, "_" n "@") == 1 { print $1; exit }' <<<"$symbols")"
+  [ -n "$start" ] || fail "$1 has no symbol for $2 (stripped?)"
+  stop="$(awk -v a="$start" '$1 > a && ($2 == "T" || $2 == "t") { print $1; exit }' <<<"$symbols")"
+  i686-w64-mingw32-objdump -d --start-address="0x$start" --stop-address="0x$stop" "$1" \
+    | awk '$0 ~ /\tret/ { sub(/.*\tret */, ""); print "ret " $0 }'
+}
+
+# expect_convention DLL NAME RET: every return of NAME is RET ("ret " for
+# cdecl, where the caller pops the arguments; "ret $0x10" for stdcall with
+# 16 bytes of arguments).
+expect_convention() {
+  local rets
+  rets="$(returns "$1" "$2" | sort -u)"
+  [ "$rets" = "$3" ] || fail "$(basename "$1"): $2 returns with '$(tr '\n' ',' <<<"$rets")', expected '$3'"
+  echo "ok: $(basename "$1"): $2 returns with '$3'"
+}
+
+section "i686-pc-windows-gnu: calling conventions (cdecl MSProviderInit, stdcall COM and rundll32 exports)"
+expect_convention "$dlls/mapisync_outlook_store.dll" MSProviderInit "ret "
+expect_convention "$dlls/mapisync_outlook_store.dll" MergeWithMAPISVC 'ret $0x10'
+expect_convention "$dlls/mapisync_outlook_store.dll" RemoveFromMAPISVC 'ret $0x10'
+expect_convention "$dlls/mapisync_example_provider.dll" DllGetClassObject 'ret $0xc'
 
 section "i686-unknown-linux-gnu: cargo test --workspace"
 # Nothing needs excluding: every package builds for i686 Linux. Not run there
