@@ -60,9 +60,11 @@ sample_inf() {
 }
 
 # stage TRIPLE: builds the DLL for TRIPLE and copies it where the runs use it,
-# under the name MAPI loads; prints the staging directory.
+# under the name MAPI loads; prints the staging directory. It is inside the
+# prefix's C: drive, so the DLL's Windows path (C:\mapisync-outlook\...)
+# has no period but the one MAPI inserts "32" before, wherever the clone is.
 stage() {
-  local dir="$target_dir/$1/outlook-wine"
+  local dir="$WINEPREFIX/drive_c/mapisync-outlook/$1"
   cargo build --quiet --target "$1" -p mapisync-outlook-store
   mkdir -p "$dir"
   cp -f "$target_dir/$1/debug/$DLL_NAME.dll" "$dir/${DLL_NAME}32.dll"
@@ -110,6 +112,15 @@ mapi_round_trip() {
   rundll32 "$wine" "$dir" RemoveFromMAPISVC
   cmp "$dir/original.inf" "$dir/MAPISVC.INF" || fail "$label: RemoveFromMAPISVC did not restore the file byte for byte"
   echo "ok: $label: RemoveFromMAPISVC restored MAPISVC.INF byte for byte"
+
+  # From a folder with a period in its name MAPI could not load the DLL
+  # (it inserts "32" at the first period): Merge must leave the file alone.
+  mkdir -p "$dir/My.App"
+  cp -f "$dir/${DLL_NAME}32.dll" "$dir/original.inf" "$dir/My.App/"
+  cp -f "$dir/original.inf" "$dir/My.App/MAPISVC.INF"
+  rundll32 "$wine" "$dir/My.App" MergeWithMAPISVC 2>/dev/null
+  cmp "$dir/original.inf" "$dir/My.App/MAPISVC.INF" || fail "$label: MergeWithMAPISVC wrote a path MAPI cannot load"
+  echo "ok: $label: MergeWithMAPISVC refuses a DLL path with another period (My.App), leaving the file alone"
   summary+=("$label: $last")
 }
 

@@ -8,7 +8,11 @@
 //! ```
 //!
 //! Merge writes this DLL's own path, minus MAPI's "32", as the service and
-//! provider DLL names (see [`crate::mapisvc::mapi_base_name`]). The file is
+//! provider DLL names (see [`crate::mapisvc::mapi_base_name`]); it refuses,
+//! leaving the file alone, when no value would make MAPI load this DLL (a
+//! period elsewhere in the path, such as `C:\My.App\`, or a file name
+//! without the "32"; or a path that is not ASCII, as MAPISVC.INF is ANSI).
+//! The file is
 //! rewritten only when its text changes, through a temporary file renamed
 //! over it. Failures go to [`crate::diagnostics::log`] and standard error:
 //! rundll32 has no way to return them.
@@ -35,7 +39,7 @@ pub unsafe extern "system" fn MergeWithMAPISVC(
     _show: i32,
 ) {
     // SAFETY: rundll32: forwarded from this function's contract.
-    unsafe { edit("MergeWithMAPISVC", cmdline, |inf| mapisvc::merge(inf, &own_base_name())) };
+    unsafe { edit("MergeWithMAPISVC", cmdline, |inf| Ok(mapisvc::merge(inf, &own_base_name()?))) };
 }
 
 /// Removes this provider's service from the MAPISVC.INF named by `cmdline`.
@@ -50,7 +54,7 @@ pub unsafe extern "system" fn RemoveFromMAPISVC(
     _show: i32,
 ) {
     // SAFETY: rundll32: forwarded from this function's contract.
-    unsafe { edit("RemoveFromMAPISVC", cmdline, mapisvc::remove) };
+    unsafe { edit("RemoveFromMAPISVC", cmdline, |inf| Ok(mapisvc::remove(inf))) };
 }
 
 /// Both exports have exactly the rundll32 entry type.
@@ -60,7 +64,7 @@ const _: [Rundll32Fn; 2] = [MergeWithMAPISVC, RemoveFromMAPISVC];
 ///
 /// # Safety
 /// `cmdline` is null or a NUL-terminated string.
-unsafe fn edit(what: &str, cmdline: *const c_char, transform: impl FnOnce(&[u8]) -> Vec<u8>) {
+unsafe fn edit(what: &str, cmdline: *const c_char, transform: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>) {
     install_panic_hook();
     // SAFETY: rundll32: forwarded from this function's contract.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { edit_file(cmdline, transform) }));
@@ -75,7 +79,10 @@ unsafe fn edit(what: &str, cmdline: *const c_char, transform: impl FnOnce(&[u8])
 
 /// # Safety
 /// `cmdline` is null or a NUL-terminated string.
-unsafe fn edit_file(cmdline: *const c_char, transform: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<(), String> {
+unsafe fn edit_file(
+    cmdline: *const c_char,
+    transform: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<(), String> {
     if cmdline.is_null() {
         return Err("no MAPISVC.INF path on the command line".to_owned());
     }
@@ -89,9 +96,9 @@ unsafe fn edit_file(cmdline: *const c_char, transform: impl FnOnce(&[u8]) -> Vec
 }
 
 /// Rewrites `path` with `transform` applied, if that changes it.
-pub fn rewrite(path: &Path, transform: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<(), String> {
+pub fn rewrite(path: &Path, transform: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>) -> Result<(), String> {
     let old = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let new = transform(&old);
+    let new = transform(&old)?;
     if new == old {
         return Ok(());
     }
@@ -100,17 +107,17 @@ pub fn rewrite(path: &Path, transform: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<
     std::fs::rename(&temporary, path).map_err(|e| format!("replacing {}: {e}", path.display()))
 }
 
-/// This DLL's path as MAPISVC.INF must name it (its "32" taken out), or
-/// [`DEFAULT_DLL_NAME`] when the path is unknown, not ASCII (MAPISVC.INF
-/// is ANSI) or lacks the "32".
-fn own_base_name() -> String {
-    match own_path().as_deref().map(|path| (path, mapisvc::mapi_base_name(path))) {
-        Some((path, Some(base))) if path.is_ascii() => base,
-        Some((path, _)) => {
-            log(&format!("MergeWithMAPISVC: cannot name {path} in MAPISVC.INF; writing {DEFAULT_DLL_NAME}"));
-            DEFAULT_DLL_NAME.to_owned()
-        }
-        None => DEFAULT_DLL_NAME.to_owned(),
+/// This DLL's path as MAPISVC.INF must name it (its "32" taken out);
+/// [`DEFAULT_DLL_NAME`] when the DLL cannot name its own file; an error
+/// when no value would make MAPI load it.
+fn own_base_name() -> Result<String, String> {
+    let Some(path) = own_path() else { return Ok(DEFAULT_DLL_NAME.to_owned()) };
+    match mapisvc::mapi_base_name(&path) {
+        Some(base) if path.is_ascii() => Ok(base),
+        _ => Err(format!(
+            "MAPI cannot load {path} from MAPISVC.INF: it inserts \"32\" before the first period of the path, so the \
+             path needs exactly one period, after a file name ending in \"32\", and ASCII characters only"
+        )),
     }
 }
 

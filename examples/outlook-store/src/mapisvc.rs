@@ -24,24 +24,28 @@ pub const PROVIDER_SECTION: &str = "MAPISYNC_EXAMPLE_STORE";
 /// The name Outlook shows for the service and the store.
 pub const DISPLAY_NAME: &str = "mapisync example store";
 
-/// The file name MAPI loads for a `PR_PROVIDER_DLL_NAME` (or
+/// The file MAPI loads for a `PR_PROVIDER_DLL_NAME` (or
 /// `PR_SERVICE_DLL_NAME`) value: "32" inserted before the first period of
-/// the file name (`myprov.dll` → `myprov32.dll`; without a period, at the
-/// end), on 32- and 64-bit Outlook alike. The directory part is kept.
-pub fn mapi_load_name(base: &str) -> String {
-    let file_start = base.rfind(['\\', '/']).map_or(0, |slash| slash + 1);
-    let insert_at = base[file_start..].find('.').map_or(base.len(), |dot| file_start + dot);
-    format!("{}32{}", &base[..insert_at], &base[insert_at..])
+/// the whole string (`myprov.dll` → `myprov32.dll`; without a period, at
+/// the end), on 32- and 64-bit Outlook alike. Outlook 2010 and later
+/// accept a full path there, but the insertion still happens at the first
+/// period of the string, directories included.
+pub fn mapi_load_name(value: &str) -> String {
+    let at = value.find('.').unwrap_or(value.len());
+    format!("{}32{}", &value[..at], &value[at..])
 }
 
 /// The inverse of [`mapi_load_name`]: the value to write in MAPISVC.INF
-/// for a DLL file, or None when its file name has no "32" right before
-/// its first period (no value would make MAPI load that file).
+/// for a DLL file, or None when no value would make MAPI load that file:
+/// the path must contain exactly one period, right after a file name that
+/// ends in "32" (and is more than "32").
 pub fn mapi_base_name(file: &str) -> Option<String> {
-    let file_start = file.rfind(['\\', '/']).map_or(0, |slash| slash + 1);
-    let end = file[file_start..].find('.').map_or(file.len(), |dot| file_start + dot);
-    let stem = &file[file_start..end];
-    (stem.len() > 2 && stem.ends_with("32")).then(|| format!("{}{}", &file[..end - 2], &file[end..]))
+    let dot = file.find('.')?;
+    if file[dot + 1..].contains('.') {
+        return None;
+    }
+    let stem = &file[file[..dot].rfind(['\\', '/']).map_or(0, |slash| slash + 1)..dot];
+    (stem.len() > 2 && stem.ends_with("32")).then(|| format!("{}{}", &file[..dot - 2], &file[dot..]))
 }
 
 /// `inf` with this provider's service added (or replaced by the current
@@ -241,21 +245,34 @@ mod tests {
         assert_eq!(remove(&merged), b"[Services]\nA=B\n");
     }
 
+    /// Outlook's MAPI inserts "32" before the first period of the whole
+    /// string, so a path with another period cannot name the DLL.
     #[test]
-    fn mapi_inserts_32_before_the_first_period_of_the_file_name() {
+    fn the_32_goes_before_the_first_period_of_the_whole_path() {
+        assert_eq!(mapi_load_name(r"C:\x.y\my.prov.dll"), r"C:\x32.y\my.prov.dll");
+        assert_eq!(mapi_base_name(r"C:\x.y\store32.dll"), None);
+        assert_eq!(mapi_base_name("my32.prov.dll"), None);
+        assert_eq!(
+            mapi_base_name(r"C:\Program Files (x86)\p\store32.dll").as_deref(),
+            Some(r"C:\Program Files (x86)\p\store.dll")
+        );
+    }
+
+    #[test]
+    fn mapi_inserts_32_before_the_first_period() {
         assert_eq!(mapi_load_name("myprov.dll"), "myprov32.dll");
-        assert_eq!(mapi_load_name(r"C:\x.y\my.prov.dll"), r"C:\x.y\my32.prov.dll");
+        assert_eq!(mapi_load_name(r"C:\Providers\myprov.dll"), r"C:\Providers\myprov32.dll");
         assert_eq!(mapi_load_name("noextension"), "noextension32");
     }
 
     #[test]
     fn the_base_name_is_the_file_name_without_its_32() {
-        assert_eq!(mapi_base_name(r"C:\x.y\store32.dll").as_deref(), Some(r"C:\x.y\store.dll"));
-        assert_eq!(mapi_base_name("my32.prov.dll").as_deref(), Some("my.prov.dll"));
+        assert_eq!(mapi_base_name(r"C:\Providers\store32.dll").as_deref(), Some(r"C:\Providers\store.dll"));
+        assert_eq!(mapi_base_name("store32.dll").as_deref(), Some("store.dll"));
         assert_eq!(mapi_base_name("store.dll"), None);
-        assert_eq!(mapi_base_name("32.dll"), None);
-        for file in [r"C:\p\mapisync_outlook_store32.dll", "a32.b.c"] {
-            assert_eq!(mapi_load_name(&mapi_base_name(file).unwrap()), file);
-        }
+        assert_eq!(mapi_base_name(r"C:\p\32.dll"), None);
+        assert_eq!(mapi_base_name("store32"), None);
+        let file = r"C:\p\mapisync_outlook_store32.dll";
+        assert_eq!(mapi_load_name(&mapi_base_name(file).unwrap()), file);
     }
 }

@@ -473,13 +473,13 @@ void run_round(const std::string &dll) {
     check(GetModuleHandleA(dll.c_str()) == nullptr, "the DLL is unloaded after FreeLibrary");
 }
 
-// The DLL MAPI would load for the provider section of `inf`.
+// The DLL MAPI would load for the provider section of `inf`: "32" inserted
+// before the first period of the whole value (a full path included).
 std::string provider_dll(const char *inf) {
     char base[MAX_PATH] = {};
     GetPrivateProfileStringA(kProviderSection, "PR_PROVIDER_DLL_NAME", "", base, sizeof base, inf);
     std::string name = base;
-    size_t file = name.find_last_of("\\/");
-    size_t dot = name.find('.', file == std::string::npos ? 0 : file + 1);
+    size_t dot = name.find('.');
     return name.empty() ? name : name.insert(dot == std::string::npos ? name.size() : dot, "32");
 }
 
