@@ -1,0 +1,47 @@
+//! Where the provider's errors and panic texts go inside OUTLOOK.EXE: the
+//! debugger output (`OutputDebugStringW`: a debugger's output window, or
+//! Sysinternals DebugView), since a GUI process has no console; elsewhere
+//! standard error. And the guard that keeps a panic from unwinding into MAPI.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+
+use mapisync::{E_UNEXPECTED, HRESULT};
+
+/// Writes one line, prefixed with the crate's name, to the debugger output
+/// (Windows) or standard error (elsewhere).
+pub fn log(message: &str) {
+    let line = format!("{}: {message}\n", env!("CARGO_PKG_NAME"));
+    #[cfg(windows)]
+    {
+        let wide: Vec<u16> = line.encode_utf16().chain(Some(0)).collect();
+        // SAFETY: Win32: `wide` is a NUL-terminated UTF-16 string alive for the call.
+        unsafe { windows_sys::Win32::System::Diagnostics::Debug::OutputDebugStringW(wide.as_ptr()) };
+    }
+    #[cfg(not(windows))]
+    eprint!("{line}");
+}
+
+/// Installs (once per load of the DLL) a panic hook that logs the panic's
+/// text and place with [`log`] before the default hook runs. Each Rust DLL
+/// has its own standard library, so this hook sees this DLL's panics only.
+pub fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            log(&format!("panic: {info}"));
+            previous(info);
+        }));
+    });
+}
+
+/// Runs the body of an entry point MAPI calls: a panic becomes
+/// E_UNEXPECTED (logged, with its text logged by the hook) instead of
+/// unwinding into MAPI's C++ frames.
+pub fn guard(what: &str, body: impl FnOnce() -> HRESULT) -> HRESULT {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        log(&format!("{what} panicked; answering E_UNEXPECTED"));
+        E_UNEXPECTED
+    })
+}
