@@ -150,7 +150,7 @@ impl Raw {
     pub unsafe fn synchronize(&self, sib: *const Mapisib) -> i32 {
         // SAFETY: COM: `self` is a live IMAPISync, whose vtable has slot 3.
         let vtbl = unsafe { &**(self.0 as *const *const IMapiSyncVtbl) };
-        // SAFETY: COM: as above; the caller vouches for `sib`.
+        // SAFETY: COM: slot 3 of a live IMAPISync; the caller vouches for `sib`.
         unsafe { (vtbl.SynchronizeInBackground)(self.0, sib) }
     }
 }
@@ -323,7 +323,7 @@ pub struct HostRef(*mut HostObject);
 
 // SAFETY: Send/Sync: the object is reached only through atomics and a Mutex.
 unsafe impl Send for HostRef {}
-// SAFETY: as above.
+// SAFETY: Send/Sync: shared use only touches atomics and a Mutex.
 unsafe impl Sync for HostRef {}
 
 impl HostRef {
@@ -506,3 +506,8 @@ impl Drop for DropCount {
         }
     }
 }
+
+/// Compiles the Rust examples of `docs/store-objects.md` as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/store-objects.md")]
+pub struct StoreObjectsDoctests;
