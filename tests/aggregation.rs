@@ -136,7 +136,7 @@ fn the_non_delegating_unknown_is_the_inner_objects_own() {
     // SAFETY: test: NULL out-pointer and NULL IID are the inputs under test.
     assert_eq!(unsafe { inner.query_raw(&IID_IUNKNOWN, std::ptr::null_mut()) }, E_POINTER);
     let mut out = SENTINEL;
-    // SAFETY: as above.
+    // SAFETY: test: the NULL IID is the input under test; `out` is writable.
     assert_eq!(unsafe { inner.query_raw(std::ptr::null(), &mut out) }, E_POINTER);
     assert!(out.is_null());
     assert_eq!((inner.count(), made.outer_count()), (1, 1), "no failure took a reference");
@@ -216,7 +216,7 @@ fn a_second_sync_through_the_outer_is_busy() {
     assert_eq!(unsafe { sync.synchronize(&first_sib) }, S_OK);
     assert!(entered.wait(PATIENCE));
     let second_sib = mapisib(&mut second, None, None);
-    // SAFETY: as above.
+    // SAFETY: test: `sync` is a live IMAPISync; the second MAPISIB is complete.
     assert_eq!(unsafe { sync.synchronize(&second_sib) }, MAPI_E_BUSY);
     assert!(second.is_null());
     release.open();
@@ -446,7 +446,7 @@ fn every_tear_off_shares_the_stores_one_sync_object_and_its_busy_flag() {
     assert_eq!(unsafe { Raw(first).synchronize(&sib) }, S_OK);
     assert!(entered.wait(PATIENCE));
     let busy_sib = mapisib(&mut busy, None, None);
-    // SAFETY: as above.
+    // SAFETY: test: `second` is a live IMAPISync; the MAPISIB is complete.
     assert_eq!(unsafe { Raw(second).synchronize(&busy_sib) }, MAPI_E_BUSY);
     assert!(busy.is_null());
     // The host lets go of everything while the sync runs: the sync object lives on.

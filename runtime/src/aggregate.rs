@@ -135,7 +135,8 @@ struct Outer(NonNull<c_void>);
 // SAFETY: Send/Sync: the aggregation contract (`create_inner`'s Safety)
 // requires a free-threaded outer, whose IUnknown may be called from any thread.
 unsafe impl Send for Outer {}
-// SAFETY: as above.
+// SAFETY: Send/Sync: a free-threaded outer (`create_inner`'s Safety) may be
+// called from several threads at once, so sharing the pointer is sound too.
 unsafe impl Sync for Outer {}
 
 impl Outer {
@@ -225,7 +226,7 @@ unsafe impl<T: Provider> Shape for Aggregate<T> {
     type Provider = T;
 
     unsafe fn parts<'a>(this: *mut c_void) -> (&'a Busy, &'a T) {
-        // SAFETY: COM: forwarded from `parts`' contract (a live object of this
+        // SAFETY: COM: `parts`' Safety: `this` is a live object of this
         // class, referenced for 'a; the reference is counted on the outer,
         // which holds the inner object alive).
         let object = unsafe { ComObject::<Self>::from_this(this) };
@@ -242,7 +243,7 @@ unsafe extern "system" fn delegating_query_interface<T: Provider>(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live aggregated IMAPISync.
     let outer = unsafe { Aggregate::<T>::outer(this) };
     // SAFETY: COM: the outer is alive (aggregation contract); the arguments are the caller's.
     unsafe { (outer.unknown().QueryInterface)(outer.0.as_ptr(), riid, ppv) }
@@ -253,7 +254,7 @@ unsafe extern "system" fn delegating_query_interface<T: Provider>(
 /// # Safety
 /// COM: `this` is a live aggregated IMAPISync.
 unsafe extern "system" fn delegating_add_ref<T: Provider>(this: *mut c_void) -> u32 {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live aggregated IMAPISync.
     let outer = unsafe { Aggregate::<T>::outer(this) };
     // SAFETY: COM: the caller's reference is counted on the outer, which is alive.
     unsafe { (outer.unknown().AddRef)(outer.0.as_ptr()) }
@@ -267,7 +268,7 @@ unsafe extern "system" fn delegating_add_ref<T: Provider>(this: *mut c_void) -> 
 unsafe extern "system" fn delegating_release<T: Provider>(this: *mut c_void) -> u32 {
     // Read the outer before the call: the Release may free the outer, and
     // with it (through the outer's destructor) this inner object.
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live aggregated IMAPISync.
     let outer = unsafe { Aggregate::<T>::outer(this) };
     // SAFETY: COM: the caller gives up a reference counted on the outer.
     unsafe { (outer.unknown().Release)(outer.0.as_ptr()) }
@@ -285,7 +286,7 @@ unsafe extern "system" fn inner_query_interface<T: Provider>(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    // SAFETY: COM: forwarded from this function's own contract.
+    // SAFETY: COM: this function's Safety: `riid` and `ppv` are null or valid.
     let iid = match unsafe { out_param_and_iid(riid, ppv) } {
         Ok(iid) => iid,
         Err(hr) => return hr,
@@ -293,7 +294,7 @@ unsafe extern "system" fn inner_query_interface<T: Provider>(
     if iid == IID_IUnknown {
         // SAFETY: COM: the caller holds a reference to the inner object.
         unsafe { inner_add_ref::<T>(this) };
-        // SAFETY: as above, `ppv` is writable.
+        // SAFETY: COM: `out_param_and_iid` checked `ppv` non-null; the caller's Safety makes it writable.
         unsafe { *ppv = this };
         S_OK
     } else if iid == IID_IMAPISync {
@@ -303,7 +304,7 @@ unsafe extern "system" fn inner_query_interface<T: Provider>(
         // counted where its Release will go: on the outer.
         // SAFETY: COM: the inner object is alive, so its outer is too.
         unsafe { delegating_add_ref::<T>(sync) };
-        // SAFETY: as above, `ppv` is writable.
+        // SAFETY: COM: `out_param_and_iid` checked `ppv` non-null; the caller's Safety makes it writable.
         unsafe { *ppv = sync };
         S_OK
     } else {
@@ -379,7 +380,8 @@ struct TearOff {
 // call the store itself. The store belongs to the provider, whose objects
 // are free-threaded (ThreadingModel "Both"), and `sync` is a mapisync object.
 unsafe impl Send for TearOff {}
-// SAFETY: as above.
+// SAFETY: Send/Sync: for the same reason, shared use is sound: every call
+// it makes goes to free-threaded objects (the store's and mapisync's).
 unsafe impl Sync for TearOff {}
 
 /// The object-layer class of a tear-off.
@@ -428,7 +430,7 @@ unsafe extern "system" fn tear_off_query_interface(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    // SAFETY: COM: forwarded from this function's own contract.
+    // SAFETY: COM: this function's Safety: `riid` and `ppv` are null or valid.
     let iid = match unsafe { out_param_and_iid(riid, ppv) } {
         Ok(iid) => iid,
         Err(hr) => return hr,
@@ -436,7 +438,7 @@ unsafe extern "system" fn tear_off_query_interface(
     if iid == IID_IMAPISync {
         // SAFETY: COM: the caller holds a reference to the tear-off.
         unsafe { add_ref::<TearOffClass>(this) };
-        // SAFETY: as above, `ppv` is writable.
+        // SAFETY: COM: `out_param_and_iid` checked `ppv` non-null; the caller's Safety makes it writable.
         unsafe { *ppv = this };
         return S_OK;
     }

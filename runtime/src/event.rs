@@ -198,11 +198,19 @@ mod platform {
         }
     }
 
+    /// Waits up to `ms` milliseconds (`INFINITE`: no limit) for the event.
+    ///
+    /// # Safety
+    /// Win32: `handle` is an open event handle the caller owns.
     pub(super) unsafe fn wait(handle: HANDLE, ms: u32) -> u32 {
         // SAFETY: Win32: the caller vouches for the handle.
         unsafe { WaitForSingleObject(handle, ms) }
     }
 
+    /// Closes the event.
+    ///
+    /// # Safety
+    /// Win32: `handle` is an open event handle the caller owns; it is closed once.
     pub(super) unsafe fn close(handle: HANDLE) {
         // SAFETY: Win32: the caller vouches for the handle and closes it once.
         unsafe { CloseHandle(handle) };
@@ -252,6 +260,10 @@ mod platform {
         }
     }
 
+    /// Waits up to `ms` milliseconds (`INFINITE`: no limit) for the event.
+    ///
+    /// # Safety
+    /// Arc: `handle` came from `create` and has not been closed.
     pub(super) unsafe fn wait(handle: HANDLE, ms: u32) -> u32 {
         // SAFETY: Arc: the handle is an Arc<Shared> from `create` that is not
         // closed, so the pointee is alive for this borrow.
@@ -275,6 +287,10 @@ mod platform {
         if state.signalled { WAIT_OBJECT_0 } else { WAIT_TIMEOUT }
     }
 
+    /// Closes the event: gives up the handle's strong count.
+    ///
+    /// # Safety
+    /// Arc: `handle` came from `create` and is closed once.
     pub(super) unsafe fn close(handle: HANDLE) {
         // SAFETY: Arc: the handle owns one strong count from `create`; this gives it up once.
         drop(unsafe { Arc::from_raw(handle as *const Shared) });

@@ -128,7 +128,7 @@ fn last_release_drops_once_after_every_other_use() {
         let first = ObjectRef::<Model>::new(Tracked::new(&drops));
         // SAFETY: loom model: `first` holds a reference.
         let second = unsafe { ObjectRef::<Model>::add_ref_from(first.as_raw()) };
-        // SAFETY: as above.
+        // SAFETY: loom model: `first` still holds a reference.
         let third = unsafe { ObjectRef::<Model>::add_ref_from(first.as_raw()) };
         let a = thread::spawn(move || {
             second.object().value.read();

@@ -108,6 +108,16 @@ pub const fn vtable<T: Provider>() -> IMAPISync_Vtbl {
     }
 }
 
+/// A provider becomes a live COM object (count one) with IMAPISync's vtable:
+/// `let sync: mapisync::IMAPISync = MyStore.into();` for any type whose
+/// `impl MapiSync` carries `#[mapisync::provider]`.
+impl<T: Provider> From<T> for IMAPISync {
+    #[inline]
+    fn from(provider: T) -> Self {
+        into_interface(provider)
+    }
+}
+
 /// Boxes a provider as a COM object with a count of one.
 #[doc(hidden)]
 pub fn into_interface<T: Provider>(value: T) -> IMAPISync {
@@ -167,7 +177,7 @@ unsafe impl<T: Provider> Shape for SyncClass<T> {
     type Provider = T;
 
     unsafe fn parts<'a>(this: *mut c_void) -> (&'a Busy, &'a T) {
-        // SAFETY: COM: forwarded from `parts`' contract.
+        // SAFETY: COM: `parts`' Safety: `this` is a live object of this class, referenced for 'a.
         let object = unsafe { ComObject::<Self>::from_this(this) };
         (&object.state, &object.value)
     }
@@ -263,7 +273,7 @@ unsafe fn host_job(sib: &MAPISIB) -> SyncJob {
 /// # Safety
 /// As [`synchronize_in_background`].
 unsafe fn start<S: Shape>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT {
-    // SAFETY: MAPISIB: forwarded from this function's own contract.
+    // SAFETY: MAPISIB: this function's Safety: `psibpb` is null or points to a host's MAPISIB.
     let sib = match unsafe { read_mapisib(psibpb) } {
         Ok(sib) => sib,
         Err(hr) => return hr,

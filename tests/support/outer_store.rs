@@ -71,7 +71,7 @@ unsafe extern "system" fn store_query(this: *mut c_void, iid: *const Guid, out: 
     let (object, iid) = unsafe { (store(this), *iid) };
     if iid == IID_IUNKNOWN || iid == IID_ISTORE {
         object.refs.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
+        // SAFETY: COM: `out` was checked non-null and the caller makes it writable.
         unsafe { *out = this };
         return S_OK;
     }
@@ -89,7 +89,7 @@ unsafe extern "system" fn store_query(this: *mut c_void, iid: *const Guid, out: 
                         IMAPISync::from_raw_borrowed(&held).expect("a live sync object"),
                     )
                 };
-                // SAFETY: as above, `out` is writable.
+                // SAFETY: COM: `out` was checked non-null and the caller makes it writable.
                 unsafe { *out = tear_off(unknown, sync).into_raw() };
                 S_OK
             }

@@ -29,7 +29,7 @@ impl<V: 'static, T> ComObject<V, T> {
     /// COM: `this` came from [`ComObject::create`] with these `V` and `T`,
     /// and the caller holds a reference for as long as it uses the result.
     pub(crate) unsafe fn from_this<'a>(this: *mut c_void) -> &'a Self {
-        // SAFETY: COM: forwarded from this function's contract.
+        // SAFETY: COM: this function's Safety: `this` came from `ComObject::create` for these V, T.
         unsafe { &*this.cast::<Self>() }
     }
 
@@ -68,7 +68,7 @@ impl<V: 'static, T> ComObject<V, T> {
     /// # Safety
     /// As [`ComObject::from_this`]; `riid` and `ppv` are null or valid.
     pub(crate) unsafe fn query(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void, iids: &[GUID]) -> HRESULT {
-        // SAFETY: COM: forwarded from this function's contract.
+        // SAFETY: COM: this function's Safety: `riid` and `ppv` are null or valid.
         let iid = match unsafe { iid_and_clear(riid, ppv) } {
             Ok(iid) => iid,
             Err(hr) => return hr,

@@ -38,7 +38,7 @@ pub unsafe extern "system" fn MergeWithMAPISVC(
     cmdline: *const c_char,
     _show: i32,
 ) {
-    // SAFETY: rundll32: forwarded from this function's contract.
+    // SAFETY: rundll32: this function's Safety: `cmdline` is null or a NUL-terminated string.
     unsafe { edit("MergeWithMAPISVC", cmdline, |inf| Ok(mapisvc::merge(inf, &own_base_name()?))) };
 }
 
@@ -53,7 +53,7 @@ pub unsafe extern "system" fn RemoveFromMAPISVC(
     cmdline: *const c_char,
     _show: i32,
 ) {
-    // SAFETY: rundll32: forwarded from this function's contract.
+    // SAFETY: rundll32: this function's Safety: `cmdline` is null or a NUL-terminated string.
     unsafe { edit("RemoveFromMAPISVC", cmdline, |inf| Ok(mapisvc::remove(inf))) };
 }
 
@@ -66,7 +66,7 @@ const _: [Rundll32Fn; 2] = [MergeWithMAPISVC, RemoveFromMAPISVC];
 /// `cmdline` is null or a NUL-terminated string.
 unsafe fn edit(what: &str, cmdline: *const c_char, transform: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>) {
     install_panic_hook();
-    // SAFETY: rundll32: forwarded from this function's contract.
+    // SAFETY: rundll32: this function's Safety: `cmdline` is null or a NUL-terminated string.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { edit_file(cmdline, transform) }));
     let failure = match result {
         Ok(Ok(())) => return,

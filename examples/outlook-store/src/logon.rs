@@ -53,7 +53,7 @@ pub(crate) fn create(store: &IUnknown, support: &IUnknown) -> *mut c_void {
 /// # Safety
 /// COM: `this` is a live logon; `riid` and `ppv` are null or valid.
 unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live logon; `riid` and `ppv` are null or valid.
     unsafe { LogonObject::query(this, riid, ppv, &[IID_IUnknown, IID_IMSLogon]) }
 }
 

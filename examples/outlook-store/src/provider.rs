@@ -103,7 +103,7 @@ const _: MSProviderInitFn = MSProviderInit;
 /// # Safety
 /// COM: `this` is a live provider; `riid` and `ppv` are null or valid.
 unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live provider; `riid`, `ppv` null or valid.
     unsafe { ProviderObject::query(this, riid, ppv, &[IID_IUnknown, IID_IMSProvider]) }
 }
 
@@ -167,7 +167,7 @@ unsafe extern "system" fn logon(
         }
         // SAFETY: COM: MAPI holds its support object for the whole call.
         let Some(support) = (unsafe { IUnknown::from_raw_borrowed(&lpMAPISup) }) else { return E_INVALIDARG };
-        // SAFETY: COM: as above; the pointers were checked non-null.
+        // SAFETY: COM: MAPI holds `support` for the call; the out-pointers were checked non-null.
         unsafe { open_default_store(support, lppMSLogon, lppMDB) }
     })
 }

@@ -57,7 +57,7 @@ pub(crate) fn create() -> *mut c_void {
 /// COM: `this` is a live store made by [`create`] and the caller holds a
 /// reference for the call.
 pub(crate) unsafe fn cancel_sync(this: *mut c_void) -> bool {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live store the caller holds.
     let store = unsafe { StoreObject::from_this(this) };
     let Some(inner) = store.value.inner.get() else { return false };
     // The IMAPISync got here is counted on the store, which the caller keeps alive.
@@ -73,7 +73,7 @@ pub(crate) unsafe fn cancel_sync(this: *mut c_void) -> bool {
 /// # Safety
 /// COM: `this` is a live store; `riid` and `ppv` are null or valid.
 unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live store; `riid` and `ppv` are null or valid.
     let iid = match unsafe { iid_and_clear(riid, ppv) } {
         Ok(iid) => iid,
         Err(hr) => return hr,
@@ -86,7 +86,7 @@ unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, 
             return unsafe { (inner.vtable().QueryInterface)(inner.as_raw(), riid, ppv) };
         }
     }
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live store; `riid` and `ppv` are null or valid.
     unsafe { StoreObject::query(this, riid, ppv, &[IID_IUnknown, IID_IMAPIProp, IID_IMsgStore]) }
 }
 

@@ -26,7 +26,7 @@ struct Support {
 /// # Safety
 /// COM: `this` is a `Support`.
 unsafe fn support<'a>(this: *mut c_void) -> &'a Support {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a `Support`.
     unsafe { &*this.cast::<Support>() }
 }
 
@@ -34,13 +34,13 @@ unsafe extern "system" fn support_qi(this: *mut c_void, riid: *const GUID, ppv: 
     // SAFETY: COM: the provider passes valid pointers.
     let iid = unsafe { *riid };
     if iid == IID_IUnknown || iid == IID_IMAPISup {
-        // SAFETY: COM: as above.
+        // SAFETY: COM: `this` is the test's live Support object.
         unsafe { support(this) }.refs.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: COM: as above.
+        // SAFETY: COM: the provider passes a writable `ppv`.
         unsafe { *ppv = this };
         return S_OK;
     }
-    // SAFETY: COM: as above.
+    // SAFETY: COM: the provider passes a writable `ppv`.
     unsafe { *ppv = null_mut() };
     E_NOINTERFACE
 }
@@ -49,7 +49,7 @@ unsafe extern "system" fn support_add_ref(this: *mut c_void) -> u32 {
     unsafe { support(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
 }
 unsafe extern "system" fn support_release(this: *mut c_void) -> u32 {
-    // SAFETY: COM: as above (the test owns the object; the count is only checked).
+    // SAFETY: COM: the test's support object outlives every call; the count is only checked.
     unsafe { support(this) }.refs.fetch_sub(1, Ordering::Relaxed) - 1
 }
 unsafe extern "system" fn set_provider_uid(this: *mut c_void, uid: *const MAPIUID, _flags: u32) -> HRESULT {
@@ -128,7 +128,7 @@ fn init(mapi_version: u32) -> (HRESULT, u32, *mut c_void) {
 /// # Safety
 /// COM: `this` is a live interface pointer whose vtable is a `V`.
 unsafe fn vtable<'a, V>(this: *mut c_void) -> &'a V {
-    // SAFETY: COM: forwarded from this function's contract.
+    // SAFETY: COM: this function's Safety: `this` is a live interface pointer whose vtable is a `V`.
     unsafe { &**this.cast::<*const V>() }
 }
 
@@ -202,7 +202,7 @@ fn the_outlook_flow_works_end_to_end_through_raw_vtables() {
     assert_eq!(unsafe { (sv.StoreLogoff)(store, null_mut()) }, E_INVALIDARG);
     let mut props: Opaque = core::ptr::dangling_mut();
     let mut count = 5;
-    // SAFETY: COM: as above; an unsupported method clears its out-parameters.
+    // SAFETY: COM: the store is live and the out-parameters are writable locals.
     assert_eq!(unsafe { (sv.base__.GetProps)(store, null_mut(), 0, &mut count, &mut props) }, MAPI_E_NO_SUPPORT);
     assert!(props.is_null() && count == 0);
     drop(store_unknown);
@@ -271,7 +271,7 @@ struct StorePtr(*mut c_void);
 // thread-bound state), as MAPI objects are; the pointer is only used while
 // the running sync holds the store alive.
 unsafe impl Send for StorePtr {}
-// SAFETY: as above.
+// SAFETY: Send/Sync: a free-threaded store may be used from several threads at once.
 unsafe impl Sync for StorePtr {}
 
 impl StorePtr {

@@ -24,7 +24,7 @@ fn create() -> IMAPISync {
     // SAFETY: test: `factory` is a live IClassFactory we hold a reference to.
     let vtbl = unsafe { &**(factory as *const *const IClassFactory_Vtbl) };
     let mut sync = core::ptr::null_mut();
-    // SAFETY: test: as above; valid pointers.
+    // SAFETY: test: `factory` is a live IClassFactory; the other pointers are valid.
     assert_eq!(unsafe { (vtbl.CreateInstance)(factory, core::ptr::null_mut(), &IID_IMAPISync, &mut sync) }, S_OK);
     // SAFETY: test: gives up our factory reference.
     assert_eq!(unsafe { (vtbl.base__.Release)(factory) }, 0);
@@ -54,10 +54,10 @@ fn the_dll_reports_three_steps_stops_on_cancel_and_unloads_when_idle() {
     drop(sync);
     // The worker lets go of the provider just after Done: allow it a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
-    // SAFETY: test: as above.
+    // SAFETY: test: DllCanUnloadNow takes no arguments.
     while unsafe { DllCanUnloadNow() } != S_OK && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    // SAFETY: test: as above.
+    // SAFETY: test: DllCanUnloadNow takes no arguments.
     assert_eq!(unsafe { DllCanUnloadNow() }, S_OK);
 }
