@@ -20,6 +20,9 @@ use crate::model::Provider;
 ///   this impl's self type, which carries the user's spans, so the error
 ///   lands on the user's type (tests/ui/not_send.rs). A separate assertion
 ///   item would only repeat each error.
+/// - `impl From<T> for IMAPISync` is not generated: the runtime's blanket
+///   impl over `Provider` serves every provider, and a type without the
+///   attribute then gets `Provider`'s "add `#[mapisync::provider]`" message.
 pub fn provider(provider: &Provider) -> TokenStream {
     let Provider { krate, self_ty } = provider;
     quote! {
@@ -29,13 +32,6 @@ pub fn provider(provider: &Provider) -> TokenStream {
             #[doc(hidden)]
             unsafe impl #krate::__private::Provider for #self_ty {
                 const VTABLE: &'static #krate::__private::IMAPISync_Vtbl = &VTABLE;
-            }
-            #[automatically_derived]
-            impl ::core::convert::From<#self_ty> for #krate::IMAPISync {
-                #[inline]
-                fn from(provider: #self_ty) -> Self {
-                    #krate::__private::into_interface(provider)
-                }
             }
         };
     }
@@ -65,14 +61,13 @@ mod tests {
         );
         assert!(glue.contains("unsafe impl :: mapisync :: __private :: Provider for Store"), "{glue}");
         assert!(glue.contains("= & VTABLE ;"), "{glue}");
-        assert!(glue.contains("impl :: core :: convert :: From < Store > for :: mapisync :: IMAPISync"), "{glue}");
-        assert!(glue.contains(":: mapisync :: __private :: into_interface (provider)"), "{glue}");
+        assert!(!glue.contains("From"), "the runtime's blanket impl serves every provider: {glue}");
     }
 
     #[test]
     fn every_runtime_path_goes_through_the_crate_argument() {
         let glue = glue(parse_quote!(::my_reexport::mapisync));
-        assert_eq!(glue.matches(":: my_reexport :: mapisync :: ").count(), 6, "{glue}");
+        assert_eq!(glue.matches(":: my_reexport :: mapisync :: ").count(), 4, "{glue}");
         let elsewhere = glue.replace(":: my_reexport :: mapisync :: ", "");
         assert!(!elsewhere.contains("mapisync"), "{glue}");
     }

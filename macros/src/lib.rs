@@ -27,17 +27,18 @@ mod validate;
 /// fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>
 /// ```
 ///
+/// and `T` is a concrete `Send + Sync + 'static` type. The attribute emits
+/// the impl unchanged plus the static IMAPISync vtable for `T` (the
+/// runtime's generic QueryInterface, AddRef, Release and
+/// SynchronizeInBackground) and the hidden `Provider` impl, through which
+/// the runtime's `impl From<T> for mapisync::IMAPISync` applies, so
+/// `let sync: mapisync::IMAPISync = value.into();` is a live COM object with
+/// one reference. The `mapisync` crate documentation has a complete example.
+///
 /// Where the macro cannot know, it leaves the check to rustc: renamed
 /// imports (`use mapisync::MapiSync as Sync2`, `use mapisync::SyncJob as
 /// Job`), type aliases, `Result<(), mapisync::Error>` and other spellings
 /// of the types, and alternative definitions chosen by `#[cfg]`.
-///
-/// and `T` is a concrete `Send + Sync + 'static` type. The attribute emits
-/// the impl unchanged plus the static IMAPISync vtable for `T` (the
-/// runtime's generic QueryInterface, AddRef, Release and
-/// SynchronizeInBackground) and `impl From<T> for mapisync::IMAPISync`, so
-/// `let sync: mapisync::IMAPISync = value.into();` is a live COM object with
-/// one reference. The `mapisync` crate documentation has a complete example.
 ///
 /// Anything else is a compile error at the offending tokens, all reported
 /// in one build: a missing, misspelled or duplicate method, other items in

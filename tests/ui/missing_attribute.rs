@@ -1,7 +1,7 @@
 // The impl without `#[mapisync::provider]`: every API bounded by the hidden
 // `Provider` trait says to add the attribute (`#[diagnostic::on_unimplemented]`).
-// `.into()` still names `From<Store>`: a foreign trait takes no such attribute,
-// and the runtime has no blanket `From` impl that would route it through `Provider`.
+// rustc reports the unmet `Store: Provider` once, here at `provider_of`; the
+// `.into()` alone is `missing_attribute_into.rs`.
 use mapisync::{MapiSync, SyncJob};
 
 struct Store;

@@ -15,11 +15,4 @@ const _: () = {
     unsafe impl ::mapisync::__private::Provider for MyStore {
         const VTABLE: &'static ::mapisync::__private::IMAPISync_Vtbl = &VTABLE;
     }
-    #[automatically_derived]
-    impl ::core::convert::From<MyStore> for ::mapisync::IMAPISync {
-        #[inline]
-        fn from(provider: MyStore) -> Self {
-            ::mapisync::__private::into_interface(provider)
-        }
-    }
 };

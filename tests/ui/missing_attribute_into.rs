@@ -1,0 +1,16 @@
+// The impl without `#[mapisync::provider]`, then `.into()`: the runtime's
+// blanket `impl<T: Provider> From<T> for IMAPISync` routes the error through
+// `Provider`, whose message says to add the attribute.
+use mapisync::{MapiSync, SyncJob};
+
+struct Store;
+
+impl MapiSync for Store {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        Ok(())
+    }
+}
+
+fn main() {
+    let _sync: mapisync::IMAPISync = Store.into();
+}
