@@ -222,3 +222,36 @@ impl<W: Exit> Inner<W> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A thread that has already exited.
+    struct Exited;
+
+    impl Exit for Exited {
+        fn has_exited(&mut self) -> bool {
+            true
+        }
+
+        fn wait_exit(&mut self, _deadline: Option<Instant>) -> bool {
+            true
+        }
+    }
+
+    /// Decision 5's "the worker thread cannot be started": slot 3 answers
+    /// what `admit` does (protocol.rs then clears `*phSyncDoneEvent`, the
+    /// branch the refused-after-shutdown tests drive), and nothing is kept.
+    #[test]
+    fn a_thread_that_cannot_start_is_e_outofmemory_and_leaves_nothing_behind() {
+        let registry = Registry::<Exited>::new();
+        let job = Arc::new(JobState::new());
+        let refused = registry.admit(1, &job, || Err(std::io::Error::other("no thread for you")));
+        assert_eq!(refused, Err(E_OUTOFMEMORY));
+        assert_eq!(registry.running(), 0);
+        assert!(!registry.cancel(1), "no entry was kept for the sync that never started");
+        assert_eq!(registry.admit(1, &job, || Ok(Exited)), Ok(()), "the next start is admitted");
+        assert_eq!(registry.running(), 0, "its exited thread is reaped");
+    }
+}
