@@ -1,79 +1,21 @@
-//! The C++ host in `tests/cpp` against the example provider DLL on Linux:
-//! builds `libmapisync_example_provider.so` with cargo, compiles the host
-//! with g++ (`-std=c++17 -Wall -Wextra -Werror`), runs it and requires its
-//! last line to be `N passed, 0 failed`.
-//!
-//! Without g++ the test prints why and passes locally; under `CI=true` it
-//! fails instead. (The Windows build of the same host runs under Wine in
+//! The C++ host in `tests/cpp` against the example provider DLL on Linux
+//! (`libmapisync_example_provider.so`), through `support::cpp_host`: every
+//! check must pass. (The Windows build of the same host runs under Wine in
 //! `scripts/suites/windows-wine.sh`.)
 
 #![cfg(all(unix, target_pointer_width = "64", not(miri)))]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
-}
-
-/// Builds the provider as a shared library and returns its path, as cargo
-/// reports it (so any target directory works).
-fn build_provider() -> PathBuf {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(workspace_root())
-        .args(["build", "--quiet", "-p", "mapisync-example-provider", "--message-format=json"])
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "cargo build -p mapisync-example-provider failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let messages = String::from_utf8_lossy(&output.stdout);
-    // Each artifact is one JSON line; the .so is a quoted path in its "filenames".
-    messages
-        .lines()
-        .filter(|line| line.contains("\"reason\":\"compiler-artifact\""))
-        .flat_map(|line| line.split('"'))
-        .find(|piece| piece.ends_with("/libmapisync_example_provider.so"))
-        .map(PathBuf::from)
-        .expect("cargo reported libmapisync_example_provider.so")
-}
-
-fn have_gxx() -> bool {
-    Command::new("g++").arg("--version").output().is_ok_and(|output| output.status.success())
-}
+use mapisync_tests::cpp_host::CppHost;
 
 #[test]
 fn cpp_host_passes_every_check_against_the_provider_so() {
-    if !have_gxx() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "g++ is required under CI=true");
-        println!("SKIP: g++ is not installed (install it, e.g. apt-get install g++, to run the C++ host)");
-        return;
+    CppHost {
+        package: "mapisync-example-provider",
+        library: "libmapisync_example_provider.so",
+        source: "tests/cpp/host.cpp",
+        min_checks: 200,
     }
-    let library = build_provider();
-    let source = workspace_root().join("tests/cpp/host.cpp");
-    let host = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mapisync-cpp-host");
-    let compiled = Command::new("g++")
-        .args(["-std=c++17", "-Wall", "-Wextra", "-Werror", "-O1", "-o"])
-        .arg(&host)
-        .arg(&source)
-        .args(["-ldl", "-pthread"])
-        .output()
-        .expect("g++ runs");
-    assert!(compiled.status.success(), "g++ failed:\n{}", String::from_utf8_lossy(&compiled.stderr));
-
-    let run = Command::new(&host).arg(&library).output().expect("the host runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
-    let last = stdout.lines().last().unwrap_or_default();
-    let (passed, failed) = last
-        .strip_suffix(" failed")
-        .and_then(|rest| rest.split_once(" passed, "))
-        .and_then(|(passed, failed)| Some((passed.parse::<u32>().ok()?, failed.parse::<u32>().ok()?)))
-        .unwrap_or_else(|| panic!("the host's last line is not `N passed, M failed`: {last:?}"));
-    assert_eq!(failed, 0, "the C++ host saw failures (see above)");
-    assert!(passed >= 200, "the host ran only {passed} checks");
-    assert!(run.status.success(), "the host exited with {}", run.status);
+    .run(Path::new(env!("CARGO_TARGET_TMPDIR")));
 }
