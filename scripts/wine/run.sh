@@ -19,8 +19,21 @@ fi
 wine_prefix_ready
 limit=()
 [ -n "${MAPISYNC_WINE_TIMEOUT:-}" ] && limit=(timeout --kill-after=10 "$MAPISYNC_WINE_TIMEOUT")
-status=0
-"${limit[@]}" "$(wine_binary)" "$@" || status=$?
+# A crash in a Windows program makes Wine start its debugger, which prints
+# the crash and ends the process with status 0 (Wine passes on only the low
+# byte of the exception code, and a stub's 0x80000100 has none). Wine says
+# "starting debugger" on stderr every time: keep a copy of stderr and turn
+# such a run into a failure.
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
+set +e
+{ "${limit[@]}" "$(wine_binary)" "$@" 2>&1 1>&3 3>&- | tee "$errors" >&2; } 3>&1
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -eq 0 ] && grep -q "starting debugger" "$errors"; then
+  echo "wine: $1 crashed (Wine started its debugger; see above) although its status was 0" >&2
+  status=1
+fi
 # Wine passes on the low byte of a Windows exit code; name the two that a
 # crashing test binary gives.
 case $status in
