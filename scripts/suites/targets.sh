@@ -81,7 +81,9 @@ returns() {
   symbols="$(i686-w64-mingw32-nm -n "$1")"
   start="$(awk -v n="$2" '$3 == "_" n || index($3, "_" n "@") == 1 { print $1; exit }' <<<"$symbols")"
   [ -n "$start" ] || fail "$1 has no symbol for $2 (stripped?)"
-  stop="$(awk -v a="$start" '$1 > a && ($2 == "T" || $2 == "t") { print $1; exit }' <<<"$symbols")"
+  # Compared as strings ("x" prefix): nm's fixed-width hex sorts as text,
+  # while awk would read an address like 10003e30 as the number 1.0003e34.
+  stop="$(awk -v a="$start" '("x" $1) > ("x" a) && ($2 == "T" || $2 == "t") { print $1; exit }' <<<"$symbols")"
   i686-w64-mingw32-objdump -d --start-address="0x$start" --stop-address="0x$stop" "$1" \
     | awk '$0 ~ /\tret/ { sub(/.*\tret */, ""); print "ret " $0 }'
 }
