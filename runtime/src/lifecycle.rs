@@ -58,6 +58,16 @@
 //! (the next sync, `DllCanUnloadNow`, `drain`): a host that unloads without
 //! asking leaves the DLL loaded instead of crashing. (The registry behind
 //! these functions is the crate's `workers` module.)
+//!
+//! Two other designs were set aside. `FreeLibraryAndExitThread` at the end
+//! of the worker would end a std thread without std's teardown and, when it
+//! drops the last load reference, without the DLL's thread-local
+//! destructors (they run in the DLL's TLS callback, gone by then). The
+//! system thread pool (`FreeLibraryWhenCallbackReturns` with a cleanup group)
+//! reuses its threads, so a provider's thread-locals would outlive the sync
+//! and be destroyed after the DLL is gone; it exists on Windows only. The
+//! reaping costs about 500 instructions a sync (the next start joins the
+//! previous worker's thread; see BENCHMARKS.md).
 
 use std::time::Duration;
 
