@@ -40,10 +40,8 @@ pub(crate) fn create() -> *mut c_void {
     // SAFETY: COM: `this` is a live object whose one reference we hold; the
     // borrowed IUnknown is not released.
     let outer = unsafe { IUnknown::from_raw_borrowed(&this) }.expect("a new object is not null");
-    // SAFETY: aggregation contract: the store (`outer`) owns the returned
-    // inner IUnknown and releases it only when it is freed itself, so it
-    // outlives the inner object; the store is free-threaded (atomic count,
-    // no thread-bound state).
+    // SAFETY: aggregation contract: the store owns the inner IUnknown and releases it
+    // only when it is freed itself (so it outlives the inner object); it is free-threaded.
     let inner = unsafe { mapisync::aggregate::create_inner(StoreSync, outer) };
     // SAFETY: COM: we hold the only reference to `this`.
     let store = unsafe { StoreObject::from_this(this) };
