@@ -40,7 +40,10 @@ pub fn install_panic_hook() {
 /// E_UNEXPECTED (logged, with its text logged by the hook) instead of
 /// unwinding into MAPI's C++ frames.
 pub fn guard(what: &str, body: impl FnOnce() -> HRESULT) -> HRESULT {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+        // Its Drop is arbitrary code that may panic again, here in an
+        // `extern` function: leak the (rare) payload rather than drop it.
+        std::mem::forget(payload);
         log(&format!("{what} panicked; answering E_UNEXPECTED"));
         E_UNEXPECTED
     })

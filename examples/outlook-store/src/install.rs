@@ -71,7 +71,11 @@ unsafe fn edit(what: &str, cmdline: *const c_char, transform: impl FnOnce(&[u8])
     let failure = match result {
         Ok(Ok(())) => return,
         Ok(Err(message)) => message,
-        Err(_) => "panicked".to_owned(),
+        Err(payload) => {
+            // Leaked, not dropped: its Drop may panic again inside this `extern` function.
+            std::mem::forget(payload);
+            "panicked".to_owned()
+        }
     };
     log(&format!("{what}: {failure}"));
     eprintln!("{what}: {failure}");

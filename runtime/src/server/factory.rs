@@ -12,6 +12,7 @@ use super::unload;
 use crate::abi::{IClassFactory_Vtbl, IID_IClassFactory};
 use crate::hresult::{CLASS_E_CLASSNOTAVAILABLE, E_POINTER, E_UNEXPECTED};
 use crate::object::{Class, ComObject, iunknown_vtbl, out_param_and_iid, query_interface, release};
+use crate::unwind::forget_payload;
 
 /// `DllGetClassObject`: a new class factory for `*rclsid` if `classes`
 /// serves it, queried for `*riid` (IUnknown or IClassFactory).
@@ -96,18 +97,9 @@ unsafe extern "system" fn factory_lock_server(_this: *mut c_void, lock: i32) -> 
     unload::lock_server(lock != 0)
 }
 
-/// E_UNEXPECTED for a caught panic. The payload is dropped where a panic in
-/// its own `Drop` is caught too; that panic's payload is dropped the same
-/// way, a few rounds at most, and whatever still panics is forgotten (a
-/// leak), so nothing unwinds into the host.
+/// E_UNEXPECTED for a caught panic; the payload goes where a panic in its
+/// own `Drop` cannot unwind into the host either.
 fn unexpected(payload: Box<dyn Any + Send>) -> HRESULT {
-    let mut payload = payload;
-    for _ in 0..4 {
-        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            Ok(()) => return E_UNEXPECTED,
-            Err(again) => payload = again,
-        }
-    }
-    core::mem::forget(payload);
+    forget_payload(payload);
     E_UNEXPECTED
 }
