@@ -34,10 +34,14 @@ pub(crate) static REGISTRY: LazyLock<Registry<WorkerThread>> = LazyLock::new(Reg
 /// Admits a sync of the object at `key` and starts `body` on its worker
 /// thread; MAPI_E_END_OF_SESSION after [`lifecycle::shutdown`](crate::lifecycle::shutdown), E_OUTOFMEMORY when no
 /// thread could start (then `body` has been dropped).
+///
+/// Not generic: `body` comes boxed, so std's thread spawning is compiled
+/// once, here, instead of in every provider crate (the provider's own build
+/// stays as small as a windows-rs one; BENCHMARKS.md, build time).
 pub(crate) fn start_worker(
     key: *mut c_void,
     token: &CancelToken,
-    body: impl FnOnce() + Send + 'static,
+    body: Box<dyn FnOnce() + Send>,
 ) -> Result<(), HRESULT> {
     REGISTRY.admit(key as usize, &token.0, move || WorkerThread::spawn(body))
 }

@@ -29,7 +29,7 @@ pub(crate) struct WorkerThread(platform::Thread);
 
 impl WorkerThread {
     /// Starts `body` on a new thread.
-    pub(crate) fn spawn(body: impl FnOnce() + Send + 'static) -> io::Result<Self> {
+    pub(crate) fn spawn(body: Box<dyn FnOnce() + Send>) -> io::Result<Self> {
         let handle = std::thread::Builder::new().name(NAME.into()).spawn(body)?;
         Ok(Self(platform::Thread::from_std(handle)))
     }
