@@ -7,40 +7,59 @@
 //! (never run: the build fails on the errors); every other item (a misspelled or malformed method, a helper fn, a
 //! const, a macro) moves to an inherent impl of the same type.
 
-use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
-use syn::{ItemImpl, Path, parse_quote};
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use quote::quote;
 
 use crate::model::{Checked, Place, Trait};
+use crate::syntax::Impl;
 
 /// The user's items, arranged as `checked` says.
-pub fn items(item: &ItemImpl, checked: &Checked, krate: &Path) -> TokenStream {
-    if checked.trait_ == Trait::Other {
-        return item.to_token_stream();
-    }
-    let trait_ = item.trait_.clone().map(|(_, path, for_token)| (None, path, for_token));
-    let mut trait_impl = ItemImpl { defaultness: None, unsafety: None, trait_, items: Vec::new(), ..item.clone() };
-    let mut inherent = ItemImpl { trait_: None, items: Vec::new(), ..trait_impl.clone() };
+pub fn items(item: &Impl, checked: &Checked, krate: &TokenStream) -> TokenStream {
+    let Some((path, for_token)) = item.trait_.as_ref().filter(|_| checked.trait_ != Trait::Other) else {
+        return item.tokens.clone();
+    };
+    let (mut trait_items, mut inherent_items) = (TokenStream::new(), TokenStream::new());
     for (member, place) in item.items.iter().zip(&checked.members) {
         match place {
-            Place::Trait => trait_impl.items.push(member.clone()),
-            Place::Inherent => inherent.items.push(member.clone()),
+            Place::Trait => trait_items.extend(member.tokens.clone()),
+            Place::Inherent => inherent_items.extend(member.tokens.clone()),
             Place::Dropped => {}
         }
     }
-    if trait_impl.items.is_empty() {
-        trait_impl.items.push(parse_quote! {
+    if trait_items.is_empty() {
+        trait_items = quote! {
             fn synchronize_in_background(&self, _: &mut #krate::SyncJob) -> #krate::Result<()> {
                 ::core::result::Result::Ok(())
             }
-        });
+        };
     }
-    if inherent.items.is_empty() { trait_impl.into_token_stream() } else { quote!(#trait_impl #inherent) }
+    let mut header = path.tokens.clone();
+    header.extend(for_token.clone());
+    let trait_impl = impl_block(item, header, trait_items);
+    if inherent_items.is_empty() {
+        return trait_impl;
+    }
+    let inherent = impl_block(item, TokenStream::new(), inherent_items);
+    quote!(#trait_impl #inherent)
+}
+
+/// `impl<...> TRAIT Type where ... { items }` with the user's attributes,
+/// generics, type and `where` clause; `trait_` is the trait and `for`, or
+/// nothing for an inherent impl.
+fn impl_block(item: &Impl, trait_: TokenStream, items: TokenStream) -> TokenStream {
+    let Impl { attrs, impl_token, generics, self_ty, where_clause, inner_attrs, .. } = item;
+    let mut body = inner_attrs.clone();
+    body.extend(items);
+    let mut body = Group::new(Delimiter::Brace, body);
+    body.set_span(item.brace);
+    let body = TokenTree::Group(body);
+    let self_ty = &self_ty.tokens;
+    quote!(#attrs #impl_token #generics #trait_ #self_ty #where_clause #body)
 }
 #[cfg(test)]
 mod tests {
-    use quote::quote;
-    use syn::ImplItem;
+    use quote::{ToTokens, quote};
+    use syn::{ImplItem, ItemImpl};
 
     use super::*;
     use crate::errors::Errors;
@@ -48,16 +67,16 @@ mod tests {
     use crate::validate;
 
     /// The fallback for `item`, as validation arranges it.
-    fn fallback(item: &ItemImpl) -> TokenStream {
+    fn fallback(item: TokenStream) -> TokenStream {
+        let item = crate::parse::item(item).unwrap();
         let mut errors = Errors::new();
-        let checked = validate::provider(&Args::default(), item, &mut errors);
+        let checked = validate::provider(&Args::default(), &item, &mut errors);
         let _ = errors.finish();
-        items(item, &checked, &parse_quote!(::mapisync))
+        items(&item, &checked, &quote!(::mapisync))
     }
 
     fn arrange(item: TokenStream) -> Vec<ItemImpl> {
-        let item: ItemImpl = syn::parse2(item).unwrap();
-        let file: syn::File = syn::parse2(fallback(&item)).unwrap();
+        let file: syn::File = syn::parse2(fallback(item)).unwrap();
         file.items
             .into_iter()
             .map(|item| match item {
@@ -140,7 +159,6 @@ mod tests {
     #[test]
     fn an_impl_of_another_trait_is_left_alone() {
         let input = quote!(impl Default for Store { fn default() -> Self { Store } });
-        let item: ItemImpl = syn::parse2(input.clone()).unwrap();
-        assert_eq!(fallback(&item).to_string(), input.to_string());
+        assert_eq!(fallback(input.clone()).to_string(), input.to_string());
     }
 }

@@ -39,19 +39,17 @@ pub fn provider(provider: &Provider) -> TokenStream {
 
 #[cfg(test)]
 mod tests {
-    use syn::parse_quote;
-
     use super::*;
 
-    fn glue(krate: syn::Path) -> String {
-        let tokens = provider(&Provider { krate, self_ty: parse_quote!(Store) });
+    fn glue(krate: TokenStream) -> String {
+        let tokens = provider(&Provider { krate, self_ty: quote!(Store) });
         syn::parse2::<syn::File>(tokens.clone()).expect("the glue is valid Rust");
         tokens.to_string()
     }
 
     #[test]
     fn instantiates_the_runtime_for_the_type() {
-        let glue = glue(parse_quote!(::mapisync));
+        let glue = glue(quote!(::mapisync));
         assert!(glue.starts_with("const _ : () = {"), "{glue}");
         assert!(
             glue.contains(
@@ -66,7 +64,7 @@ mod tests {
 
     #[test]
     fn every_runtime_path_goes_through_the_crate_argument() {
-        let glue = glue(parse_quote!(::my_reexport::mapisync));
+        let glue = glue(quote!(::my_reexport::mapisync));
         assert_eq!(glue.matches(":: my_reexport :: mapisync :: ").count(), 4, "{glue}");
         let elsewhere = glue.replace(":: my_reexport :: mapisync :: ", "");
         assert!(!elsewhere.contains("mapisync"), "{glue}");

@@ -1,7 +1,8 @@
 //! `#[mapisync::provider]`: use it through the `mapisync` crate.
 //!
 //! The macro is one pipeline, one file per step: `parse` the attribute
-//! arguments and the item, `validate` the impl once into a typed view
+//! arguments and the item (into `syntax`'s shapes, read from the tokens
+//! without syn), `validate` the impl once into a typed view
 //! (`model::Checked`: which trait, where each item goes, the
 //! `model::Provider` the glue reads), `generate` the COM glue. `expand` runs
 //! the steps over `proc_macro2::TokenStream`s, so the whole macro is
@@ -17,6 +18,7 @@ mod fallback;
 mod generate;
 mod model;
 mod parse;
+mod syntax;
 mod validate;
 
 /// Turns `impl mapisync::MapiSync for T { ... }` into a complete IMAPISync COM object.

@@ -1,6 +1,7 @@
 //! The typed model the pipeline passes between its steps.
 
-use syn::{Path, Type};
+use proc_macro2::TokenStream;
+use quote::quote;
 
 /// The method every provider implements, by its Rust name.
 pub const METHOD: &str = "synchronize_in_background";
@@ -11,12 +12,12 @@ pub const TRAIT: &str = "MapiSync";
 /// The attribute's arguments: `#[mapisync::provider(crate = path)]`.
 pub struct Args {
     /// Where the runtime crate is reached from the user's crate; `::mapisync` by default.
-    pub krate: Path,
+    pub krate: TokenStream,
 }
 
 impl Default for Args {
     fn default() -> Self {
-        Args { krate: syn::parse_quote!(::mapisync) }
+        Args { krate: quote!(::mapisync) }
     }
 }
 
@@ -60,7 +61,7 @@ pub enum Place {
 /// A provider impl whose header passed validation: everything generation needs.
 pub struct Provider {
     /// Path of the runtime crate.
-    pub krate: Path,
+    pub krate: TokenStream,
     /// The user's type, with the user's spans.
-    pub self_ty: Type,
+    pub self_ty: TokenStream,
 }

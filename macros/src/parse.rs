@@ -1,106 +1,121 @@
 //! Step 1: the attribute's arguments and the item it is on, from tokens.
 
-use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
-use syn::parse::Parser;
-use syn::punctuated::Punctuated;
-use syn::{Expr, ExprPath, Item, ItemImpl, Meta, Path, Token};
+use proc_macro2::{TokenStream, TokenTree};
 
-use crate::errors::Errors;
+use crate::errors::{Error, Errors, Result};
 use crate::model::Args;
+use crate::syntax::{self, Impl, Path};
+
+/// The example every argument error gives.
+const EXAMPLE: &str = "e.g. `crate = ::my_reexport::mapisync`";
 
 /// Parses `crate = path` (the one argument); every other argument is an error.
-pub fn args(tokens: TokenStream) -> syn::Result<Args> {
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
+pub fn args(tokens: TokenStream) -> Result<Args> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     let mut errors = Errors::new();
-    let mut krate: Option<Path> = None;
-    for meta in metas {
-        if !meta.path().is_ident("crate") {
-            errors.spanned(
-                meta.path(),
-                format_args!("unknown argument `{}`: the only argument is `crate = path`", path_text(meta.path())),
-            );
+    let mut krate: Option<TokenStream> = None;
+    for meta in syntax::split_commas(&tokens) {
+        let name_len = meta.iter().take_while(|token| is_path_token(token)).count();
+        let (name, rest) = meta.split_at(name_len);
+        if name.is_empty() {
+            errors.spanned(meta.iter().cloned(), format_args!("expected `crate = path`, {EXAMPLE}"));
             continue;
         }
-        let Meta::NameValue(name_value) = meta else {
-            errors.spanned(meta, "expected `crate = path`, e.g. `crate = ::my_reexport::mapisync`");
+        let name = syntax::path(name);
+        if path_text(&name) != "crate" {
+            let message = format!("unknown argument `{}`: the only argument is `crate = path`", path_text(&name));
+            errors.spanned(name.tokens, message);
+            continue;
+        }
+        let Some((TokenTree::Punct(equals), value)) = rest.split_first().filter(|(first, _)| is_equals(first)) else {
+            errors.spanned(meta.iter().cloned(), format_args!("expected `crate = path`, {EXAMPLE}"));
             continue;
         };
-        match name_value.value {
-            Expr::Path(ExprPath { attrs, qself: None, path }) if attrs.is_empty() => {
-                if krate.is_some() {
-                    errors.spanned(&name_value.path, "duplicate argument `crate`");
-                } else {
-                    krate = Some(path);
-                }
-            }
-            value => {
-                errors.spanned(value, "expected a path to the mapisync crate, e.g. `crate = ::my_reexport::mapisync`")
-            }
+        let _ = equals;
+        if !is_plain_path(value) {
+            errors.spanned(value.iter().cloned(), format_args!("expected a path to the mapisync crate, {EXAMPLE}"));
+        } else if krate.is_some() {
+            errors.spanned(name.tokens, "duplicate argument `crate`");
+        } else {
+            krate = Some(value.iter().cloned().collect());
         }
     }
     errors.finish()?;
     Ok(krate.map_or_else(Args::default, |krate| Args { krate }))
 }
 
-/// Parses the item; anything but an impl block is an error at its first tokens.
-pub fn item(tokens: TokenStream) -> syn::Result<ItemImpl> {
-    match syn::parse2::<Item>(tokens)? {
-        Item::Impl(item) => Ok(item),
-        other => Err(syn::Error::new_spanned(
-            head(&other),
-            "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block",
-        )),
+/// A token of a path without generic arguments: a name or a `:` of `::`.
+fn is_path_token(token: &TokenTree) -> bool {
+    match token {
+        TokenTree::Ident(_) => true,
+        TokenTree::Punct(punct) => punct.as_char() == ':',
+        _ => false,
     }
 }
 
-/// The keyword and name of an item: enough to point at it without
-/// underlining its whole body.
-fn head(item: &Item) -> TokenStream {
-    let (keyword, ident): (&dyn ToTokens, _) = match item {
-        Item::Fn(f) => (&f.sig.fn_token, &f.sig.ident),
-        Item::Struct(s) => (&s.struct_token, &s.ident),
-        Item::Enum(e) => (&e.enum_token, &e.ident),
-        Item::Union(u) => (&u.union_token, &u.ident),
-        Item::Trait(t) => (&t.trait_token, &t.ident),
-        Item::Mod(m) => (&m.mod_token, &m.ident),
-        Item::Const(c) => (&c.const_token, &c.ident),
-        Item::Static(s) => (&s.static_token, &s.ident),
-        Item::Type(t) => (&t.type_token, &t.ident),
-        other => return quote!(#other),
+fn is_equals(token: &TokenTree) -> bool {
+    matches!(token, TokenTree::Punct(punct) if punct.as_char() == '=')
+}
+
+/// `a::b::c` or `::a::b`: names joined by `::`, nothing else.
+fn is_plain_path(tokens: &[TokenTree]) -> bool {
+    let body = match tokens {
+        [TokenTree::Punct(a), TokenTree::Punct(b), rest @ ..] if a.as_char() == ':' && b.as_char() == ':' => rest,
+        _ => tokens,
     };
-    quote!(#keyword #ident)
+    let mut expect_name = true;
+    let mut i = 0;
+    while i < body.len() {
+        match (&body[i], body.get(i + 1)) {
+            (TokenTree::Ident(_), _) if expect_name => i += 1,
+            (TokenTree::Punct(a), Some(TokenTree::Punct(b)))
+                if !expect_name && a.as_char() == ':' && b.as_char() == ':' =>
+            {
+                i += 2
+            }
+            _ => return false,
+        }
+        expect_name = !expect_name;
+    }
+    !body.is_empty() && !expect_name
+}
+
+/// Parses the item; anything but an impl block is an error at its first tokens.
+pub fn item(tokens: TokenStream) -> Result<Impl> {
+    syntax::item(tokens).map_err(|head| {
+        Error::spanned(head, "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block")
+    })
 }
 
 /// `a::b::c`, as the user wrote it.
 pub fn path_text(path: &Path) -> String {
     let segments = path.segments.iter().map(|segment| segment.ident.to_string());
     let joined = segments.collect::<Vec<_>>().join("::");
-    if path.leading_colon.is_some() { format!("::{joined}") } else { joined }
+    if path.leading_colon { format!("::{joined}") } else { joined }
 }
 
 #[cfg(test)]
 mod tests {
-    use quote::{ToTokens, quote};
+    use quote::quote;
 
     use super::*;
 
-    fn messages(error: syn::Error) -> Vec<String> {
-        error.into_iter().map(|error| error.to_string()).collect()
+    fn messages(error: Error) -> Vec<String> {
+        error.messages()
     }
 
     #[test]
     fn no_arguments_mean_the_mapisync_crate() {
         let args = args(TokenStream::new()).unwrap();
-        assert_eq!(path_text(&args.krate), "::mapisync");
+        assert_eq!(args.krate.to_string(), ":: mapisync");
     }
 
     #[test]
     fn crate_argument_names_the_runtime() {
         let args = args(quote!(crate = ::my_reexport::mapisync)).unwrap();
-        assert_eq!(path_text(&args.krate), "::my_reexport::mapisync");
+        assert_eq!(path_text(&syntax::path(&args.krate.into_iter().collect::<Vec<_>>())), "::my_reexport::mapisync");
         let args = super::args(quote!(crate = crate::reexport::mapisync,)).unwrap();
-        assert_eq!(path_text(&args.krate), "crate::reexport::mapisync");
+        assert_eq!(args.krate.to_string(), "crate :: reexport :: mapisync");
     }
 
     #[test]
@@ -131,7 +146,7 @@ mod tests {
     #[test]
     fn an_impl_parses() {
         let item = item(quote!(impl mapisync::MapiSync for Store {})).unwrap();
-        assert_eq!(item.self_ty.to_token_stream().to_string(), "Store");
+        assert_eq!(item.self_ty.tokens.to_string(), "Store");
     }
 
     #[test]
@@ -171,12 +186,40 @@ mod tests {
     }
 
     #[test]
-    fn head_is_the_keyword_and_name() {
-        let parsed: Item = syn::parse_quote!(
-            fn run(job: u8) -> u8 {
-                job
-            }
+    fn the_error_points_at_the_keyword_and_name() {
+        let head = |tokens: TokenStream| syntax::item(tokens).err().unwrap().to_string();
+        assert_eq!(
+            head(quote!(
+                fn run(job: u8) -> u8 {
+                    job
+                }
+            )),
+            "fn run"
         );
-        assert_eq!(head(&parsed).to_string(), "fn run");
+        assert_eq!(
+            head(quote!(
+                #[derive(Debug)]
+                pub(crate) struct Store;
+            )),
+            "struct Store"
+        );
+        assert_eq!(
+            head(quote!(
+                pub static mut STORE: u8 = 0;
+            )),
+            "static STORE"
+        );
+        assert_eq!(
+            head(quote!(
+                const unsafe fn run() {}
+            )),
+            "fn run"
+        );
+        assert_eq!(
+            head(quote!(
+                use std::fmt;
+            )),
+            "use std :: fmt ;"
+        );
     }
 }

@@ -4,23 +4,24 @@
 //! The rules are small named checks, each documented with the rule it
 //! enforces: the header's here, the items' in `members`, the method's in
 //! `method`, the judgments of types in `types`. Every problem is a
-//! `syn::Error` on the user's offending tokens, and all of them are reported
+//! compile error on the user's offending tokens, and all of them are reported
 //! together. Where the macro cannot know (renamed imports, aliases, `#[cfg]`)
 //! it accepts and leaves the check to rustc: it rejects only what is surely
 //! wrong.
 
-use syn::{ItemImpl, Type, TypePath};
+use proc_macro2::TokenStream;
 
 use crate::errors::{Errors, both};
 use crate::model::{Args, Checked, Provider, TRAIT, Trait};
 use crate::parse::path_text;
+use crate::syntax::{Arguments, Impl, Type, TypeKind};
 
 mod members;
 mod method;
 mod types;
 
 /// Checks the whole impl into `errors` and returns what the other steps do with it.
-pub fn provider(args: &Args, item: &ItemImpl, errors: &mut Errors) -> Checked {
+pub fn provider(args: &Args, item: &Impl, errors: &mut Errors) -> Checked {
     let before = errors.count();
     not_default(item, errors);
     not_unsafe(item, errors);
@@ -29,7 +30,7 @@ pub fn provider(args: &Args, item: &ItemImpl, errors: &mut Errors) -> Checked {
     no_where_clause(item, errors);
     types::no_borrowed_lifetimes(item, errors);
     let header_valid = errors.count() == before;
-    let provider = header_valid.then(|| Provider { krate: args.krate.clone(), self_ty: (*item.self_ty).clone() });
+    let provider = header_valid.then(|| Provider { krate: args.krate.clone(), self_ty: item.self_ty.tokens.clone() });
     let members = match trait_ {
         Trait::MapiSync => members::check(item, errors),
         // A negative impl's error says it all; an inherent impl's or another
@@ -40,26 +41,29 @@ pub fn provider(args: &Args, item: &ItemImpl, errors: &mut Errors) -> Checked {
 }
 
 /// A provider impl is not a `default impl`.
-fn not_default(item: &ItemImpl, errors: &mut Errors) {
-    if let Some(default) = &item.defaultness {
-        errors.spanned(default, "a provider impl cannot be a `default impl`");
+fn not_default(item: &Impl, errors: &mut Errors) {
+    if let Some(default) = &item.default {
+        errors.spanned(default.clone(), "a provider impl cannot be a `default impl`");
     }
 }
 
 /// `MapiSync` is a safe trait: its impl is not `unsafe`.
-fn not_unsafe(item: &ItemImpl, errors: &mut Errors) {
+fn not_unsafe(item: &Impl, errors: &mut Errors) {
     if let Some(unsafety) = &item.unsafety {
-        errors.spanned(unsafety, "`MapiSync` is a safe trait: remove `unsafe` (the macro writes the unsafe COM glue)");
+        errors.spanned(
+            unsafety.clone(),
+            "`MapiSync` is a safe trait: remove `unsafe` (the macro writes the unsafe COM glue)",
+        );
     }
 }
 
 /// The impl is a positive impl of `MapiSync`, without generic arguments; a
 /// trait of another name is a renamed import of it when the impl defines
 /// the method (rustc checks that), and another trait otherwise.
-fn trait_of(item: &ItemImpl, errors: &mut Errors) -> Trait {
-    let Some((bang, path, _)) = &item.trait_ else {
+fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
+    let Some((path, _)) = &item.trait_ else {
         errors.spanned(
-            both(item.impl_token, &item.self_ty),
+            both(&item.impl_token, &item.self_ty.tokens),
             format_args!(
                 "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not on an inherent impl: write `impl mapisync::MapiSync for {}`",
                 type_text(&item.self_ty)
@@ -69,13 +73,16 @@ fn trait_of(item: &ItemImpl, errors: &mut Errors) -> Trait {
     };
     let named = path.segments.last().is_some_and(|last| last.ident == TRAIT);
     let renamed = !named && members::defines_method(item);
+    let bang = &item.bang;
     if let Some(bang) = bang {
-        errors.spanned(both(bang, path), "a negative impl cannot be a provider: remove `!`");
+        errors.spanned(both(bang, &path.tokens), "a negative impl cannot be a provider: remove `!`");
     } else if !named && !renamed {
         let message = "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of";
-        errors.spanned(path, format_args!("{message} `{}`", path_text(path)));
-    } else if let Some(last) = path.segments.last().filter(|last| named && !last.arguments.is_none()) {
-        errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
+        errors.spanned(path.tokens.clone(), format_args!("{message} `{}`", path_text(path)));
+    } else if let Some(arguments) =
+        path.segments.last().filter(|_| named).and_then(|last| arguments_tokens(&last.arguments))
+    {
+        errors.spanned(arguments, "`MapiSync` takes no generic arguments");
     }
     match (named || renamed, bang) {
         (false, _) => Trait::Other,
@@ -86,28 +93,41 @@ fn trait_of(item: &ItemImpl, errors: &mut Errors) -> Trait {
 }
 
 /// The impl has no generic parameters: each COM class needs one concrete type.
-fn not_generic(item: &ItemImpl, errors: &mut Errors) {
-    if !item.generics.params.is_empty() {
+fn not_generic(item: &Impl, errors: &mut Errors) {
+    if let Some(generics) = item.generics.as_ref().filter(|generics| !is_empty_generics(generics)) {
         errors.spanned(
-            &item.generics,
+            generics.clone(),
             "a provider impl cannot be generic: each COM class needs one concrete type; implement `MapiSync` for a concrete type",
         );
     }
 }
 
 /// The impl has no `where` clause.
-fn no_where_clause(item: &ItemImpl, errors: &mut Errors) {
-    if let Some(where_clause) = &item.generics.where_clause {
-        errors.spanned(where_clause, "a provider impl cannot have a `where` clause");
+fn no_where_clause(item: &Impl, errors: &mut Errors) {
+    if let Some(where_clause) = &item.where_clause {
+        errors.spanned(where_clause.clone(), "a provider impl cannot have a `where` clause");
     }
 }
 
 /// The user's type as text, for messages.
 fn type_text(ty: &Type) -> String {
-    match ty {
-        Type::Path(TypePath { qself: None, path }) => path_text(path),
+    match &ty.kind {
+        TypeKind::Path { qself: None, path } => path_text(path),
         _ => String::from("YourType"),
     }
+}
+
+/// The tokens of a path segment's generic arguments, if it has any.
+fn arguments_tokens(arguments: &Arguments) -> Option<TokenStream> {
+    match arguments {
+        Arguments::None => None,
+        Arguments::Angle(tokens, _) | Arguments::Parenthesized(tokens) => Some(tokens.clone()),
+    }
+}
+
+/// `<>`: generics without parameters (as good as none).
+pub fn is_empty_generics(generics: &TokenStream) -> bool {
+    generics.clone().into_iter().count() <= 2
 }
 
 #[cfg(test)]
@@ -119,12 +139,12 @@ mod tests {
 
     /// Every error `provider` finds in `item`, in order.
     fn errors(item: TokenStream) -> Vec<String> {
-        let item: ItemImpl = syn::parse2(item).unwrap();
+        let item = crate::parse::item(item).unwrap();
         let mut errors = Errors::new();
         let _ = provider(&Args::default(), &item, &mut errors);
         match errors.finish() {
             Ok(()) => Vec::new(),
-            Err(error) => error.into_iter().map(|error| error.to_string()).collect(),
+            Err(error) => error.messages(),
         }
     }
 

@@ -1,12 +1,10 @@
 //! The items of an impl of `MapiSync`: exactly one well-formed
 //! `synchronize_in_background`, and nothing else.
 
-use syn::ext::IdentExt;
-use syn::{Attribute, ImplItem, ImplItemFn, ItemImpl};
-
 use super::{method, type_text};
 use crate::errors::{Errors, both};
 use crate::model::{METHOD, Place};
+use crate::syntax::{Impl, Member, MemberKind, Method};
 
 /// The signature every error about a missing method points to.
 const SIGNATURE: &str = "fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>";
@@ -25,7 +23,7 @@ struct Seen {
 }
 
 /// Checks every item and decides where the fallback puts each one.
-pub fn check(item: &ItemImpl, errors: &mut Errors) -> Vec<Place> {
+pub fn check(item: &Impl, errors: &mut Errors) -> Vec<Place> {
     let mut seen = Seen::default();
     let places = item.items.iter().map(|member| self::member(item, member, &mut seen, errors)).collect();
     method_present(item, &seen, errors);
@@ -33,53 +31,60 @@ pub fn check(item: &ItemImpl, errors: &mut Errors) -> Vec<Place> {
 }
 
 /// Whether the impl holds a `fn synchronize_in_background`, raw or not.
-pub fn defines_method(item: &ItemImpl) -> bool {
-    item.items.iter().any(|member| matches!(member, ImplItem::Fn(method) if is_method(method)))
+pub fn defines_method(item: &Impl) -> bool {
+    item.items.iter().any(|member| matches!(&member.kind, MemberKind::Fn(method) if is_method(method)))
 }
 
 /// One item: the method, or an item the impl cannot hold.
-fn member(item: &ItemImpl, member: &ImplItem, seen: &mut Seen, errors: &mut Errors) -> Place {
-    match member {
-        ImplItem::Fn(method) if is_method(method) => self::method(method, seen, errors),
-        ImplItem::Fn(method) => {
+fn member(item: &Impl, member: &Member, seen: &mut Seen, errors: &mut Errors) -> Place {
+    match &member.kind {
+        MemberKind::Fn(method) if is_method(method) => self::method(method, seen, errors),
+        MemberKind::Fn(method) => {
             no_other_method(item, method, seen, errors);
             Place::Inherent
         }
-        ImplItem::Const(constant) => {
-            let message = format!(
-                "unexpected associated const `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
-                constant.ident
-            );
-            errors.spanned(both(constant.const_token, &constant.ident), message);
+        MemberKind::Const { const_token, ident } => {
+            let message =
+                format!("unexpected associated const `{ident}`: an impl of `MapiSync` holds only `fn {METHOD}`");
+            errors.spanned(both(const_token, &ident_tokens(ident)), message);
             Place::Inherent
         }
-        ImplItem::Type(alias) => {
+        MemberKind::Type { type_token, ident } => {
             let message =
-                format!("unexpected associated type `{}`: an impl of `MapiSync` holds only `fn {METHOD}`", alias.ident);
-            errors.spanned(both(alias.type_token, &alias.ident), message);
+                format!("unexpected associated type `{ident}`: an impl of `MapiSync` holds only `fn {METHOD}`");
+            errors.spanned(both(type_token, &ident_tokens(ident)), message);
             Place::Dropped
         }
-        ImplItem::Macro(invocation) => {
+        MemberKind::Macro { path_and_bang } => {
             seen.maybe_method = true;
             let message =
                 format!("unexpected macro invocation: an impl of `MapiSync` holds only `fn {METHOD}`, written out");
-            errors.spanned(both(&invocation.mac.path, invocation.mac.bang_token), message);
+            errors.spanned(path_and_bang.clone(), message);
             Place::Inherent
         }
-        other => {
-            errors.spanned(other, format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"));
+        MemberKind::Other => {
+            let message = format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`");
+            errors.spanned(member.tokens.clone(), message);
             Place::Inherent
         }
     }
 }
 
+/// The tokens of one name.
+fn ident_tokens(ident: &proc_macro2::Ident) -> proc_macro2::TokenStream {
+    proc_macro2::TokenTree::Ident(ident.clone()).into()
+}
+
 /// The method is defined once, unless `#[cfg]` may tell its definitions
 /// apart; each definition has the one signature (`method::check`).
-fn method(method: &ImplItemFn, seen: &mut Seen, errors: &mut Errors) -> Place {
-    let conditional = is_conditional(&method.attrs);
+fn method(method: &Method, seen: &mut Seen, errors: &mut Errors) -> Place {
+    let conditional = is_conditional(&method.attr_names);
     let before = errors.count();
     if seen.unconditional && !conditional {
-        errors.spanned(&method.sig.ident, "duplicate `fn synchronize_in_background`: a provider implements it once");
+        errors.spanned(
+            ident_tokens(&method.ident),
+            "duplicate `fn synchronize_in_background`: a provider implements it once",
+        );
     } else {
         self::method::check(method, errors);
     }
@@ -96,14 +101,17 @@ fn method(method: &ImplItemFn, seen: &mut Seen, errors: &mut Errors) -> Place {
 
 /// Another method is a misspelling of `synchronize_in_background`, or a
 /// helper that belongs in an inherent impl.
-fn no_other_method(item: &ItemImpl, method: &ImplItemFn, seen: &mut Seen, errors: &mut Errors) {
-    let name = method.sig.ident.to_string();
+fn no_other_method(item: &Impl, method: &Method, seen: &mut Seen, errors: &mut Errors) {
+    let name = method.ident.to_string();
     if looks_like_method(&name) {
         seen.maybe_method = true;
-        errors.spanned(&method.sig.ident, format_args!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"));
+        errors.spanned(
+            ident_tokens(&method.ident),
+            format_args!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"),
+        );
     } else {
         errors.spanned(
-            &method.sig.ident,
+            ident_tokens(&method.ident),
             format_args!(
                 "unexpected method `{name}`: an impl of `MapiSync` holds only `fn {METHOD}`; move helpers to an inherent `impl {}` block",
                 type_text(&item.self_ty)
@@ -114,22 +122,23 @@ fn no_other_method(item: &ItemImpl, method: &ImplItemFn, seen: &mut Seen, errors
 
 /// The impl defines the method, unless a misspelling or a macro may be it
 /// (then "missing" would only repeat their error).
-fn method_present(item: &ItemImpl, seen: &Seen, errors: &mut Errors) {
+fn method_present(item: &Impl, seen: &Seen, errors: &mut Errors) {
     if !seen.method && !seen.maybe_method {
-        let trait_path = item.trait_.as_ref().map(|(_, path, _)| path);
+        let trait_path = item.trait_.as_ref().map(|(path, _)| path.tokens.clone()).unwrap_or_default();
         errors.spanned(trait_path, format_args!("missing `{SIGNATURE}`"));
     }
 }
 
 /// Whether `method` is named `synchronize_in_background` (`r#` or not).
-fn is_method(method: &ImplItemFn) -> bool {
-    method.sig.ident.unraw() == METHOD
+fn is_method(method: &Method) -> bool {
+    let name = method.ident.to_string();
+    name.strip_prefix("r#").unwrap_or(&name) == METHOD
 }
 
 /// Whether `#[cfg]` may remove the item (`#[cfg_attr]` may add a `#[cfg]`),
 /// so two definitions may be alternatives rather than duplicates.
-fn is_conditional(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
+fn is_conditional(attr_names: &[String]) -> bool {
+    attr_names.iter().any(|name| name == "cfg" || name == "cfg_attr")
 }
 
 /// Whether `name` is probably a misspelling of `synchronize_in_background`:
