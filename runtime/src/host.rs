@@ -589,7 +589,7 @@ mod tests {
     /// Reports two steps and one warning; records whether it saw a session.
     struct TwoSteps(std::sync::atomic::AtomicBool);
 
-    #[mapisync_macros::provider(crate = crate)]
+    #[mapisync::provider]
     impl MapiSync for TwoSteps {
         fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()> {
             self.0.store(job.session().is_some(), std::sync::atomic::Ordering::SeqCst);
@@ -649,7 +649,7 @@ mod tests {
     /// Fails with a message after `?` on a windows-core result succeeded.
     struct Unreachable;
 
-    #[mapisync_macros::provider(crate = crate)]
+    #[mapisync::provider]
     impl MapiSync for Unreachable {
         fn synchronize_in_background(&self, _: &mut SyncJob) -> crate::Result<()> {
             windows_core::HRESULT(0).ok()?;

@@ -1,9 +1,28 @@
-//! The runtime of [`mapisync`](https://docs.rs/mapisync): use it through
-//! that crate, which re-exports all of this one beside the
-//! `#[mapisync::provider]` attribute. The two are separate crates so that a
-//! provider's build compiles them side by side (BENCHMARKS.md, build time).
-//! The examples below are written as a provider writes them, through
-//! `mapisync`.
+//! Implement the Outlook MAPI interface `IMAPISync` in plain Rust.
+//!
+//! A message store provider writes one trait method; `#[mapisync::provider]`
+//! turns the impl into a complete COM object: the IMAPISync vtable,
+//! QueryInterface, AddRef, Release, safe unpacking of `MAPISIB`, and the
+//! background-sync protocol (done event, worker thread, progress callbacks).
+//!
+//! ```
+//! struct MyStore;
+//!
+//! #[mapisync::provider]
+//! impl mapisync::MapiSync for MyStore {
+//!     fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+//!         job.progress("Downloading headers", 1, 3)?;
+//!         job.progress("Downloading bodies", 2, 3)?;
+//!         job.progress("Uploading changes", 3, 3)?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let sync: mapisync::IMAPISync = MyStore.into(); // a live COM object, count 1
+//! let report = mapisync::host::Host::new().run(&sync).unwrap();
+//! assert_eq!(report.done, Some(mapisync::S_OK));
+//! assert_eq!(report.progress().count(), 3);
+//! ```
 //!
 //! Layers, lowest first; each module uses only the ones before it:
 //! 1. the raw ABI: [`abi`] (IIDs, `MAPISIB`, the vtables and interface
@@ -30,6 +49,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+
+// Lets the crate's own tests use `#[mapisync::provider]`, whose expansion names `::mapisync`.
+extern crate self as mapisync;
 
 pub mod abi;
 pub mod aggregate;
@@ -63,6 +85,7 @@ pub use forward::ForwardSync;
 pub use hresult::*;
 pub use job::SyncJob;
 pub use lifecycle::CancelToken;
+pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, provider_of};
 pub use windows_core::{GUID, HRESULT, IUnknown, Interface};
 
@@ -92,3 +115,8 @@ pub mod __private {
     pub use crate::abi::IMAPISync_Vtbl;
     pub use crate::protocol::{Provider, into_interface, vtable};
 }
+
+/// Compiles the README's Rust examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

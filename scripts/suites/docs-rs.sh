@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
 # docs.rs: builds mapisync's documentation the way docs.rs does
-# ([package.metadata.docs.rs] in mapisync/Cargo.toml: the Windows target,
-# every feature, --cfg docsrs for rustdoc and for rustc, as docs.rs sets
-# both: the page inlines mapisync-runtime's items, whose doc(cfg) badges
-# come from the runtime's rustc build) and checks that the Windows-only
-# items (register, unregister, install, Scope) are there with their
-# "Available on Windows only" badge, and that the test-only host module is
-# documented.
+# ([package.metadata.docs.rs] in runtime/Cargo.toml: the Windows target,
+# --cfg docsrs, every feature) and checks that the Windows-only items
+# (register, unregister, install, Scope) are there with their "Available
+# on Windows only" badge, and that the test-only host module is documented.
 #
 # docs.rs uses nightly for #[doc(cfg)]; this uses the stable toolchain with
 # RUSTC_BOOTSTRAP=1 for that one feature, since nightly here has no Windows
@@ -17,11 +14,11 @@ cd "$(repo_root)"
 
 readonly TARGET=x86_64-pc-windows-gnu
 need_target "$TARGET" || exit 0
-grep -q "default-target = \"x86_64-pc-windows-msvc\"" mapisync/Cargo.toml ||
-  { echo "FAIL: mapisync/Cargo.toml: docs.rs does not build for Windows"; exit 1; }
+grep -q "default-target = \"x86_64-pc-windows-msvc\"" runtime/Cargo.toml ||
+  { echo "FAIL: runtime/Cargo.toml: docs.rs does not build for Windows"; exit 1; }
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}/docs-rs"
-features="$(sed -n '/^\[package.metadata.docs.rs\]/,/^\[/s/^features = \[\(.*\)\]/\1/p' mapisync/Cargo.toml | tr -d '" ')"
-RUSTC_BOOTSTRAP=1 RUSTFLAGS="--cfg docsrs" RUSTDOCFLAGS="--cfg docsrs -D warnings" \
+features="$(sed -n '/^\[package.metadata.docs.rs\]/,/^\[/s/^features = \[\(.*\)\]/\1/p' runtime/Cargo.toml | tr -d '" ')"
+RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="--cfg docsrs -D warnings" \
   cargo doc --quiet -p mapisync --no-deps --target "$TARGET" --target-dir "$target_dir" ${features:+--features "$features"}
 docs="$target_dir/$TARGET/doc/mapisync"
 failed=0

@@ -16,7 +16,7 @@ if ! rustup run "$msrv" rustc --version >/dev/null 2>&1; then
 fi
 # Its own target dir: another compiler's artifacts would only evict the main build's.
 export CARGO_TARGET_DIR="$PWD/target/msrv"
-packages=(-p mapisync -p mapisync-runtime -p mapisync-macros)
+packages=(-p mapisync -p mapisync-macros)
 for manifest in examples/*/Cargo.toml; do
   packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -1)")
 done

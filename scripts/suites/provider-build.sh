@@ -14,11 +14,11 @@ if need_target x86_64-pc-windows-gnu >/dev/null 2>&1; then
   targets+=(x86_64-pc-windows-gnu)
 fi
 for target in "${targets[@]}"; do
-  echo "provider build: cargo clippy -p mapisync -p mapisync-runtime --lib ${target:+--target $target} -- -D warnings"
-  cargo clippy --quiet -p mapisync -p mapisync-runtime --lib ${target:+--target "$target"} -- -D warnings
+  echo "provider build: cargo clippy -p mapisync --lib ${target:+--target $target} -- -D warnings"
+  cargo clippy --quiet -p mapisync --lib ${target:+--target "$target"} -- -D warnings
 done
 # The provider-shaped crate of scripts/compile-time.sh gets no host module.
-if cargo tree -e normal,features -p mapisync-example-provider 2>/dev/null | grep -qE 'mapisync(-runtime)? feature "host"'; then
+if cargo tree -e normal,features -p mapisync-example-provider 2>/dev/null | grep -q 'mapisync feature "host"'; then
   echo "FAIL: the example provider DLL's normal build turns on mapisync's host feature"
   exit 1
 fi

@@ -79,8 +79,8 @@ log="$target_dir/$TARGET/windows-wine.log"
 mkdir -p "$(dirname "$log")"
 : >"$log"
 
-section "cargo test --target $TARGET -p mapisync-runtime --lib --tests (under Wine)"
-cargo_test -p mapisync-runtime --lib --tests
+section "cargo test --target $TARGET -p mapisync --lib --tests (under Wine)"
+cargo_test -p mapisync --lib --tests
 
 # Every [[test]] of mapisync-tests except those that run trybuild, which
 # would need a Rust compiler inside Wine.
