@@ -2,14 +2,23 @@
 # Compile time of a minimal provider: mapisync against the same provider
 # written with windows-core's #[implement] (benches/compile-time/*).
 #
-# For each crate: dependencies are fetched first (cargo fetch), then every
-# build runs --offline, so only compiling is timed. A clean build starts
-# from an empty target directory; the incremental rebuild edits one line of
-# the method body and builds again. Each figure is the median of RUNS runs
-# (default 3), wall clock, dev profile. The two crates' builds alternate,
-# so a load change on a shared machine hits both; each run's ratio is
-# printed, and the CPU time of the clean builds (user + system), steadier
-# than wall clock on a busy machine.
+# The provider gets mapisync the way a user of the README's quick start
+# does: as packages from a registry. This checkout's crates are packaged
+# (`cargo package`) into a local directory registry that stands in for
+# crates.io, beside the published crates both providers need (`cargo
+# vendor`), and both providers build from it, so they use the same syn and
+# windows-core and cargo treats every dependency as a registry crate
+# (no incremental compilation for them, as for any crates.io dependency).
+# SOURCE=path measures the older way instead: mapisync as a path
+# dependency on this checkout, which makes cargo compile the runtime and
+# the macro incrementally, as workspace code (slower for a clean build).
+#
+# Every build runs --offline, so only compiling is timed. A clean build
+# starts from an empty target directory; the incremental rebuild edits one
+# line of the method body and builds again. Each figure is the median of
+# RUNS runs (default 3), wall clock, dev profile. The two crates' builds
+# alternate, so a load change on a shared machine hits both; each run's
+# ratio is printed, and the CPU time of the clean builds (user + system).
 #
 #   bash scripts/compile-time.sh              # the table
 #   RUNS=5 bash scripts/compile-time.sh       # more runs
@@ -18,7 +27,7 @@
 #   BASELINE=/path/to/other/checkout bash scripts/compile-time.sh
 #                                             # a third crate in the rotation: the
 #                                             # same provider on that checkout's
-#                                             # runtime (before/after a change)
+#                                             # crates (before/after a change)
 #
 # Not part of the test suite: compile time is a benchmark, not a test.
 set -euo pipefail
@@ -34,14 +43,51 @@ trap 'rm -rf "$work"' EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# A copy of the crate outside the repository, so the edits never touch the
-# tree; its path dependency points back at this checkout's runtime.
+# registry CHECKOUT NAME: a local directory registry at $work/NAME holding
+# CHECKOUT's two packages (mapisync, mapisync-macros) and every published
+# crate the two providers need; prints its path.
+registry() {
+  local checkout="$1" dir="$work/$2" crate
+  if ! out=$(cd "$checkout" && cargo package --quiet --no-verify --allow-dirty -p mapisync-macros -p mapisync --target-dir "$dir.pkg" 2>&1); then
+    echo "compile-time: cargo package failed in $checkout:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  mkdir -p "$dir/packages" "$dir/seed/src" "$dir/vendor"
+  for crate in "$dir.pkg"/package/*.crate; do tar -xzf "$crate" -C "$dir/packages"; done
+  # The seed depends on what the providers depend on; `cargo vendor` copies
+  # the published crates of its graph (all targets' dependencies included).
+  : >"$dir/seed/src/lib.rs"
+  {
+    printf '[package]\nname = "seed"\nversion = "0.0.0"\nedition = "2024"\n'
+    printf '[dependencies]\nwindows-core = "0.62.2"\nmapisync = { path = "%s" }\n' "$(ls -d "$dir"/packages/mapisync-0*)"
+    printf '[patch.crates-io]\n'
+    for crate in "$dir"/packages/mapisync-*-0*; do
+      printf '%s = { path = "%s" }\n' "$(basename "${crate%-*}")" "$crate"
+    done
+  } >"$dir/seed/Cargo.toml"
+  (cd "$dir/seed" && cargo vendor --quiet --versioned-dirs "$dir/vendor") >/dev/null
+  for crate in "$dir"/packages/*; do
+    cp -r "$crate" "$dir/vendor/"
+    echo '{"files":{},"package":null}' >"$dir/vendor/$(basename "$crate")/.cargo-checksum.json"
+  done
+  echo "$dir/vendor"
+}
+
 # prepare NAME [SOURCE [CHECKOUT]]: copies benches/compile-time/SOURCE
-# (default NAME) to $work/NAME, its runtime path pointing at CHECKOUT's.
+# (default NAME) to $work/NAME, building from CHECKOUT's registry
+# (SOURCE=path: CHECKOUT's runtime directory); prints the copy's path.
 prepare() {
   local name="$1" source="${2:-$1}" checkout="${3:-$root}" copy="$work/$1"
   cp -r "$root/benches/compile-time/$source" "$copy"
-  sed -i "s#path = \"../../../runtime\"#path = \"$checkout/runtime\"#" "$copy/Cargo.toml"
+  if [ "${SOURCE:-package}" = path ]; then
+    sed -i "s#path = \"../../../runtime\"#path = \"$checkout/runtime\"#" "$copy/Cargo.toml"
+  else
+    sed -i 's#^mapisync = .*#mapisync = "0.1"#' "$copy/Cargo.toml"
+    mkdir -p "$copy/.cargo"
+    printf '[source.crates-io]\nreplace-with = "local"\n[source.local]\ndirectory = "%s"\n' \
+      "${vendor[$checkout]}" >"$copy/.cargo/config.toml"
+  fi
   (cd "$copy" && cargo fetch --quiet)
   echo "$copy"
 }
@@ -68,13 +114,18 @@ edit_body() {
 # The two crates alternate run by run (mapisync, windows-rs, mapisync, ...),
 # so load that comes and goes on a shared machine falls on both alike.
 names=(mapisync-provider windows-rs-provider)
-declare -A dir clean_runs edit_runs clean incremental
+declare -A dir clean_runs edit_runs clean incremental vendor
+[ -z "${BASELINE:-}" ] || BASELINE="$(cd "$BASELINE" && pwd)"
+if [ "${SOURCE:-package}" != path ]; then
+  vendor[$root]="$(registry "$root" registry)"
+  [ -z "${BASELINE:-}" ] || vendor[$BASELINE]="$(registry "$BASELINE" registry-baseline)"
+fi
 for name in "${names[@]}"; do
   dir[$name]="$(prepare "$name")"
 done
 if [ -n "${BASELINE:-}" ]; then
   names+=(mapisync-baseline)
-  dir[mapisync-baseline]="$(prepare mapisync-baseline mapisync-provider "$(cd "$BASELINE" && pwd)")"
+  dir[mapisync-baseline]="$(prepare mapisync-baseline mapisync-provider "$BASELINE")"
 fi
 ratios=()
 b_ratios=()
