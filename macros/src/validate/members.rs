@@ -63,7 +63,7 @@ fn member(item: &Impl, member: &Member, seen: &mut Seen, errors: &mut Errors) ->
             Place::Inherent
         }
         MemberKind::Other => {
-            let message = format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`");
+            let message = format!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`");
             errors.spanned(member.tokens.clone(), message);
             Place::Inherent
         }
