@@ -288,6 +288,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The contents of `tokens` when they are one invisible group, the wrapper
+/// `macro_rules!` puts around a `$fragment` it passes on.
+fn invisible_group(tokens: &[TokenTree]) -> Option<TokenStream> {
+    match tokens {
+        [TokenTree::Group(group)] if group.delimiter() == Delimiter::None => Some(group.stream()),
+        _ => None,
+    }
+}
+
 fn stream(tokens: &[TokenTree]) -> TokenStream {
     tokens.iter().cloned().collect()
 }
@@ -356,6 +365,9 @@ fn attr_name(attr: &Group) -> String {
 
 /// Parses an item as an impl block; `Err` gives the tokens to point at when it is another item.
 pub fn item(tokens: TokenStream) -> Result<Impl, TokenStream> {
+    if let Some(inner) = invisible_group(&tokens.clone().into_iter().collect::<Vec<_>>()) {
+        return item(inner); // an item a `macro_rules!` macro passed on as `$item`
+    }
     let all = tokens.clone();
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     let mut cursor = Cursor::new(&tokens);
@@ -594,6 +606,11 @@ fn receiver(tokens: &[TokenTree]) -> Option<ParamKind> {
 
 /// A path's outline: its segments and their generic arguments.
 pub fn path(tokens: &[TokenTree]) -> Path {
+    if let Some(inner) = invisible_group(tokens) {
+        // A `$path` a `macro_rules!` macro passed on.
+        let outline = path(&inner.into_iter().collect::<Vec<_>>());
+        return Path { tokens: stream(tokens), ..outline };
+    }
     let mut cursor = Cursor::new(tokens);
     let leading_colon = cursor.is_punct(':');
     if leading_colon {
@@ -895,6 +912,19 @@ mod tests {
         }
         let group = TokenTree::Group(Group::new(Delimiter::None, quote!(u8)));
         assert!(matches!(ty(&[group]).kind, TypeKind::Group(_)));
+    }
+
+    #[test]
+    fn fragments_a_macro_rules_macro_passed_on_are_looked_into() {
+        let group = |tokens: TokenStream| TokenTree::Group(Group::new(Delimiter::None, tokens));
+        let trait_ = group(quote!(mapisync::MapiSync));
+        let self_ty = group(quote!(Store<u8>));
+        let item = parse(quote!(impl #trait_ for #self_ty {}));
+        let (path, _) = item.trait_.as_ref().unwrap();
+        assert_eq!(path.segments.last().unwrap().ident, "MapiSync");
+        assert!(matches!(item.self_ty.kind, TypeKind::Group(_)));
+        let whole = group(quote!(impl MapiSync for Store { fn f() {} }));
+        assert_eq!(parse(whole.into()).items.len(), 1);
     }
 
     #[test]
