@@ -209,4 +209,66 @@ mod tests {
             }
         }
     }
+
+    /// Token soup: random streams built from the pieces of impls (keywords,
+    /// `<`, `>`, `->`, `::`, `&`, `'a`, groups). rustc never passes such
+    /// input to an attribute, but the parser must not panic on it either.
+    #[test]
+    fn random_token_streams_never_panic() {
+        use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenTree};
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        const WORDS: [&str; 16] = [
+            "impl",
+            "for",
+            "fn",
+            "self",
+            "mut",
+            "where",
+            "const",
+            "type",
+            "unsafe",
+            "default",
+            "pub",
+            "extern",
+            "as",
+            "MapiSync",
+            "synchronize_in_background",
+            "_",
+        ];
+        fn soup(next: &mut impl FnMut(usize) -> usize, depth: usize) -> TokenStream {
+            let mut tokens = TokenStream::new();
+            for _ in 0..next(12) {
+                let token = match next(10) {
+                    0..=3 => TokenTree::Ident(Ident::new(WORDS[next(WORDS.len())], Span::call_site())),
+                    4..=6 => {
+                        let ch = ['<', '>', '-', ':', '&', '!', '#', ',', ';', '\'', '.', '+', '='][next(13)];
+                        let spacing = if next(2) == 0 { Spacing::Alone } else { Spacing::Joint };
+                        TokenTree::Punct(Punct::new(ch, spacing))
+                    }
+                    7 => TokenTree::Literal(Literal::string("C")),
+                    _ if depth < 3 => {
+                        let delimiter =
+                            [Delimiter::Parenthesis, Delimiter::Bracket, Delimiter::Brace, Delimiter::None][next(4)];
+                        TokenTree::Group(Group::new(delimiter, soup(next, depth + 1)))
+                    }
+                    _ => TokenTree::Ident(Ident::new("x", Span::call_site())),
+                };
+                tokens.extend([token]);
+            }
+            tokens
+        }
+        for _ in 0..20_000 {
+            let args = soup(&mut next, 2);
+            let mut input = quote!(impl);
+            input.extend(soup(&mut next, 0));
+            let _ = provider(args.clone(), input);
+            let _ = provider(args, soup(&mut next, 0));
+        }
+    }
 }
