@@ -418,14 +418,19 @@ pub fn item(tokens: TokenStream) -> Result<Impl, TokenStream> {
 /// An item's keyword and name (`fn run`, `struct Store`), or the whole item
 /// when it has no name; `at` is where its qualifiers start.
 fn head(tokens: &[TokenTree], at: usize) -> TokenStream {
+    const QUALIFIERS: [&str; 7] = ["default", "const", "async", "unsafe", "safe", "auto", "extern"];
     let mut cursor = Cursor::new(&tokens[at..]);
-    for qualifier in ["default", "const", "async", "unsafe", "safe", "auto"] {
-        if cursor.is_ident(qualifier) && !matches!(cursor.tokens.get(cursor.pos + 1), Some(TokenTree::Punct(_))) {
-            cursor.pos += 1;
+    while QUALIFIERS.iter().any(|qualifier| cursor.is_ident(qualifier)) {
+        // A qualifier only when a keyword follows: `const fn`, not `const NAME`.
+        match cursor.tokens.get(cursor.pos + 1) {
+            Some(TokenTree::Literal(_)) if cursor.is_ident("extern") => cursor.pos += 2,
+            Some(TokenTree::Ident(next))
+                if QUALIFIERS.iter().chain(&["fn", "trait"]).any(|keyword| next == keyword) =>
+            {
+                cursor.pos += 1
+            }
+            _ => break,
         }
-    }
-    if cursor.is_ident("extern") && matches!(cursor.tokens.get(cursor.pos + 1), Some(TokenTree::Literal(_))) {
-        cursor.pos += 2;
     }
     const NAMED: [&str; 9] = ["fn", "struct", "enum", "union", "trait", "mod", "const", "static", "type"];
     let keyword = cursor.pos;
