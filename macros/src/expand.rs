@@ -146,6 +146,11 @@ mod tests {
     #[test]
     fn every_item_of_the_repository_expands_to_valid_rust() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        if !root.join("runtime/src").is_dir() && std::env::var_os("CI").is_none_or(|ci| ci != "true") {
+            // The published crate, unpacked outside the repository.
+            println!("skipped: {} holds no mapisync checkout to read", root.display());
+            return;
+        }
         let mut files = Vec::new();
         for dir in ["runtime/src", "macros/src", "mapisync/src", "tests", "examples", "benches", "fuzz/fuzz_targets"] {
             collect_rust_files(&root.join(dir), &mut files);
