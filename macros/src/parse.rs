@@ -27,11 +27,10 @@ pub fn args(tokens: TokenStream) -> Result<Args> {
             errors.spanned(name.tokens, message);
             continue;
         }
-        let Some((TokenTree::Punct(equals), value)) = rest.split_first().filter(|(first, _)| is_equals(first)) else {
+        let Some((_, value)) = rest.split_first().filter(|(first, _)| is_equals(first)) else {
             errors.spanned(meta.iter().cloned(), format_args!("expected `crate = path`, {EXAMPLE}"));
             continue;
         };
-        let _ = equals;
         if !is_plain_path(value) {
             errors.spanned(value.iter().cloned(), format_args!("expected a path to the mapisync crate, {EXAMPLE}"));
         } else if krate.is_some() {
