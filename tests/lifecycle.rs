@@ -449,3 +449,79 @@ fn a_timed_out_drain_counts_only_the_threads_that_still_run() {
         close_event(sib.handle());
     }
 }
+
+/// What one `drain` or `shutdown` on a worker thread said, and how long it took.
+type Said = (&'static str, Result<(), usize>, Duration);
+
+/// Calls `drain` and `shutdown` on its own worker thread (issue 17, item 1).
+struct DrainsItself {
+    said: Arc<Mutex<Vec<Said>>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for DrainsItself {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        let calls: [(&'static str, fn() -> Result<(), usize>); 3] = [
+            ("drain(300 ms)", || lifecycle::drain(Duration::from_millis(300))),
+            ("drain(MAX)", || lifecycle::drain(Duration::MAX)),
+            ("shutdown(MAX)", || lifecycle::shutdown(Duration::MAX)),
+        ];
+        for (name, call) in calls {
+            let started = std::time::Instant::now();
+            let result = call();
+            self.said.lock().unwrap().push((name, result, started.elapsed()));
+        }
+        Ok(())
+    }
+}
+
+/// Issue 17, item 1 (and issue 19, item 4): on a sync's own worker thread,
+/// `drain` and `shutdown` never wait for that thread: it counts as exiting,
+/// at once, whatever the timeout. On Linux main said `Err(1)` at once
+/// (EDEADLK read as "still running"); on Windows main waited the whole
+/// timeout, and for ever with `Duration::MAX`.
+#[test]
+fn drain_and_shutdown_on_the_syncs_own_worker_thread_skip_it_at_once() {
+    let _serial = serial();
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let sync: IMAPISync = DrainsItself { said: said.clone() }.into();
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    let done = done_calls(&callback.wait_done(PATIENCE));
+    assert_eq!(done, [MAPI_E_USER_CANCEL], "the shutdown cancelled the very sync that called it");
+    let said = said.lock().unwrap().clone();
+    eprintln!("on the worker: {said:?}");
+    assert_eq!(said.len(), 3);
+    for (name, result, took) in said {
+        assert_eq!(result, Ok(()), "{name}: the caller's own thread counts as exiting");
+        assert!(took < Duration::from_millis(250), "{name} returned at once, not after {took:?}");
+    }
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()), "from another thread, the worker is waited for");
+    assert_eq!(lifecycle::running_workers(), 0);
+    lifecycle::reopen();
+    close_event(sib.handle());
+}
+
+/// The same from the host's `Done`, which runs on the worker thread.
+#[test]
+fn drain_in_the_hosts_done_callback_returns_at_once() {
+    let _serial = serial();
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let record = said.clone();
+    let host = mapisync::host::Host::new().on_event(move |event| {
+        if matches!(event, mapisync::host::Event::Done { .. }) {
+            let started = std::time::Instant::now();
+            let result = lifecycle::drain(Duration::MAX);
+            record.lock().unwrap().push((result, started.elapsed()));
+        }
+    });
+    let sync: IMAPISync = Quick.into();
+    assert_eq!(host.run(&sync).unwrap().done, Some(mapisync::S_OK));
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    let said = said.lock().unwrap().clone();
+    eprintln!("in Done: {said:?}");
+    assert_eq!(said.len(), 1);
+    assert_eq!(said[0].0, Ok(()));
+    assert!(said[0].1 < Duration::from_millis(250), "took {:?}", said[0].1);
+}

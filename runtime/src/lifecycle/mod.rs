@@ -72,14 +72,22 @@
 use std::time::Duration;
 
 use crate::abi::IMAPISync;
-use crate::workers;
+use crate::workers::{self, registry::Which};
 pub use crate::workers::CancelToken;
+
+mod fast;
+mod scope;
+
+pub use fast::FastShutdown;
+pub use scope::{Scope, SyncHandle};
 
 /// Cancels the running sync of this object, if any (for `StoreLogoff` and
 /// `IMSLogon::Logoff`). Works for a plain provider, an aggregated inner
-/// object's IMAPISync and a [tear-off](crate::aggregate::tear_off); for a
-/// [`ForwardSync`](crate::ForwardSync) store, pass the object it forwards to
-/// (`store.sync()`). Returns whether a sync was running and is now cancelled.
+/// object's IMAPISync, a [tear-off](crate::aggregate::tear_off) and a
+/// [`ForwardSync`](crate::ForwardSync) store (the store's own IMAPISync or
+/// the object it forwards to, `store.sync()`). Returns whether a sync was
+/// running and is now cancelled. From a thread that cannot hold the
+/// `!Send` IMAPISync, use a [`SyncHandle`].
 ///
 /// ```
 /// # struct Store;
@@ -96,42 +104,53 @@ pub fn cancel(sync: &IMAPISync) -> bool {
 
 /// Cancels every running sync of this module (DLL); how many were running.
 pub fn cancel_all() -> usize {
-    workers::REGISTRY.cancel_all()
+    workers::REGISTRY.cancel_all(Which::All)
 }
 
 /// Waits until every worker thread of this module has exited (not only
 /// released its references), at most `timeout`. `Ok(())` when none runs;
 /// `Err(n)`: `n` were still running when the time ran out.
 ///
+/// On a worker thread of this module (called by the provider's code, or by
+/// the host's `Done`, `Progress` or `Error`, which run on the worker), the
+/// calling thread is never waited for: its own sync counts as exiting, and
+/// so does any other worker that is itself inside a drain (two workers
+/// never wait for each other). It is reaped by a later call (the next
+/// sync, `DllCanUnloadNow`, a drain from another thread). The same on
+/// every platform, whatever `timeout`, `Duration::MAX` included.
+///
 /// ```
 /// assert_eq!(mapisync::lifecycle::drain(std::time::Duration::from_secs(1)), Ok(()));
 /// ```
 pub fn drain(timeout: Duration) -> Result<(), usize> {
-    workers::REGISTRY.drain(timeout)
+    workers::REGISTRY.drain(timeout, Which::All)
 }
 
-/// For `IMSProvider::Shutdown`: refuses new syncs (`SynchronizeInBackground`
+/// For `IMSProvider::Shutdown` of a DLL with one provider instance (with
+/// several, each instance's [`Scope::shutdown`]): refuses new syncs (`SynchronizeInBackground`
 /// then answers [`MAPI_E_END_OF_SESSION`](crate::MAPI_E_END_OF_SESSION),
 /// starts nothing and leaves `*phSyncDoneEvent` NULL), cancels every running
 /// sync, then [`drain`]s for at most `timeout`. Refusing and cancelling are
-/// one step: no sync can start in between and escape the cancel.
+/// one step: no sync can start in between and escape the cancel. Reaches
+/// every [`Scope`].
 pub fn shutdown(timeout: Duration) -> Result<(), usize> {
-    workers::REGISTRY.close_and_cancel();
-    workers::REGISTRY.drain(timeout)
+    workers::REGISTRY.close_and_cancel(Which::All);
+    workers::REGISTRY.drain(timeout, Which::All)
 }
 
 /// Accepts syncs again after [`shutdown`] (`MSProviderInit` called again
-/// within the same load of the DLL; tests).
+/// within the same load of the DLL, in a DLL with one instance; tests). A
+/// [`Scope`] that was shut down stays shut down.
 pub fn reopen() {
     workers::REGISTRY.reopen();
 }
 
 /// Whether [`shutdown`] refuses new syncs now.
 pub fn is_shut_down() -> bool {
-    workers::REGISTRY.is_closed()
+    workers::REGISTRY.is_closed(Which::All)
 }
 
 /// Worker threads of this module that have not exited yet.
 pub fn running_workers() -> usize {
-    workers::REGISTRY.running()
+    workers::REGISTRY.running(Which::All)
 }
