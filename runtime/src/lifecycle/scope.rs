@@ -7,8 +7,8 @@ use windows_core::{HRESULT, Interface};
 
 use crate::abi::IMAPISync;
 use crate::hresult::S_OK;
-use crate::workers::registry::{ScopeId, Which};
 use crate::workers::REGISTRY;
+use crate::workers::registry::{ScopeId, Which};
 
 /// The syncs of one provider instance (one `IMSProvider`), from
 /// `MSProviderInit` to `IMSProvider::Shutdown` or fast shutdown.

@@ -286,7 +286,11 @@ impl<W: Exit> Registry<W> {
             if left == 0 {
                 return Ok(());
             }
-            let next = inner.entries.iter_mut().filter(|entry| awaited(entry)).find_map(|entry| Some((entry.job.clone(), entry.thread.take()?)));
+            let next = inner
+                .entries
+                .iter_mut()
+                .filter(|entry| awaited(entry))
+                .find_map(|entry| Some((entry.job.clone(), entry.thread.take()?)));
             match next {
                 Some((job, thread)) => inner = self.wait_for(inner, job, thread, deadline, awaited)?,
                 None if deadline.is_some_and(|deadline| Instant::now() >= deadline) => return Err(left),
