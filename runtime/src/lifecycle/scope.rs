@@ -139,9 +139,12 @@ impl Scope {
 }
 
 impl Drop for Scope {
-    /// Ends the scope as [`shutdown`](Scope::shutdown) does, without waiting.
+    /// Ends the scope as [`shutdown`](Scope::shutdown) does, without
+    /// waiting. On the last worker thread of the module, the module's load
+    /// reference is then given back when that thread has terminated (Windows).
     fn drop(&mut self) {
         REGISTRY.close_and_cancel(self.which());
+        REGISTRY.release_pin_after_this_worker();
     }
 }
 

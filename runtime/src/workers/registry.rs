@@ -109,7 +109,8 @@ struct Inner<W: Exit> {
     open_scopes: Vec<ScopeId>,
     next_scope: ScopeId,
     members: Vec<Member>,
-    /// Held while `entries` is not empty (see `pin.rs`).
+    /// Held while `entries` is not empty (see `pin.rs`), unless the last
+    /// worker handed it to its own exit.
     pin: Option<ModulePin>,
 }
 
@@ -265,8 +266,25 @@ impl<W: Exit> Registry<W> {
         let drained = self.drain_awaited(&awaited, deadline);
         if on_worker {
             self.mark_draining(&me, false);
+            self.release_pin_after_this_worker();
         }
         drained
+    }
+
+    /// On a worker thread whose own entry is all the registry has left:
+    /// hands the module's pin to the thread's exit (see `pin.rs`), so a host
+    /// that unloads the DLL right after a Shutdown that ran on this worker
+    /// (MAPI's `FreeLibrary`, with no other call into the DLL) does unload
+    /// it once the thread has terminated, instead of never. The entry stays,
+    /// to be reaped by a later call; a later sync takes a pin of its own.
+    pub(crate) fn release_pin_after_this_worker(&self) {
+        let me = W::current();
+        let mut inner = self.lock();
+        inner.reap_exited();
+        let only_me = !inner.entries.is_empty() && inner.entries.iter().all(|entry| entry.owner == me);
+        if let Some(pin) = inner.pin.take_if(|_| only_me) {
+            inner.pin = pin.release_after_this_thread().err();
+        }
     }
 
     /// Marks the calling thread's entry (if it is a worker) as draining or
@@ -362,7 +380,8 @@ impl<W: Exit> Inner<W> {
 
     /// Gives up the module's pin once no worker thread is left. Called only
     /// from calls the host makes into the DLL (see `pin.rs`), never from a
-    /// worker: a worker's own entry keeps `entries` non-empty.
+    /// worker: a worker's own entry keeps `entries` non-empty (a worker
+    /// hands the pin to its own exit instead, `release_pin_after_this_worker`).
     fn release_pin_if_idle(&mut self) {
         if self.entries.is_empty() {
             self.pin = None;
