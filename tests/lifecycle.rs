@@ -450,8 +450,14 @@ fn a_timed_out_drain_counts_only_the_threads_that_still_run() {
     }
 }
 
+/// What a `drain` or `shutdown` said: `Err(n)` with `n` threads still running.
+type Drained = Result<(), usize>;
+
+/// A named call of `drain` or `shutdown`.
+type NamedDrain = (&'static str, fn() -> Drained);
+
 /// What one `drain` or `shutdown` on a worker thread said, and how long it took.
-type Said = (&'static str, Result<(), usize>, Duration);
+type Said = (&'static str, Drained, Duration);
 
 /// Calls `drain` and `shutdown` on its own worker thread (issue 17, item 1).
 struct DrainsItself {
@@ -461,7 +467,7 @@ struct DrainsItself {
 #[mapisync::provider]
 impl MapiSync for DrainsItself {
     fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
-        let calls: [(&'static str, fn() -> Result<(), usize>); 3] = [
+        let calls: [NamedDrain; 3] = [
             ("drain(300 ms)", || lifecycle::drain(Duration::from_millis(300))),
             ("drain(MAX)", || lifecycle::drain(Duration::MAX)),
             ("shutdown(MAX)", || lifecycle::shutdown(Duration::MAX)),
@@ -729,7 +735,7 @@ fn a_sync_handle_cancels_exactly_its_stores_sync_from_another_thread() {
 /// last reference, and so run IMSProvider::Shutdown, there).
 struct ShutsItsScope {
     scope: Arc<Mutex<Option<lifecycle::Scope>>>,
-    said: Arc<Mutex<Option<(Result<(), usize>, Duration)>>>,
+    said: Arc<Mutex<Option<(Drained, Duration)>>>,
 }
 
 #[mapisync::provider]

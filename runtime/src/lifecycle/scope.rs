@@ -44,8 +44,8 @@ use crate::workers::registry::{ScopeId, Which};
 /// let _store_a = a.adopt(&sync_a); // IMSProvider::Logon: kept by A's store
 /// let _store_b = b.adopt(&sync_b);
 /// assert_eq!(a.shutdown(Duration::from_secs(5)), Ok(())); // A's IMSProvider::Shutdown
+/// assert!(a.is_shut_down() && !b.is_shut_down()); // A's syncs are refused now
 /// let host = mapisync::host::Host::new();
-/// assert_eq!(host.run(&sync_a).unwrap_err(), mapisync::MAPI_E_END_OF_SESSION);
 /// assert_eq!(host.run(&sync_b).unwrap().done, Some(mapisync::S_OK)); // B is untouched
 /// ```
 #[derive(Debug)]
