@@ -156,10 +156,13 @@ impl Drop for Scope {
 ///
 /// The handle holds a reference to the object (so its address, which
 /// identifies its syncs, cannot be reused while the handle lives): keep it
-/// beside the object, in the store, and drop it with the store. An
-/// aggregated store, whose IMAPISync is counted on the store itself, keeps
-/// it outside the store or drops it at its logoff (else the store holds
-/// itself).
+/// beside the object, in the store, and drop it with the store. Make it
+/// from the mapisync object the store keeps (for a
+/// [`ForwardSync`](crate::ForwardSync) store, `&self.sync`, not the store's
+/// own IMAPISync): a handle made from an IMAPISync counted on the store
+/// itself (the store's, an aggregate's) and kept in the store would keep
+/// the store alive; such a handle lives outside the store or is dropped at
+/// its logoff.
 ///
 /// ```
 /// # struct Inbox;
