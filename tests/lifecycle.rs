@@ -771,3 +771,58 @@ fn a_scopes_shutdown_on_its_own_worker_returns_at_once_and_the_worker_is_reaped(
     assert_eq!(mapisync::server::can_unload_now().0, S_OK, "nothing keeps the DLL");
     close_event(sib.handle());
 }
+
+/// A windows-rs provider object (standing for the IMSProvider) answering
+/// IMAPIProviderShutdown from its scope; `panics` makes its `scope` panic.
+#[cfg(not(miri))]
+#[windows_core::implement(mapisync::abi::IMAPIProviderShutdown)]
+struct ShutdownProvider {
+    scope: lifecycle::Scope,
+    panics: bool,
+}
+
+#[cfg(not(miri))]
+impl lifecycle::FastShutdown for ShutdownProvider {
+    fn scope(&self) -> &lifecycle::Scope {
+        assert!(!self.panics, "the provider's own bug");
+        &self.scope
+    }
+}
+
+/// Fast shutdown as MAPI drives it: QueryInterface for
+/// IMAPIProviderShutdown, then its three calls while a sync runs; a panic
+/// in the provider's `scope` answers E_UNEXPECTED instead of unwinding.
+#[cfg(not(miri))]
+#[test]
+fn imapiprovidershutdown_from_an_implement_provider_stops_its_sync() {
+    use mapisync::abi::IMAPIProviderShutdown;
+    let _serial = serial();
+    let object = windows_core::ComObject::new(ShutdownProvider { scope: lifecycle::Scope::open(), panics: false });
+    let provider: IUnknown = object.to_interface();
+    let shutdown: IMAPIProviderShutdown = provider.cast().expect("QI for IMAPIProviderShutdown");
+    let persisted = Arc::new(AtomicBool::new(false));
+    let sync: IMAPISync = Persisting { persisted: persisted.clone() }.into();
+    let _handle = object.scope.adopt(&sync);
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1));
+    // SAFETY: COM: `shutdown` is a live IMAPIProviderShutdown.
+    unsafe {
+        assert_eq!(shutdown.QueryFastShutdown(), mapisync::S_OK);
+        assert_eq!(shutdown.NotifyProcessShutdown(), mapisync::S_OK);
+        assert_eq!(shutdown.DoFastShutdown(), mapisync::S_OK);
+    }
+    assert!(persisted.load(Ordering::SeqCst), "the provider's cleanup ran before DoFastShutdown returned");
+    assert_eq!(done_calls(&callback.calls()), [MAPI_E_USER_CANCEL]);
+    close_event(sib.handle());
+
+    let broken: IMAPIProviderShutdown =
+        windows_core::ComObject::new(ShutdownProvider { scope: lifecycle::Scope::open(), panics: true })
+            .into_interface();
+    // SAFETY: COM: `broken` is a live IMAPIProviderShutdown.
+    unsafe {
+        assert_eq!(broken.NotifyProcessShutdown(), mapisync::E_UNEXPECTED);
+        assert_eq!(broken.DoFastShutdown(), mapisync::E_UNEXPECTED);
+    }
+}
