@@ -1,5 +1,5 @@
 //! The raw ABI: interface identifiers, `MAPISIB`, the vtables and the
-//! interface types, exactly as the contract in `imapisync.md` declares them.
+//! interface types, exactly as the contract in `docs/contract.md` declares them.
 //!
 //! Nothing here has behaviour; every other layer builds on these types.
 
