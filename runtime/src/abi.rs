@@ -1,5 +1,5 @@
 //! The raw ABI: interface identifiers, `MAPISIB`, the vtables and the
-//! interface types, exactly as the contract in `imapisync.md` declares them.
+//! interface types, exactly as the contract in `docs/contract.md` declares them.
 //!
 //! Nothing here has behaviour; every other layer builds on these types.
 
@@ -142,8 +142,10 @@ mod interfaces {
     }
 }
 
-const PTR: usize = core::mem::size_of::<*const c_void>();
+// PTR lives inside each assertion block: Rust 1.85 reports a module-level
+// constant used only by `const _` blocks as dead code.
 const _: () = {
+    const PTR: usize = core::mem::size_of::<*const c_void>();
     assert!(core::mem::size_of::<IMAPISync_Vtbl>() == 4 * PTR);
     assert!(core::mem::offset_of!(IMAPISync_Vtbl, SynchronizeInBackground) == 3 * PTR);
     assert!(core::mem::size_of::<IMAPISyncProgressCallback_Vtbl>() == 6 * PTR);
@@ -182,6 +184,7 @@ pub struct IClassFactory_Vtbl {
 }
 
 const _: () = {
+    const PTR: usize = core::mem::size_of::<*const c_void>();
     assert!(core::mem::size_of::<IClassFactory_Vtbl>() == 5 * PTR);
     assert!(core::mem::offset_of!(IClassFactory_Vtbl, CreateInstance) == 3 * PTR);
     assert!(core::mem::offset_of!(IClassFactory_Vtbl, LockServer) == 4 * PTR);

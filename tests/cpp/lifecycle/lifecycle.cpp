@@ -20,7 +20,8 @@
 // Usage: lifecycle <path of the DLL> [cycles]. Windows: LoadLibrary and
 // FreeLibrary, Win32 events. Linux: dlopen and dlclose, the DLL's own event
 // functions.
-#include "../imapisync.h"
+#include "../../../include/imapisync.h"
+#include "../imapisession.h"
 
 #include <atomic>
 #include <cstdarg>
