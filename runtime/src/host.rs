@@ -665,6 +665,84 @@ mod tests {
         assert_eq!(report.events, [Event::Error { hr, text }, Event::Done { hr, same_event: true }]);
     }
 
+    /// An IMAPISync whose slot 3 refuses every start with the code in its
+    /// value, as the contract says: `*phSyncDoneEvent` NULL, no worker.
+    struct Refusing;
+    static REFUSING_VTBL: crate::abi::IMAPISync_Vtbl =
+        crate::abi::IMAPISync_Vtbl { base__: iunknown_vtbl::<Refusing>(), SynchronizeInBackground: refuse };
+    impl Class for Refusing {
+        type Value = HRESULT;
+        type Vtable = crate::abi::IMAPISync_Vtbl;
+        const VTABLE: &'static crate::abi::IMAPISync_Vtbl = &REFUSING_VTBL;
+        const IID: GUID = crate::abi::IID_IMAPISync;
+    }
+
+    /// # Safety
+    /// COM: `this` is a live `Refusing`; `sib` is a complete MAPISIB.
+    unsafe extern "system" fn refuse(this: *mut c_void, sib: *const MAPISIB) -> HRESULT {
+        // SAFETY: test: the host simulator passes a complete MAPISIB with a writable out-pointer.
+        unsafe { (*sib).phSyncDoneEvent.write(core::ptr::null_mut()) };
+        // SAFETY: COM: the caller holds a reference for the call.
+        unsafe { ComObject::<Refusing>::from_this(this) }.value
+    }
+
+    #[test]
+    fn every_refused_start_is_reported_without_touching_a_null_event() {
+        use crate::hresult::{E_INVALIDARG, E_OUTOFMEMORY, MAPI_E_BUSY, MAPI_E_END_OF_SESSION};
+        for code in [MAPI_E_BUSY, MAPI_E_END_OF_SESSION, E_INVALIDARG, E_OUTOFMEMORY] {
+            let refusing = ObjectRef::<Refusing>::new(code);
+            let raw = refusing.as_raw();
+            // SAFETY: test: a live IMAPISync whose reference `refusing` keeps.
+            let sync = unsafe { IMAPISync::from_raw_borrowed(&raw) }.unwrap();
+            let report = Host::new().timeout(Duration::from_millis(50)).run(sync).unwrap();
+            assert_eq!(report.started, code);
+            assert_eq!(report.event_handle, 0);
+            assert!(!report.event_signalled);
+            assert_eq!((report.done, report.done_calls), (None, 0));
+            assert!(report.balanced(), "{code:?}: {report:?}");
+        }
+    }
+
+    /// Blocks its sync until the test lets it go.
+    #[derive(Default)]
+    struct Blocking {
+        entered: std::sync::atomic::AtomicBool,
+        released: Mutex<bool>,
+        changed: Condvar,
+    }
+
+    #[mapisync::provider]
+    impl MapiSync for Blocking {
+        fn synchronize_in_background(&self, _: &mut SyncJob) -> crate::Result<()> {
+            self.entered.store(true, std::sync::atomic::Ordering::SeqCst);
+            let released = self.released.lock().unwrap();
+            drop(self.changed.wait_timeout_while(released, Duration::from_secs(30), |released| !*released));
+            Ok(())
+        }
+    }
+
+    /// A mapisync object sent to another thread: its methods are free-threaded.
+    struct Agile(IMAPISync);
+    // SAFETY: Send: a mapisync object's IUnknown and slot 3 may be called from any thread.
+    unsafe impl Send for Agile {}
+
+    #[test]
+    fn a_busy_mapisync_object_is_reported_as_busy() {
+        let sync: IMAPISync = Blocking::default().into();
+        let agile = Agile(sync.clone());
+        let first = std::thread::spawn(move || Host::new().run(&{ agile }.0).unwrap().done);
+        let blocking = crate::provider_of::<Blocking>(&sync).unwrap();
+        while !blocking.entered.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        let second = Host::new().run(&sync).unwrap();
+        assert_eq!((second.started, second.event_handle, second.done_calls), (crate::MAPI_E_BUSY, 0, 0));
+        assert!(second.balanced());
+        *blocking.released.lock().unwrap() = true;
+        blocking.changed.notify_all();
+        assert_eq!(first.join().unwrap(), Some(S_OK));
+    }
+
     #[test]
     fn an_object_without_imapisync_is_refused() {
         let plain = ObjectRef::<PlainUnknown>::new(());
