@@ -254,6 +254,18 @@ unsafe fn read_mapisib(psibpb: *const MAPISIB) -> Result<MAPISIB, HRESULT> {
     Ok(sib)
 }
 
+/// Refuses a start with `hr`, as every failure does: `*phSyncDoneEvent`
+/// set to NULL where MAPISIB is complete and the pointer is usable (a
+/// structure too short is not read past `ulSize`).
+///
+/// # Safety
+/// As [`read_mapisib`].
+pub(crate) unsafe fn refuse_start(psibpb: *const MAPISIB, hr: HRESULT) -> HRESULT {
+    // SAFETY: MAPISIB: the caller's `psibpb` is as `read_mapisib` requires.
+    let _ = unsafe { read_mapisib(psibpb) };
+    hr
+}
+
 /// The job for a sync the host asked for in `sib`, holding the worker's own
 /// references to the session and the callback.
 ///
