@@ -583,7 +583,7 @@ unsafe extern "system" fn on_done(this: *mut c_void, event: HANDLE, hr: HRESULT)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hresult::{E_NOINTERFACE, MAPI_E_USER_CANCEL};
+    use crate::hresult::{E_NOINTERFACE, E_UNEXPECTED, MAPI_E_USER_CANCEL};
     use crate::{MapiSync, SyncJob};
 
     /// Reports two steps and one warning; records whether it saw a session.
@@ -741,6 +741,49 @@ mod tests {
         *blocking.released.lock().unwrap() = true;
         blocking.changed.notify_all();
         assert_eq!(first.join().unwrap(), Some(S_OK));
+    }
+
+    /// Keeps its job past the sync, with safe code: swaps in a fresh one.
+    struct Keeper(Mutex<Option<SyncJob>>);
+
+    #[mapisync::provider]
+    impl MapiSync for Keeper {
+        fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()> {
+            job.progress("before the end", 1, 2)?;
+            let kept = std::mem::replace(job, SyncJob::new(job.flags()));
+            *self.0.lock().unwrap() = Some(kept);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_job_kept_past_its_sync_reaches_the_host_no_more_and_holds_nothing() {
+        let sync: IMAPISync = Keeper(Mutex::new(None)).into();
+        let after_done = Arc::new(Mutex::new(Vec::new()));
+        let seen = after_done.clone();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ended = done.clone();
+        let report = Host::new()
+            .on_event(move |event| {
+                if ended.load(std::sync::atomic::Ordering::SeqCst) {
+                    seen.lock().unwrap().push(event.clone());
+                }
+                if matches!(event, Event::Done { .. }) {
+                    ended.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+            .run(&sync)
+            .unwrap();
+        assert_eq!((report.done, report.done_calls), (Some(S_OK), 1));
+        assert!(report.balanced(), "the worker released the host's objects: {report:?}");
+        let keeper = crate::provider_of::<Keeper>(&sync).unwrap();
+        let mut kept = keeper.0.lock().unwrap().take().unwrap();
+        let late = kept.progress("after the end", 2, 2).unwrap_err();
+        assert_eq!(late.code(), E_UNEXPECTED);
+        assert!(kept.error(crate::MAPI_E_NETWORK_ERROR, "late").is_err());
+        assert!(kept.progress_count(2, 2).is_err());
+        assert!(kept.session().is_none() && kept.callback().is_none());
+        assert_eq!(after_done.lock().unwrap().as_slice(), [], "nothing reached the host after Done");
     }
 
     #[test]
