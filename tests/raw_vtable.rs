@@ -248,6 +248,55 @@ fn call_returns_before_the_work_and_never_reads_mapisib_afterwards() {
     assert_eq!(state.seen.lock().unwrap()[0], Seen { flags: 0x2000_0080, session: true, callback: true });
 }
 
+/// Keeps its job past the sync (safe code: `mem::replace`) on a thread of
+/// its own that reports progress until the job refuses.
+#[derive(Default)]
+struct KeepsItsJob {
+    reporter: Mutex<Option<std::thread::JoinHandle<i32>>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for KeepsItsJob {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let mut kept = std::mem::replace(job, SyncJob::new(job.flags()));
+        kept.progress_count(0, 1)?;
+        let reporter = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while std::time::Instant::now() < deadline {
+                if let Err(error) = kept.progress_count(1, 1) {
+                    return error.code().0;
+                }
+                std::thread::yield_now();
+            }
+            S_OK
+        });
+        *self.reporter.lock().unwrap() = Some(reporter);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_job_kept_past_its_sync_calls_nothing_after_done_and_holds_no_reference() {
+    let provider = KeepsItsJob::default();
+    let sync: IMAPISync = provider.into();
+    let object = Raw(sync.clone().into_raw());
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let sib = Sib::new(0, Some(&session), Some(&callback));
+    let handle = start(object, &sib);
+    callback.wait_done(PATIENCE);
+    let reporter = mapisync::provider_of::<KeepsItsJob>(&sync).unwrap().reporter.lock().unwrap().take();
+    let refused = reporter.expect("the provider ran").join().unwrap();
+    assert_eq!(refused, E_UNEXPECTED, "the kept job is refused once the sync has ended");
+    let calls = callback.calls();
+    assert!(matches!(calls.last(), Some(Call::Done { .. })), "nothing reached the host after Done: {calls:?}");
+    assert_eq!(done(&calls).len(), 1);
+    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the worker released the callback");
+    assert_eq!(session.wait_count(1, PATIENCE), 1, "the worker released the session");
+    wait_and_close(handle);
+    drop(sync);
+    release_last(object);
+}
+
 #[test]
 fn failed_progress_stops_the_sync_and_its_hresult_reaches_done() {
     let object = raw(Steps::default());
