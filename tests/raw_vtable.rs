@@ -426,10 +426,18 @@ fn done_reaches_the_host_whatever_the_provider_does_with_its_job() {
     let calls = callback.wait_done(PATIENCE);
     assert_eq!(done(&calls), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)], "Done exactly once");
     wait_and_close(handle);
-    // The provider still holds the host's job: its callback reference with it.
-    assert_eq!(callback.wait_count(2, PATIENCE), 2);
+    // The provider still holds the host's job, but not the host's callback:
+    // the worker released it with Done.
+    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the worker released the callback");
+    assert_eq!(object.wait_count(1, PATIENCE), 1);
+    // SAFETY: test: `object` is a live SwapsItsJob object, held by the test.
+    let sync = unsafe { IMAPISync::from_raw_borrowed(&object.0) }.unwrap();
+    let provider = mapisync::provider_of::<SwapsItsJob>(sync).unwrap();
+    let mut kept = provider.kept.lock().unwrap().take().expect("the provider kept the job");
+    assert_eq!(kept.progress("late", 1, 1).unwrap_err().code(), HRESULT(E_UNEXPECTED));
+    assert_eq!(callback.calls().len(), 1, "nothing reached the host after Done");
+    drop(kept);
     release_last(object);
-    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the kept job released the callback with the provider");
 }
 
 /// Returns at once: the shortest path from the worker's start to `Done`.
