@@ -237,8 +237,8 @@ mod tests {
 
     use super::objects::PlainUnknown;
     use super::*;
-    use crate::hresult::{E_NOINTERFACE, E_UNEXPECTED, MAPI_E_USER_CANCEL};
     use crate::hresult::S_OK;
+    use crate::hresult::{E_NOINTERFACE, E_UNEXPECTED, MAPI_E_USER_CANCEL};
     use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
     use crate::{MapiSync, SyncJob};
 

@@ -178,6 +178,8 @@ mod loom_models {
     //! The gate under loom: a call racing the close either runs on the
     //! value before the close takes it (the gate's loom cell checks that
     //! order) or is refused; the close never returns while a call is in flight.
+    //! (Checked to fail, with loom's "concurrent read and write accesses to
+    //! `UnsafeCell`", when `Exit`'s Release and `close`'s Acquires are made Relaxed.)
 
     use std::sync::atomic::{AtomicUsize, Ordering};
 
