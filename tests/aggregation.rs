@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mapisync::aggregate::new_aggregatable;
-use mapisync::host::{Conformance, Host, Rule, check_conformance};
+use mapisync::host::{Conformance, Host, Rule};
 use mapisync::server::{ServerClass, clsid, get_class_object, new_provider};
 use mapisync::{IMAPISync, IUnknown, Interface, MapiSync, SyncJob};
 use mapisync_tests::*;
