@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mapisync::aggregate::new_aggregatable;
-use mapisync::host::{Conformance, Host, Rule, check_conformance};
+use mapisync::host::{Conformance, Host, Rule};
 use mapisync::server::{ServerClass, clsid, get_class_object, new_provider};
 use mapisync::{IMAPISync, IUnknown, Interface, MapiSync, SyncJob};
 use mapisync_tests::*;
@@ -495,7 +495,7 @@ fn a_plain_object_still_passes_the_checker_beside_the_aggregate() {
     // The runtime's own objects are unchanged by aggregation support.
     let (provider, _drops) = steps();
     let sync: IMAPISync = provider.into();
-    check_conformance(&sync).unwrap_or_else(|violations| panic!("{violations:#?}"));
+    Conformance::new().promises_e_pointer().check(&sync).unwrap_or_else(|violations| panic!("{violations:#?}"));
 }
 
 // ---- windows-rs interop: the `store_object` example's #[implement] store ----

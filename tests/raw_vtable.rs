@@ -248,6 +248,55 @@ fn call_returns_before_the_work_and_never_reads_mapisib_afterwards() {
     assert_eq!(state.seen.lock().unwrap()[0], Seen { flags: 0x2000_0080, session: true, callback: true });
 }
 
+/// Keeps its job past the sync (safe code: `mem::replace`) on a thread of
+/// its own that reports progress until the job refuses.
+#[derive(Default)]
+struct KeepsItsJob {
+    reporter: Mutex<Option<std::thread::JoinHandle<i32>>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for KeepsItsJob {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let mut kept = std::mem::replace(job, SyncJob::new(job.flags()));
+        kept.progress_count(0, 1)?;
+        let reporter = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while std::time::Instant::now() < deadline {
+                if let Err(error) = kept.progress_count(1, 1) {
+                    return error.code().0;
+                }
+                std::thread::yield_now();
+            }
+            S_OK
+        });
+        *self.reporter.lock().unwrap() = Some(reporter);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_job_kept_past_its_sync_calls_nothing_after_done_and_holds_no_reference() {
+    let provider = KeepsItsJob::default();
+    let sync: IMAPISync = provider.into();
+    let object = Raw(sync.clone().into_raw());
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let sib = Sib::new(0, Some(&session), Some(&callback));
+    let handle = start(object, &sib);
+    callback.wait_done(PATIENCE);
+    let reporter = mapisync::provider_of::<KeepsItsJob>(&sync).unwrap().reporter.lock().unwrap().take();
+    let refused = reporter.expect("the provider ran").join().unwrap();
+    assert_eq!(refused, E_UNEXPECTED, "the kept job is refused once the sync has ended");
+    let calls = callback.calls();
+    assert!(matches!(calls.last(), Some(Call::Done { .. })), "nothing reached the host after Done: {calls:?}");
+    assert_eq!(done(&calls).len(), 1);
+    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the worker released the callback");
+    assert_eq!(session.wait_count(1, PATIENCE), 1, "the worker released the session");
+    wait_and_close(handle);
+    drop(sync);
+    release_last(object);
+}
+
 #[test]
 fn failed_progress_stops_the_sync_and_its_hresult_reaches_done() {
     let object = raw(Steps::default());
@@ -377,10 +426,18 @@ fn done_reaches_the_host_whatever_the_provider_does_with_its_job() {
     let calls = callback.wait_done(PATIENCE);
     assert_eq!(done(&calls), vec![(handle as usize, MAPI_E_NETWORK_ERROR, true)], "Done exactly once");
     wait_and_close(handle);
-    // The provider still holds the host's job: its callback reference with it.
-    assert_eq!(callback.wait_count(2, PATIENCE), 2);
+    // The provider still holds the host's job, but not the host's callback:
+    // the worker released it with Done.
+    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the worker released the callback");
+    assert_eq!(object.wait_count(1, PATIENCE), 1);
+    // SAFETY: test: `object` is a live SwapsItsJob object, held by the test.
+    let sync = unsafe { IMAPISync::from_raw_borrowed(&object.0) }.unwrap();
+    let provider = mapisync::provider_of::<SwapsItsJob>(sync).unwrap();
+    let mut kept = provider.kept.lock().unwrap().take().expect("the provider kept the job");
+    assert_eq!(kept.progress("late", 1, 1).unwrap_err().code(), HRESULT(E_UNEXPECTED));
+    assert_eq!(callback.calls().len(), 1, "nothing reached the host after Done");
+    drop(kept);
     release_last(object);
-    assert_eq!(callback.wait_count(1, PATIENCE), 1, "the kept job released the callback with the provider");
 }
 
 /// Returns at once: the shortest path from the worker's start to `Done`.

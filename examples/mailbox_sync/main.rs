@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         Event::Error { hr, text } => {
             feed.println(format!("  warning {}: {}", name(*hr), text.as_deref().unwrap_or("")))
         }
-        Event::Done { .. } => {}
+        _ => {} // Done, and any event a later mapisync adds (Event is #[non_exhaustive])
     });
     let report = match host.run(&sync) {
         Ok(report) => report,

@@ -10,7 +10,7 @@ use core::fmt;
 
 use windows_core::HRESULT;
 
-use crate::hresult::E_FAIL;
+use crate::hresult::{E_FAIL, hresult_name};
 
 /// `Result` with mapisync's [`Error`]: what
 /// [`MapiSync::synchronize_in_background`](crate::MapiSync::synchronize_in_background)
@@ -117,9 +117,19 @@ impl From<Error> for windows_core::Error {
     }
 }
 
+/// The code as the host receives it: always a failure code, so a store
+/// method that answers `error.into()` never answers success for an error.
+/// A success code in an `Err` becomes E_FAIL, as it does on its way to `Done`.
+///
+/// ```
+/// use mapisync::{E_FAIL, Error, HRESULT, MAPI_E_NOT_FOUND, S_FALSE};
+///
+/// assert_eq!(HRESULT::from(Error::from(MAPI_E_NOT_FOUND)), MAPI_E_NOT_FOUND);
+/// assert_eq!(HRESULT::from(Error::from(S_FALSE)), E_FAIL);
+/// ```
 impl From<Error> for HRESULT {
     fn from(error: Error) -> Self {
-        error.code
+        error.failure_code()
     }
 }
 
@@ -129,9 +139,26 @@ impl fmt::Debug for Error {
     }
 }
 
+/// The code's name where mapisync knows it ([`hresult_name`]), then the
+/// code in hex, then the message: `MAPI_E_NETWORK_ERROR (0x80040115): cannot
+/// reach imap.example.com`; a code without a name prints as `0x80041234`.
+///
+/// [`hresult_name`]: crate::hresult_name
+///
+/// ```
+/// use mapisync::{Error, HRESULT, MAPI_E_NETWORK_ERROR};
+///
+/// let error = Error::new(MAPI_E_NETWORK_ERROR, "cannot reach imap.example.com");
+/// assert_eq!(error.to_string(), "MAPI_E_NETWORK_ERROR (0x80040115): cannot reach imap.example.com");
+/// assert_eq!(Error::from(HRESULT(0x8004_1234_u32 as i32)).to_string(), "0x80041234");
+/// ```
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#010X}", self.code.0 as u32)?;
+        let code = self.code.0 as u32;
+        match hresult_name(self.code) {
+            Some(name) => write!(f, "{name} ({code:#010X})")?,
+            None => write!(f, "{code:#010X}")?,
+        }
         match &self.message {
             Some(message) => write!(f, ": {message}"),
             None => Ok(()),
@@ -151,13 +178,14 @@ mod tests {
         let error = Error::new(MAPI_E_NETWORK_ERROR, "cannot reach imap.example.com");
         assert_eq!(error.code(), MAPI_E_NETWORK_ERROR);
         assert_eq!(error.message(), "cannot reach imap.example.com");
-        assert_eq!(error.to_string(), "0x80040115: cannot reach imap.example.com");
+        assert_eq!(error.to_string(), "MAPI_E_NETWORK_ERROR (0x80040115): cannot reach imap.example.com");
     }
 
     #[test]
     fn an_empty_text_is_no_text() {
         assert_eq!(Error::new(MAPI_E_NETWORK_ERROR, ""), Error::from(MAPI_E_NETWORK_ERROR));
-        assert_eq!(Error::from(MAPI_E_NETWORK_ERROR).to_string(), "0x80040115");
+        assert_eq!(Error::from(MAPI_E_NETWORK_ERROR).to_string(), "MAPI_E_NETWORK_ERROR (0x80040115)");
+        assert_eq!(Error::from(HRESULT(0x8004_1234_u32 as i32)).to_string(), "0x80041234");
     }
 
     #[test]
@@ -200,5 +228,14 @@ mod tests {
     fn a_success_code_reaches_the_host_as_e_fail() {
         assert_eq!(Error::from(S_OK).failure_code(), E_FAIL);
         assert_eq!(Error::from(MAPI_E_NETWORK_ERROR).failure_code(), MAPI_E_NETWORK_ERROR);
+    }
+
+    #[test]
+    fn an_error_converts_to_a_failure_code_always() {
+        for code in [S_OK, crate::hresult::S_FALSE, HRESULT(0x7FFF_FFFF)] {
+            assert_eq!(HRESULT::from(Error::from(code)), E_FAIL, "{code:?}");
+            assert_eq!(HRESULT::from(Error::new(code, "text")), E_FAIL, "{code:?}");
+        }
+        assert_eq!(HRESULT::from(Error::from(MAPI_E_NETWORK_ERROR)), MAPI_E_NETWORK_ERROR);
     }
 }

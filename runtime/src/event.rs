@@ -47,22 +47,45 @@ pub(crate) fn close_unhanded(handle: HANDLE) {
 }
 
 /// Waits until the event is signalled or `timeout` passes (`None`: no limit).
-/// Returns whether it was signalled.
+/// Returns whether it was signalled; `false` for a NULL handle.
+///
+/// The timeout is rounded up to whole milliseconds (a wait of 1 µs waits
+/// 1 ms, never 0), and a finite timeout stays finite: it is capped just
+/// below `INFINITE`, at about 49.7 days.
 ///
 /// # Safety
-/// `handle` is a done event from `SynchronizeInBackground` that has not been closed.
+/// `handle` is NULL or a done event from `SynchronizeInBackground` that has
+/// not been closed.
+#[must_use = "false means the time ran out before the event was signalled"]
 pub unsafe fn wait(handle: HANDLE, timeout: Option<Duration>) -> bool {
-    let ms = timeout.map_or(INFINITE, |t| u32::try_from(t.as_millis()).unwrap_or(INFINITE - 1));
-    // SAFETY: the caller vouches for the handle.
-    unsafe { platform::wait(handle, ms) == WAIT_OBJECT_0 }
+    if handle.is_null() {
+        return false;
+    }
+    // SAFETY: the caller vouches for a non-null handle.
+    unsafe { platform::wait(handle, timeout_ms(timeout)) == WAIT_OBJECT_0 }
 }
 
-/// Closes a done event. Each handle is closed exactly once, by its owner.
+/// `timeout` as `WaitForSingleObject` milliseconds: rounded up, and finite
+/// unless `None` (`INFINITE`).
+fn timeout_ms(timeout: Option<Duration>) -> u32 {
+    const LONGEST: u32 = INFINITE - 1;
+    timeout.map_or(INFINITE, |t| {
+        let ms = t.as_nanos().div_ceil(1_000_000);
+        u32::try_from(ms).map_or(LONGEST, |ms| ms.min(LONGEST))
+    })
+}
+
+/// Closes a done event. Each handle is closed exactly once, by its owner;
+/// closing NULL does nothing.
 ///
 /// # Safety
-/// `handle` is a done event from `SynchronizeInBackground` that has not been closed.
+/// `handle` is NULL or a done event from `SynchronizeInBackground` that has
+/// not been closed.
 pub unsafe fn close(handle: HANDLE) {
-    // SAFETY: the caller vouches for the handle.
+    if handle.is_null() {
+        return;
+    }
+    // SAFETY: the caller vouches for a non-null handle.
     unsafe { platform::close(handle) };
 }
 
@@ -90,7 +113,9 @@ impl DoneEvent {
     /// # Safety
     /// `handle` is NULL or an open done event that nobody else will close.
     pub unsafe fn from_raw(handle: HANDLE) -> Option<Self> {
-        (!handle.is_null()).then_some(Self(handle))
+        // `then`, not `then_some`: a DoneEvent of NULL must never exist, even
+        // briefly (its Drop would close NULL).
+        (!handle.is_null()).then(|| Self(handle))
     }
 
     /// The raw handle (still owned by `self`).
@@ -98,13 +123,16 @@ impl DoneEvent {
         self.0
     }
 
-    /// Waits until signalled or `timeout` passes (`None`: no limit).
+    /// Waits until signalled or `timeout` passes (`None`: no limit), with
+    /// [`wait`](fn@wait)'s rounding. Returns whether it was signalled.
+    #[must_use = "false means the time ran out before the event was signalled"]
     pub fn wait(&self, timeout: Option<Duration>) -> bool {
         // SAFETY: `self` owns an open handle.
         unsafe { wait(self.0, timeout) }
     }
 
     /// Whether the event is signalled now, without waiting.
+    #[must_use]
     pub fn is_signalled(&self) -> bool {
         self.wait(Some(Duration::ZERO))
     }
@@ -220,6 +248,9 @@ mod platform {
     /// # Safety
     /// Win32: `handle` is an open event handle the caller owns; it is closed once.
     pub(super) unsafe fn close(handle: HANDLE) {
+        if handle.is_null() {
+            return;
+        }
         // SAFETY: Win32: the caller vouches for the handle and closes it once.
         unsafe { CloseHandle(handle) };
     }
@@ -300,6 +331,9 @@ mod platform {
     /// # Safety
     /// Arc: `handle` came from `create` and is closed once.
     pub(super) unsafe fn close(handle: HANDLE) {
+        if handle.is_null() {
+            return;
+        }
         // SAFETY: Arc: the handle owns one strong count from `create`; this gives it up once.
         drop(unsafe { Arc::from_raw(handle as *const Shared) });
     }
@@ -335,6 +369,32 @@ mod tests {
             assert_eq!(mapisync_wait_event(core::ptr::null_mut(), 0), WAIT_FAILED);
             assert_eq!(mapisync_close_event(core::ptr::null_mut()), 0);
         }
+    }
+
+    #[test]
+    fn closing_null_does_nothing_on_every_path() {
+        // SAFETY: test: NULL is an accepted input everywhere.
+        unsafe {
+            close(core::ptr::null_mut());
+            platform::close(core::ptr::null_mut());
+            assert!(!wait(core::ptr::null_mut(), Some(Duration::ZERO)));
+            assert!(DoneEvent::from_raw(core::ptr::null_mut()).is_none());
+        }
+    }
+
+    #[test]
+    fn a_sub_millisecond_wait_waits_and_a_finite_one_stays_finite() {
+        let (host, _worker) = create().unwrap();
+        // SAFETY: test: `host` is a fresh handle owned here.
+        let event = unsafe { DoneEvent::from_raw(host) }.unwrap();
+        let start = std::time::Instant::now();
+        assert!(!event.wait(Some(Duration::from_micros(300))));
+        assert!(start.elapsed() >= Duration::from_micros(300), "waited {:?}", start.elapsed());
+        assert_eq!(timeout_ms(Some(Duration::from_nanos(1))), 1);
+        assert_eq!(timeout_ms(Some(Duration::ZERO)), 0);
+        assert_eq!(timeout_ms(Some(Duration::from_millis(0xFFFF_FFFF))), INFINITE - 1);
+        assert_eq!(timeout_ms(Some(Duration::MAX)), INFINITE - 1);
+        assert_eq!(timeout_ms(None), INFINITE);
     }
 
     #[test]

@@ -30,134 +30,24 @@
 //! assert!(report.balanced());
 //! ```
 
-use core::ffi::c_void;
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+mod objects;
+mod report;
+
+use std::panic::resume_unwind;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use windows_core::{GUID, HRESULT, IUnknown_Vtbl, Interface};
+use windows_core::{HRESULT, Interface};
 
-use crate::abi::{
-    HANDLE, IID_IMAPISyncProgressCallback, IID_IUnknown, IMAPISync, IMAPISyncProgressCallback_Vtbl, MAPISIB,
-};
+use self::objects::{Counted, HostObject, Recorder};
+pub use self::report::{CallbackMode, Event, Method, RefCounts, Report};
+use crate::abi::{HANDLE, IMAPISync, MAPISIB};
 use crate::event::DoneEvent;
 use crate::flags::SyncFlags;
-use crate::hresult::S_OK;
-use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
-use crate::unwind::forget_payload;
 
 /// The COM [`conformance`](crate::conformance) checker, also here beside the
 /// host simulator, since tests use the two together.
 pub use crate::conformance::{Conformance, ConformanceReport, Rule, Violation, check_conformance};
-
-/// A callback method, for choosing where the host fails.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// `IMAPISyncProgressCallback::Progress`.
-    Progress,
-    /// `IMAPISyncProgressCallback::Error`.
-    Error,
-    /// `IMAPISyncProgressCallback::Done`.
-    Done,
-}
-
-/// One call the provider made on the host's callback, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// `Progress(text, index, max)`; `text` is `None` for a NULL string.
-    Progress {
-        /// The text, if any.
-        text: Option<String>,
-        /// Steps done.
-        index: u32,
-        /// Steps in all.
-        max: u32,
-    },
-    /// `Error(hr, text)`.
-    Error {
-        /// The HRESULT reported.
-        hr: HRESULT,
-        /// The text, if any.
-        text: Option<String>,
-    },
-    /// `Done(event, hr)`.
-    Done {
-        /// The final HRESULT.
-        hr: HRESULT,
-        /// Whether the handle passed back is the one written to `*phSyncDoneEvent`.
-        same_event: bool,
-    },
-}
-
-/// What the host passes as `punkCallBack`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallbackMode {
-    /// A recording IMAPISyncProgressCallback (the default).
-    Recording,
-    /// NULL.
-    Null,
-    /// An object that answers only IUnknown, refusing IMAPISyncProgressCallback.
-    Refusing,
-}
-
-/// Reference counts of one of the host's objects, before the call and after
-/// the sync ended and the worker let go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RefCounts {
-    /// Before `SynchronizeInBackground` (the host's own reference: 1).
-    pub before: u32,
-    /// After `Done` and the wait for the worker's releases.
-    pub after: u32,
-}
-
-/// What one run saw.
-#[derive(Clone, Debug)]
-pub struct Report {
-    /// What `SynchronizeInBackground` returned.
-    pub started: HRESULT,
-    /// The handle written to `*phSyncDoneEvent`, as a number (0 for NULL).
-    pub event_handle: usize,
-    /// Whether the done event was signalled within the timeout.
-    pub event_signalled: bool,
-    /// Every callback call, in order.
-    pub events: Vec<Event>,
-    /// The HRESULT of the first `Done` call, if any.
-    pub done: Option<HRESULT>,
-    /// How many times `Done` was called (the contract: once per S_OK).
-    pub done_calls: usize,
-    /// From the call to its return.
-    pub call_duration: Duration,
-    /// From the call to `Done` (or to the end of waiting).
-    pub duration: Duration,
-    /// The host's callback object (absent with [`CallbackMode::Null`]).
-    pub callback_refs: Option<RefCounts>,
-    /// The host's session object (absent with [`Host::without_session`]).
-    pub session_refs: Option<RefCounts>,
-}
-
-impl Report {
-    /// The `Progress` calls as `(text, index, max)`.
-    pub fn progress(&self) -> impl Iterator<Item = (Option<&str>, u32, u32)> {
-        self.events.iter().filter_map(|event| match event {
-            Event::Progress { text, index, max } => Some((text.as_deref(), *index, *max)),
-            _ => None,
-        })
-    }
-
-    /// The `Error` calls as `(hr, text)`.
-    pub fn errors(&self) -> impl Iterator<Item = (HRESULT, Option<&str>)> {
-        self.events.iter().filter_map(|event| match event {
-            Event::Error { hr, text } => Some((*hr, text.as_deref())),
-            _ => None,
-        })
-    }
-
-    /// Whether every host object is back to the count it started with.
-    pub fn balanced(&self) -> bool {
-        [self.callback_refs, self.session_refs].iter().flatten().all(|refs| refs.before == refs.after)
-    }
-}
 
 /// A configurable Outlook stand-in. See the [module docs](self).
 ///
@@ -205,6 +95,7 @@ pub struct Host {
     listener: Option<Listener>,
 }
 
+/// The listener [`Host::on_event`] installs.
 type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
 
 impl Default for Host {
@@ -282,7 +173,7 @@ impl Host {
 
     fn run_sync(&self, sync: &IMAPISync) -> Report {
         let callback = self.new_callback().map(Counted::new);
-        let session = self.session.then(|| Counted::new(HostObject::Plain(ObjectRef::new(()))));
+        let session = self.session.then(|| Counted::new(HostObject::plain()));
         let mut handle: HANDLE = core::ptr::null_mut();
         let sib = MAPISIB {
             ulSize: MAPISIB::SIZE,
@@ -324,266 +215,31 @@ impl Host {
 
     /// The object to pass as `punkCallBack`, if any.
     fn new_callback(&self) -> Option<HostObject> {
-        let recorder = || Recorder {
-            failures: self.failures.clone(),
-            listener: self.listener.clone(),
-            state: Mutex::default(),
-            changed: Condvar::new(),
-            listener_panic: Mutex::default(),
-        };
         match self.callback {
-            CallbackMode::Recording => Some(HostObject::Recording(ObjectRef::new(recorder()))),
-            CallbackMode::Refusing => Some(HostObject::Plain(ObjectRef::new(()))),
+            CallbackMode::Recording => Some(HostObject::recording(self.failures.clone(), self.listener.clone())),
+            CallbackMode::Refusing => Some(HostObject::plain()),
             CallbackMode::Null => None,
         }
     }
 }
 
 /// What is left of the time from now to `deadline`.
-fn left(deadline: Instant) -> Duration {
+pub(super) fn left(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
-}
-
-/// One of the host's objects with its reference count before the call.
-struct Counted {
-    object: HostObject,
-    before: u32,
-}
-
-impl Counted {
-    fn new(object: HostObject) -> Self {
-        let before = object.ref_count();
-        Self { object, before }
-    }
-
-    fn as_raw(&self) -> *mut c_void {
-        self.object.as_raw()
-    }
-
-    fn recorder(&self) -> Option<&Recorder> {
-        match &self.object {
-            HostObject::Recording(recorder) => Some(&recorder.object().value),
-            HostObject::Plain(_) => None,
-        }
-    }
-
-    /// Waits (until `deadline`) for the count to return to where it started.
-    fn settle(&self, deadline: Instant) -> RefCounts {
-        while self.object.ref_count() != self.before && !left(deadline).is_zero() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        RefCounts { before: self.before, after: self.object.ref_count() }
-    }
-}
-
-/// One of the host's own COM objects.
-enum HostObject {
-    Recording(ObjectRef<RecordingCallback>),
-    Plain(ObjectRef<PlainUnknown>),
-}
-
-impl HostObject {
-    fn as_raw(&self) -> *mut c_void {
-        match self {
-            Self::Recording(object) => object.as_raw(),
-            Self::Plain(object) => object.as_raw(),
-        }
-    }
-
-    fn ref_count(&self) -> u32 {
-        match self {
-            Self::Recording(object) => object.object().ref_count(),
-            Self::Plain(object) => object.object().ref_count(),
-        }
-    }
-}
-
-/// A COM object that answers only IUnknown: the session, or a refusing callback.
-struct PlainUnknown;
-static PLAIN_VTBL: IUnknown_Vtbl = iunknown_vtbl::<PlainUnknown>();
-impl Class for PlainUnknown {
-    type Value = ();
-    type Vtable = IUnknown_Vtbl;
-    const VTABLE: &'static IUnknown_Vtbl = &PLAIN_VTBL;
-    const IID: GUID = IID_IUnknown;
-}
-
-/// The recording IMAPISyncProgressCallback.
-struct RecordingCallback;
-static RECORDING_VTBL: IMAPISyncProgressCallback_Vtbl = IMAPISyncProgressCallback_Vtbl {
-    base__: iunknown_vtbl::<RecordingCallback>(),
-    Progress: on_progress,
-    Error: on_error,
-    Done: on_done,
-};
-impl Class for RecordingCallback {
-    type Value = Recorder;
-    type Vtable = IMAPISyncProgressCallback_Vtbl;
-    const VTABLE: &'static IMAPISyncProgressCallback_Vtbl = &RECORDING_VTBL;
-    const IID: GUID = IID_IMAPISyncProgressCallback;
-}
-
-struct Recorder {
-    failures: Vec<(Method, usize, HRESULT)>,
-    listener: Option<Listener>,
-    state: Mutex<Recorded>,
-    changed: Condvar,
-    /// The listener's first panic, caught in the callback method (it must
-    /// not unwind into the provider) and re-raised by `run` on its own thread.
-    listener_panic: Mutex<Option<Box<dyn Any + Send>>>,
-}
-
-#[derive(Clone, Default)]
-struct Recorded {
-    events: Vec<Event>,
-    calls: [usize; 3],
-    done_calls: usize,
-    done_at: Option<Instant>,
-    /// The handle `Done` should pass back; 0 until the host knows it.
-    done_handles: Vec<usize>,
-}
-
-impl Recorded {
-    /// The HRESULT of the first `Done`.
-    fn first_done(&self) -> Option<HRESULT> {
-        self.events.iter().find_map(|event| match event {
-            Event::Done { hr, .. } => Some(*hr),
-            _ => None,
-        })
-    }
-}
-
-impl Recorder {
-    fn state(&self) -> std::sync::MutexGuard<'_, Recorded> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn wait(&self, timeout: Duration, until: impl Fn(&Recorded) -> bool) {
-        let guard = self.state();
-        let _ = self.changed.wait_timeout_while(guard, timeout, |state| !until(state));
-    }
-
-    /// Waits (until `deadline`) for `Done` after a started sync, then returns
-    /// what was recorded, `same_event` filled in from the host's `handle`.
-    fn finish(&self, started: HRESULT, handle: HANDLE, deadline: Instant) -> Recorded {
-        if started == S_OK {
-            self.wait(left(deadline), |state| state.done_calls > 0);
-        }
-        self.set_expected_event(handle as usize);
-        self.state().clone()
-    }
-
-    /// Fills in `same_event` for `Done` calls now that the handle is known.
-    fn set_expected_event(&self, handle: usize) {
-        let mut state = self.state();
-        let handles = std::mem::take(&mut state.done_handles);
-        let mut handles = handles.into_iter();
-        for event in &mut state.events {
-            if let Event::Done { same_event, .. } = event {
-                *same_event = handles.next() == Some(handle);
-            }
-        }
-    }
-
-    /// Shows `event` to the listener, catching its panic for `run`.
-    fn notify(&self, event: &Event) {
-        let Some(listener) = &self.listener else { return };
-        let Err(payload) = catch_unwind(AssertUnwindSafe(|| listener(event))) else { return };
-        let mut first = self.listener_panic.lock().unwrap_or_else(PoisonError::into_inner);
-        if first.is_none() {
-            *first = Some(payload);
-        } else {
-            drop(first);
-            forget_payload(payload);
-        }
-    }
-
-    /// The listener's first panic, if it panicked.
-    fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
-        self.listener_panic.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-
-    fn record(&self, method: Method, event: Event, handle: Option<usize>) -> HRESULT {
-        self.notify(&event);
-        let mut state = self.state();
-        let slot = method as usize;
-        state.calls[slot] += 1;
-        let call = state.calls[slot];
-        if method == Method::Done {
-            state.done_calls += 1;
-            state.done_at.get_or_insert_with(Instant::now);
-            state.done_handles.extend(handle);
-        }
-        state.events.push(event);
-        drop(state);
-        self.changed.notify_all();
-        self.failures
-            .iter()
-            .find(|(failing, from, _)| *failing == method && call >= *from)
-            .map_or(S_OK, |(_, _, hr)| *hr)
-    }
-}
-
-/// Reads a NUL-terminated UTF-16 string (at most 64 Ki units); NULL gives `None`.
-///
-/// # Safety
-/// `text` is NULL or NUL-terminated within its allocation.
-unsafe fn read_text(text: *const u16) -> Option<String> {
-    if text.is_null() {
-        return None;
-    }
-    let mut len = 0;
-    // SAFETY: UTF-16 text: the caller vouches for a terminating NUL; the cap bounds a bad provider's string.
-    while len < 65_536 && unsafe { *text.add(len) } != 0 {
-        len += 1;
-    }
-    // SAFETY: UTF-16 text: the `len` units before the NUL were just read.
-    Some(String::from_utf16_lossy(unsafe { core::slice::from_raw_parts(text, len) }))
-}
-
-/// # Safety
-/// COM: `this` is a live `RecordingCallback`.
-unsafe fn recorder<'a>(this: *mut c_void) -> &'a Recorder {
-    // SAFETY: COM: the caller (the provider) holds a reference for the whole call.
-    &unsafe { ComObject::<RecordingCallback>::from_this(this) }.value
-}
-
-/// `Progress`: records the call and answers as scripted.
-///
-/// # Safety
-/// COM: the provider calls through the recording callback's vtable: `this` is a
-/// live `RecordingCallback` it holds a reference to; `text` is NULL or NUL-terminated.
-unsafe extern "system" fn on_progress(this: *mut c_void, text: *const u16, index: u32, max: u32) -> HRESULT {
-    // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
-    let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
-    recorder.record(Method::Progress, Event::Progress { text, index, max }, None)
-}
-
-/// `Error`: records the call and answers as scripted.
-///
-/// # Safety
-/// COM: the provider calls through the recording callback's vtable: `this` is a
-/// live `RecordingCallback` it holds a reference to; `text` is NULL or NUL-terminated.
-unsafe extern "system" fn on_error(this: *mut c_void, hr: HRESULT, text: *const u16) -> HRESULT {
-    // SAFETY: COM: as the vtable's contract; `text` is NULL or NUL-terminated.
-    let (recorder, text) = unsafe { (recorder(this), read_text(text)) };
-    recorder.record(Method::Error, Event::Error { hr, text }, None)
-}
-
-/// `Done`: records the call and the handle it passes back.
-///
-/// # Safety
-/// COM: `this` is a live `RecordingCallback` the caller holds a reference to.
-unsafe extern "system" fn on_done(this: *mut c_void, event: HANDLE, hr: HRESULT) -> HRESULT {
-    // SAFETY: COM: as the vtable's contract.
-    let recorder = unsafe { recorder(this) };
-    recorder.record(Method::Done, Event::Done { hr, same_event: false }, Some(event as usize))
 }
 
 #[cfg(test)]
 mod tests {
+    use core::ffi::c_void;
+    use std::sync::{Condvar, Mutex};
+
+    use windows_core::GUID;
+
+    use super::objects::PlainUnknown;
     use super::*;
-    use crate::hresult::{E_NOINTERFACE, MAPI_E_USER_CANCEL};
+    use crate::hresult::S_OK;
+    use crate::hresult::{E_NOINTERFACE, E_UNEXPECTED, MAPI_E_USER_CANCEL};
+    use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
     use crate::{MapiSync, SyncJob};
 
     /// Reports two steps and one warning; records whether it saw a session.
@@ -663,6 +319,127 @@ mod tests {
         let text = Some("cannot reach imap.example.com".to_string());
         let hr = crate::MAPI_E_NETWORK_ERROR;
         assert_eq!(report.events, [Event::Error { hr, text }, Event::Done { hr, same_event: true }]);
+    }
+
+    /// An IMAPISync whose slot 3 refuses every start with the code in its
+    /// value, as the contract says: `*phSyncDoneEvent` NULL, no worker.
+    struct Refusing;
+    static REFUSING_VTBL: crate::abi::IMAPISync_Vtbl =
+        crate::abi::IMAPISync_Vtbl { base__: iunknown_vtbl::<Refusing>(), SynchronizeInBackground: refuse };
+    impl Class for Refusing {
+        type Value = HRESULT;
+        type Vtable = crate::abi::IMAPISync_Vtbl;
+        const VTABLE: &'static crate::abi::IMAPISync_Vtbl = &REFUSING_VTBL;
+        const IID: GUID = crate::abi::IID_IMAPISync;
+    }
+
+    /// # Safety
+    /// COM: `this` is a live `Refusing`; `sib` is a complete MAPISIB.
+    unsafe extern "system" fn refuse(this: *mut c_void, sib: *const MAPISIB) -> HRESULT {
+        // SAFETY: test: the host simulator passes a complete MAPISIB with a writable out-pointer.
+        unsafe { (*sib).phSyncDoneEvent.write(core::ptr::null_mut()) };
+        // SAFETY: COM: the caller holds a reference for the call.
+        unsafe { ComObject::<Refusing>::from_this(this) }.value
+    }
+
+    #[test]
+    fn every_refused_start_is_reported_without_touching_a_null_event() {
+        use crate::hresult::{E_INVALIDARG, E_OUTOFMEMORY, MAPI_E_BUSY, MAPI_E_END_OF_SESSION};
+        for code in [MAPI_E_BUSY, MAPI_E_END_OF_SESSION, E_INVALIDARG, E_OUTOFMEMORY] {
+            let refusing = ObjectRef::<Refusing>::new(code);
+            let raw = refusing.as_raw();
+            // SAFETY: test: a live IMAPISync whose reference `refusing` keeps.
+            let sync = unsafe { IMAPISync::from_raw_borrowed(&raw) }.unwrap();
+            let report = Host::new().timeout(Duration::from_millis(50)).run(sync).unwrap();
+            assert_eq!(report.started, code);
+            assert_eq!(report.event_handle, 0);
+            assert!(!report.event_signalled);
+            assert_eq!((report.done, report.done_calls), (None, 0));
+            assert!(report.balanced(), "{code:?}: {report:?}");
+        }
+    }
+
+    /// Blocks its sync until the test lets it go.
+    #[derive(Default)]
+    struct Blocking {
+        entered: std::sync::atomic::AtomicBool,
+        released: Mutex<bool>,
+        changed: Condvar,
+    }
+
+    #[mapisync::provider]
+    impl MapiSync for Blocking {
+        fn synchronize_in_background(&self, _: &mut SyncJob) -> crate::Result<()> {
+            self.entered.store(true, std::sync::atomic::Ordering::SeqCst);
+            let released = self.released.lock().unwrap();
+            drop(self.changed.wait_timeout_while(released, Duration::from_secs(30), |released| !*released));
+            Ok(())
+        }
+    }
+
+    /// A mapisync object sent to another thread: its methods are free-threaded.
+    struct Agile(IMAPISync);
+    // SAFETY: Send: a mapisync object's IUnknown and slot 3 may be called from any thread.
+    unsafe impl Send for Agile {}
+
+    #[test]
+    fn a_busy_mapisync_object_is_reported_as_busy() {
+        let sync: IMAPISync = Blocking::default().into();
+        let agile = Agile(sync.clone());
+        let first = std::thread::spawn(move || Host::new().run(&{ agile }.0).unwrap().done);
+        let blocking = crate::provider_of::<Blocking>(&sync).unwrap();
+        while !blocking.entered.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        let second = Host::new().run(&sync).unwrap();
+        assert_eq!((second.started, second.event_handle, second.done_calls), (crate::MAPI_E_BUSY, 0, 0));
+        assert!(second.balanced());
+        *blocking.released.lock().unwrap() = true;
+        blocking.changed.notify_all();
+        assert_eq!(first.join().unwrap(), Some(S_OK));
+    }
+
+    /// Keeps its job past the sync, with safe code: swaps in a fresh one.
+    struct Keeper(Mutex<Option<SyncJob>>);
+
+    #[mapisync::provider]
+    impl MapiSync for Keeper {
+        fn synchronize_in_background(&self, job: &mut SyncJob) -> crate::Result<()> {
+            job.progress("before the end", 1, 2)?;
+            let kept = std::mem::replace(job, SyncJob::new(job.flags()));
+            *self.0.lock().unwrap() = Some(kept);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_job_kept_past_its_sync_reaches_the_host_no_more_and_holds_nothing() {
+        let sync: IMAPISync = Keeper(Mutex::new(None)).into();
+        let after_done = Arc::new(Mutex::new(Vec::new()));
+        let seen = after_done.clone();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ended = done.clone();
+        let report = Host::new()
+            .on_event(move |event| {
+                if ended.load(std::sync::atomic::Ordering::SeqCst) {
+                    seen.lock().unwrap().push(event.clone());
+                }
+                if matches!(event, Event::Done { .. }) {
+                    ended.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+            .run(&sync)
+            .unwrap();
+        assert_eq!((report.done, report.done_calls), (Some(S_OK), 1));
+        assert!(report.balanced(), "the worker released the host's objects: {report:?}");
+        let keeper = crate::provider_of::<Keeper>(&sync).unwrap();
+        let mut kept = keeper.0.lock().unwrap().take().unwrap();
+        let late = kept.progress("after the end", 2, 2).unwrap_err();
+        assert_eq!(late.code(), E_UNEXPECTED);
+        assert!(kept.error(crate::MAPI_E_NETWORK_ERROR, "late").is_err());
+        assert!(kept.progress_count(2, 2).is_err());
+        assert!(kept.session().is_none() && kept.callback().is_none());
+        assert_eq!(after_done.lock().unwrap().as_slice(), [], "nothing reached the host after Done");
     }
 
     #[test]

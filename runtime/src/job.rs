@@ -2,9 +2,14 @@
 //! it shares with the worker.
 //!
 //! The host's session and callback are held once, in a [`HostObjects`] that
-//! the job and the worker share: the worker calls `Done` through its own
-//! share, so whatever the provider does with its `&mut SyncJob` (replace it,
-//! keep it past the sync), the host hears `Done` exactly once.
+//! the job and the worker share. When the provider's method returns, the
+//! worker closes it ([`Gated`]): it waits for host calls in flight through
+//! any job of the sync, takes the host's objects, calls `Done` and releases
+//! them. So whatever the provider does with its `&mut SyncJob` (replace it,
+//! keep it past the sync), the host hears `Done` exactly once, hears
+//! nothing after it, and gets its references back.
+
+mod gate;
 
 use core::cell::Cell;
 use core::marker::PhantomData;
@@ -12,10 +17,11 @@ use std::sync::Arc;
 
 use windows_core::{HRESULT, IUnknown};
 
+use self::gate::Gated;
 use crate::abi::{HANDLE, IMAPISyncProgressCallback};
 use crate::error::Error;
 use crate::flags::SyncFlags;
-use crate::hresult::MAPI_E_USER_CANCEL;
+use crate::hresult::{E_UNEXPECTED, MAPI_E_USER_CANCEL};
 use crate::workers::CancelToken;
 
 /// One sync as the provider sees it: the host's flags and session, and the
@@ -25,6 +31,11 @@ use crate::workers::CancelToken;
 /// `?` stops the sync when the user cancels; that HRESULT then reaches `Done`.
 /// Without a callback (the host passed none, or it does not answer
 /// `IMAPISyncProgressCallback`) progress goes nowhere and the calls return `Ok`.
+///
+/// A job belongs to its sync: once the provider's method has returned, a
+/// job of that sync (one the provider kept, say) calls the host no more:
+/// its methods return `Err(E_UNEXPECTED)`, `session()` and `callback()`
+/// give `None`, and the host's objects were released with `Done`.
 pub struct SyncJob {
     flags: SyncFlags,
     host: Arc<HostObjects>,
@@ -45,7 +56,7 @@ impl SyncJob {
     /// assert!(job.session().is_none() && job.callback().is_none());
     /// ```
     pub fn new(flags: SyncFlags) -> Self {
-        Self::with_host(flags, HostObjects { session: None, callback: None })
+        Self::with_host(flags, HostRefs { session: None, callback: None })
     }
 
     /// A job that reports to `callback` and shows `session` to the provider,
@@ -78,11 +89,12 @@ impl SyncJob {
         session: Option<IUnknown>,
         callback: Option<IMAPISyncProgressCallback>,
     ) -> Self {
-        Self::with_host(flags, HostObjects { session, callback })
+        Self::with_host(flags, HostRefs { session, callback })
     }
 
-    fn with_host(flags: SyncFlags, host: HostObjects) -> Self {
-        Self { flags, host: Arc::new(host), text: Vec::new(), cancel: CancelToken::new(), not_sync: PhantomData }
+    fn with_host(flags: SyncFlags, refs: HostRefs) -> Self {
+        let host = Arc::new(HostObjects(Gated::new(refs)));
+        Self { flags, host, text: Vec::new(), cancel: CancelToken::new(), not_sync: PhantomData }
     }
 
     /// The `ulFlags` the host sent, unknown bits included.
@@ -90,14 +102,16 @@ impl SyncJob {
         self.flags
     }
 
-    /// The host's `IMAPISession`, if it passed one.
-    pub fn session(&self) -> Option<&IUnknown> {
-        self.host.session.as_ref()
+    /// The host's `IMAPISession`, if it passed one: a reference of your
+    /// own (released when you drop it). `None` once the sync has ended.
+    pub fn session(&self) -> Option<IUnknown> {
+        self.host.0.with(|refs| refs.session.clone()).flatten()
     }
 
-    /// The host's progress callback, if it has one.
-    pub fn callback(&self) -> Option<&IMAPISyncProgressCallback> {
-        self.host.callback.as_ref()
+    /// The host's progress callback, if it has one: a reference of your own.
+    /// `None` once the sync has ended.
+    pub fn callback(&self) -> Option<IMAPISyncProgressCallback> {
+        self.host.0.with(|refs| refs.callback.clone()).flatten()
     }
 
     /// Whether the sync was cancelled ([`lifecycle::cancel`](crate::lifecycle::cancel),
@@ -114,36 +128,42 @@ impl SyncJob {
         self.cancel.clone()
     }
 
-    /// `Err(MAPI_E_USER_CANCEL)` once the sync was cancelled.
-    fn check_cancelled(&self) -> crate::Result<()> {
-        if self.cancel.is_cancelled() { Err(MAPI_E_USER_CANCEL.into()) } else { Ok(()) }
+    /// Calls `call` with the host's callback, if the sync still runs, was
+    /// not cancelled, and the host has a callback.
+    fn call_host(&self, call: impl FnOnce(&IMAPISyncProgressCallback) -> HRESULT) -> crate::Result<()> {
+        let cancel = &self.cancel;
+        let outcome = self.host.0.with(|refs| {
+            if cancel.is_cancelled() {
+                return Err(MAPI_E_USER_CANCEL.into());
+            }
+            refs.callback.as_ref().map_or(Ok(()), |callback| Error::check(call(callback)))
+        });
+        outcome.unwrap_or_else(|| Err(Error::new(E_UNEXPECTED, "the sync this job belongs to has ended")))
     }
 
     /// Shows `text` and "`index` of `max` done" in the host's Send/Receive dialog.
     /// The text ends at its first NUL, if it has one. Once the sync was
-    /// cancelled, returns `Err(MAPI_E_USER_CANCEL)` without calling the host.
+    /// cancelled, returns `Err(MAPI_E_USER_CANCEL)` without calling the host;
+    /// once it has ended, `Err(E_UNEXPECTED)`.
     pub fn progress(&mut self, text: &str, index: u32, max: u32) -> crate::Result<()> {
-        self.check_cancelled()?;
-        let Some(callback) = &self.host.callback else { return Ok(()) };
         let text = encode(&mut self.text, text);
         // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        Error::check(unsafe { callback.Progress(text, index, max) })
+        self.call_host(|callback| unsafe { callback.Progress(text, index, max) })
     }
 
     /// Updates only the numbers, keeping the host's current text (a NULL
-    /// string). Cancelled, as [`progress`](Self::progress).
+    /// string). Cancelled or ended, as [`progress`](Self::progress).
     pub fn progress_count(&mut self, index: u32, max: u32) -> crate::Result<()> {
-        self.check_cancelled()?;
-        let Some(callback) = &self.host.callback else { return Ok(()) };
         // SAFETY: COM: `callback` is a counted reference; NULL text is allowed.
-        Error::check(unsafe { callback.Progress(core::ptr::null(), index, max) })
+        self.call_host(|callback| unsafe { callback.Progress(core::ptr::null(), index, max) })
     }
 
     /// Reports an error or warning; the sync goes on unless the provider
-    /// stops it. Cancelled, as [`progress`](Self::progress).
+    /// stops it. Cancelled or ended, as [`progress`](Self::progress).
     pub fn error(&mut self, hr: HRESULT, text: &str) -> crate::Result<()> {
-        self.check_cancelled()?;
-        self.host.error(&mut self.text, hr, text)
+        let text = encode(&mut self.text, text);
+        // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
+        self.call_host(|callback| unsafe { callback.Error(hr, text) })
     }
 
     /// The worker's own share of the host's objects.
@@ -154,17 +174,31 @@ impl SyncJob {
 
 impl core::fmt::Debug for SyncJob {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let host = self.host.0.with(|refs| (refs.session.is_some(), refs.callback.is_some()));
         f.debug_struct("SyncJob")
             .field("flags", &self.flags)
-            .field("session", &self.host.session)
-            .field("callback", &self.host.callback)
+            .field("ended", &host.is_none())
+            .field("session", &host.is_some_and(|(session, _)| session))
+            .field("callback", &host.is_some_and(|(_, callback)| callback))
             .finish()
     }
 }
 
-/// The host's session and callback: one COM reference each, released when
-/// the last of the job and the worker lets go.
-pub(crate) struct HostObjects {
+/// The host's session and callback, shared by the jobs of one sync and its
+/// worker until the worker [`close`](Self::close)s them.
+pub(crate) struct HostObjects(Gated<HostRefs>);
+
+impl HostObjects {
+    /// Ends the sync's use of the host's objects: waits for calls in flight
+    /// through any job of the sync, refuses every later one, and hands the
+    /// references to the caller (the worker), once.
+    pub(crate) fn close(&self) -> Option<HostRefs> {
+        self.0.close()
+    }
+}
+
+/// The host's session and callback: one COM reference each.
+pub(crate) struct HostRefs {
     session: Option<IUnknown>,
     callback: Option<IMAPISyncProgressCallback>,
 }
@@ -175,15 +209,16 @@ pub(crate) struct HostObjects {
 // background thread ("InBackground"; Outlook's are free-threaded), or from
 // `SyncJob::with_host_objects`, whose caller vouches for it (its `# Safety`);
 // the safe `SyncJob::new` holds none.
-unsafe impl Send for HostObjects {}
+unsafe impl Send for HostRefs {}
 // SAFETY: Sync: as for Send (free-threaded objects), the rule of the line above.
-unsafe impl Sync for HostObjects {}
+unsafe impl Sync for HostRefs {}
 
-impl HostObjects {
-    /// Calls `Error(hr, text)`; `buffer` holds the UTF-16 text for the call.
-    pub(crate) fn error(&self, buffer: &mut Vec<u16>, hr: HRESULT, text: &str) -> crate::Result<()> {
+impl HostRefs {
+    /// Calls `Error(hr, text)`.
+    pub(crate) fn error(&self, hr: HRESULT, text: &str) -> crate::Result<()> {
         let Some(callback) = &self.callback else { return Ok(()) };
-        let text = encode(buffer, text);
+        let mut buffer = Vec::new();
+        let text = encode(&mut buffer, text);
         // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
         Error::check(unsafe { callback.Error(hr, text) })
     }

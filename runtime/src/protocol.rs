@@ -18,7 +18,7 @@ use std::sync::Arc;
 use windows_core::{GUID, HRESULT, IUnknown, Interface};
 
 use crate::abi::{HANDLE, IID_IMAPISync, IMAPISync, IMAPISync_Vtbl, IMAPISyncProgressCallback, MAPISIB};
-use crate::job::HostObjects;
+use crate::job::{HostObjects, HostRefs};
 // Re-exported for the in-proc server's tests, which name it here.
 use crate::event::{self, WorkerEvent};
 use crate::flags::SyncFlags;
@@ -254,6 +254,18 @@ unsafe fn read_mapisib(psibpb: *const MAPISIB) -> Result<MAPISIB, HRESULT> {
     Ok(sib)
 }
 
+/// Refuses a start with `hr`, as every failure does: `*phSyncDoneEvent`
+/// set to NULL where MAPISIB is complete and the pointer is usable (a
+/// structure too short is not read past `ulSize`).
+///
+/// # Safety
+/// As [`read_mapisib`].
+pub(crate) unsafe fn refuse_start(psibpb: *const MAPISIB, hr: HRESULT) -> HRESULT {
+    // SAFETY: MAPISIB: the caller's `psibpb` is as `read_mapisib` requires.
+    let _ = unsafe { read_mapisib(psibpb) };
+    hr
+}
+
 /// The job for a sync the host asked for in `sib`, holding the worker's own
 /// references to the session and the callback.
 ///
@@ -338,11 +350,17 @@ fn run<S: Shape>(worker: Worker<S>) {
     let outcome = catch_unwind(AssertUnwindSafe(|| provider.synchronize_in_background(&mut job)));
     // From here on the sync cannot be cancelled; `cancelled` says whether it was.
     let cancelled = token.0.end();
-    let hr = done_hresult(outcome, cancelled, &host);
+    // No job of this sync reaches the host any more, whoever kept one: the
+    // worker waits for calls in flight and owns the host's objects now.
+    let refs = host.close();
+    let hr = done_hresult(outcome, cancelled, refs.as_ref());
     // The sync has ended: the next one may start, then the host is told.
     busy.finish();
     event.signal();
-    host.done(host_event, hr);
+    if let Some(refs) = &refs {
+        refs.done(host_event, hr);
+    }
+    drop(refs);
     drop(job);
     drop(host);
     drop(event);
@@ -351,13 +369,18 @@ fn run<S: Shape>(worker: Worker<S>) {
 
 /// The HRESULT of `Done` for what the provider's method did; a message or a
 /// panic reaches the host's `Error` first, unless the sync was cancelled.
-fn done_hresult(outcome: std::thread::Result<crate::Result<()>>, cancelled: bool, host: &HostObjects) -> HRESULT {
+fn done_hresult(outcome: std::thread::Result<crate::Result<()>>, cancelled: bool, host: Option<&HostRefs>) -> HRESULT {
+    let report = |hr, text: &str| {
+        if let Some(host) = host {
+            let _ = host.error(hr, text);
+        }
+    };
     match outcome {
         Ok(Ok(())) if cancelled => MAPI_E_USER_CANCEL,
         Ok(Ok(())) => S_OK,
         // Decision 7: a message reaches the host's Error before Done.
         Ok(Err(error)) if !error.message().is_empty() && !cancelled => {
-            let _ = host.error(&mut Vec::new(), error.failure_code(), error.message());
+            report(error.failure_code(), error.message());
             error.failure_code()
         }
         Ok(Err(error)) => error.failure_code(),
@@ -365,7 +388,7 @@ fn done_hresult(outcome: std::thread::Result<crate::Result<()>>, cancelled: bool
             let text = format!("the provider panicked: {}", panic_text(&*payload));
             forget_payload(payload);
             if !cancelled {
-                let _ = host.error(&mut Vec::new(), E_UNEXPECTED, &text);
+                report(E_UNEXPECTED, &text);
             }
             E_UNEXPECTED
         }
