@@ -39,7 +39,8 @@ mod validate;
 /// Where the macro cannot know, it leaves the check to rustc: renamed
 /// imports (`use mapisync::MapiSync as Sync2`, `use mapisync::SyncJob as
 /// Job`), type aliases, `Result<(), mapisync::Error>` and other spellings
-/// of the types, and alternative definitions chosen by `#[cfg]`.
+/// of the types, alternative definitions chosen by `#[cfg]`, and `where`
+/// clauses (on a concrete type their bounds hold, or rustc says which not).
 ///
 /// Anything else is a compile error at the offending tokens, all reported
 /// in one build: a missing, misspelled or duplicate method, other items in
