@@ -10,7 +10,7 @@
 //! what syn's `ItemImpl` cannot hold and rustc itself reports better: a
 //! visibility (`pub impl`, E0449) and a method without a body.
 
-use proc_macro2::{Delimiter, Group, Ident, Spacing, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt, quote};
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -21,6 +21,9 @@ use syn::{
 
 use crate::errors::Errors;
 use crate::model::Args;
+
+mod edition_2015;
+mod hollow;
 
 /// An impl block.
 pub struct Impl {
@@ -341,130 +344,6 @@ impl ToTokens for MemberKind {
             }
             MemberKind::Other(item) => item.to_tokens(tokens),
         }
-    }
-}
-
-/// The braces at the top of an impl body, emptied for syn and filled again.
-mod hollow {
-    use super::*;
-
-    /// `tokens` with each brace group at the top of its last group (the
-    /// impl body, when the item is an impl) emptied, keeping its span
-    /// (`{}` parses wherever braces do), and what those groups were, in order.
-    pub fn impl_body(tokens: &TokenStream) -> (TokenStream, Vec<Group>) {
-        let mut trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-        let mut contents = Vec::new();
-        if let Some(TokenTree::Group(body)) = trees.last_mut().filter(is_braces) {
-            let items = body.stream().into_iter().map(|tree| match tree {
-                TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
-                    let mut empty = Group::new(Delimiter::Brace, TokenStream::new());
-                    empty.set_span(group.span());
-                    contents.push(group);
-                    TokenTree::Group(empty)
-                }
-                other => other,
-            });
-            let mut emptied = Group::new(Delimiter::Brace, items.collect());
-            emptied.set_span(body.span());
-            *body = emptied;
-        }
-        (trees.into_iter().collect(), contents)
-    }
-
-    /// `tokens` (an item of the emptied body, as syn prints it) with each
-    /// brace group at its top replaced by the next of `contents`: the item
-    /// as the user wrote it.
-    pub fn refill(tokens: TokenStream, contents: &mut dyn Iterator<Item = Group>) -> TokenStream {
-        let refill = |tree| match tree {
-            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
-                TokenTree::Group(contents.next().unwrap_or(group))
-            }
-            other => other,
-        };
-        tokens.into_iter().map(refill).collect()
-    }
-
-    fn is_braces(tree: &&mut TokenTree) -> bool {
-        matches!(tree, TokenTree::Group(group) if group.delimiter() == Delimiter::Brace)
-    }
-}
-
-/// Rust 2015 code with a later keyword as a name, made readable for syn.
-mod edition_2015 {
-    use super::*;
-
-    /// Words that are names in Rust 2015 and keywords from 2018.
-    const LATER_KEYWORDS: [&str; 3] = ["async", "await", "try"];
-
-    /// `tokens` with each of `async`, `await` and `try`, and each `dyn`
-    /// that Rust 2015 reads as a name, turned into a raw identifier: the
-    /// same name (`r#async` is `async`), the same span.
-    pub fn raw_names(tokens: TokenStream) -> TokenStream {
-        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-        let mut output = TokenStream::new();
-        for (i, token) in tokens.iter().enumerate() {
-            output.append(match token {
-                TokenTree::Ident(ident) if is_name(ident, tokens.get(i + 1)) => {
-                    TokenTree::Ident(Ident::new_raw(&ident.to_string(), ident.span()))
-                }
-                TokenTree::Group(group) => {
-                    let mut inner = proc_macro2::Group::new(group.delimiter(), raw_names(group.stream()));
-                    inner.set_span(group.span());
-                    TokenTree::Group(inner)
-                }
-                other => other.clone(),
-            });
-        }
-        output
-    }
-
-    /// `parsed` with each item's tokens spelled as the user wrote them (the
-    /// raw names `raw_names` made, plain again: in Rust 2015 both are the
-    /// same name).
-    pub(super) fn spelled_as_written(mut parsed: Parsed) -> Parsed {
-        if let Parsed::Impl(item) = &mut parsed {
-            for member in &mut item.items {
-                member.tokens = unraw(std::mem::take(&mut member.tokens));
-            }
-        }
-        parsed
-    }
-
-    fn unraw(tokens: TokenStream) -> TokenStream {
-        let unraw = |tree| match tree {
-            TokenTree::Ident(ident) if ident.to_string().strip_prefix("r#").is_some_and(is_later_keyword) => {
-                let name = ident.to_string();
-                TokenTree::Ident(Ident::new(&name[2..], ident.span()))
-            }
-            TokenTree::Group(group) => {
-                let mut plain = proc_macro2::Group::new(group.delimiter(), unraw(group.stream()));
-                plain.set_span(group.span());
-                TokenTree::Group(plain)
-            }
-            other => other,
-        };
-        tokens.into_iter().map(unraw).collect()
-    }
-
-    fn is_later_keyword(name: &str) -> bool {
-        name == "dyn" || LATER_KEYWORDS.contains(&name)
-    }
-
-    /// Whether `ident` is a later keyword used as a name. Rust 2015 reads
-    /// `dyn` as a keyword only before what can start a bound (a name, a
-    /// lifetime, `?`, `(`), as rustc does.
-    fn is_name(ident: &Ident, next: Option<&TokenTree>) -> bool {
-        if ident == "dyn" {
-            return !match next {
-                Some(TokenTree::Ident(_)) => true,
-                Some(TokenTree::Punct(punct)) => {
-                    punct.as_char() == '?' || (punct.as_char() == '\'' && punct.spacing() == Spacing::Joint)
-                }
-                Some(TokenTree::Group(group)) => group.delimiter() == Delimiter::Parenthesis,
-                _ => false,
-            };
-        }
-        LATER_KEYWORDS.iter().any(|keyword| ident == keyword)
     }
 }
 
