@@ -368,6 +368,42 @@ mod tests {
         }
     }
 
+    /// Issue 17.5: rustc accepts bounds that hold on a concrete type, and
+    /// reports the others itself.
+    #[test]
+    fn where_clauses_are_left_to_rustc() {
+        let method = quote!(
+            fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>
+            where
+                Self: Sized,
+            {
+                Ok(())
+            }
+        );
+        for header in [
+            quote!(impl MapiSync for Store where Store: Send + Sync),
+            quote!(impl MapiSync for Store where for<'a> &'a Store: Send, 'static: 'static,),
+        ] {
+            assert_eq!(errors(quote!(#header { #method })), Vec::<String>::new(), "{header}");
+        }
+    }
+
+    /// Rust 2015's trait objects without `dyn` are judged as with it.
+    #[test]
+    fn bare_trait_objects_are_judged_like_dyn_ones() {
+        assert_each_is_one_error([
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), Box<Error + Send>>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut (Job + Send)) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+        ]);
+        assert_eq!(errors(quote!(impl MapiSync for Store + Send {})).len(), 1, "missing method only");
+    }
+
     #[test]
     fn a_negative_impl_is_one_error() {
         assert_eq!(errors(quote!(impl !MapiSync for Store {})), ["a negative impl cannot be a provider: remove `!`"]);
