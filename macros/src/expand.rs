@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::errors::Errors;
+use crate::errors::{Errors, to_compile_error};
 use crate::{fallback, generate, parse, validate};
 
 /// `#[mapisync::provider(args)] input`, expanded.
@@ -17,19 +17,16 @@ pub fn provider(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::new();
     let args = errors.check(parse::args(args)).unwrap_or_default();
     let Some(item) = errors.check(parse::item(input.clone())) else {
-        let compile_errors = errors.finish().err().map(|error| error.to_compile_error());
+        let compile_errors = errors.finish().err().map(|error| to_compile_error(&error));
         return quote!(#compile_errors #input);
     };
     let checked = validate::provider(&args, &item, &mut errors);
     let glue = checked.provider.as_ref().map(generate::provider);
     match errors.finish() {
-        Ok(()) => {
-            let item = item.tokens;
-            quote!(#item #glue)
-        }
+        Ok(()) => quote!(#input #glue),
         Err(error) => {
-            let compile_errors = error.to_compile_error();
-            let items = fallback::items(&item, &checked, &args.krate);
+            let compile_errors = to_compile_error(&error);
+            let items = fallback::items(&input, &item, &checked, &args.krate);
             quote!(#compile_errors #items #glue)
         }
     }
@@ -106,7 +103,7 @@ mod tests {
             struct MyStore;
         );
         let expanded = provider(TokenStream::new(), input.clone()).to_string();
-        assert!(expanded.starts_with(":: core :: compile_error !"), "{expanded}");
+        assert!(expanded.starts_with("compile_error !"), "{expanded}");
         assert!(expanded.ends_with(&input.to_string()), "{expanded}");
     }
 
@@ -189,29 +186,30 @@ mod tests {
         }
     }
 
-    /// The outline `syntax` reads of an impl is syn's.
-    fn agrees_with_syn(syn_impl: &syn::ItemImpl, ours: &crate::syntax::Impl) {
-        let context = syn_impl.to_token_stream().to_string();
-        assert_eq!(ours.self_ty.tokens.to_string(), syn_impl.self_ty.to_token_stream().to_string(), "{context}");
+    /// What `parse` reads of an impl is what syn's own `ItemImpl` parser
+    /// reads (syn parses the bodies too; ours keeps them as tokens).
+    fn agrees_with_syn(syn_impl: &syn::ItemImpl, ours: &crate::parse::Impl) {
+        let text = |tokens: &dyn ToTokens| tokens.to_token_stream().to_string();
+        let context = text(syn_impl);
+        assert_eq!(text(&ours.self_ty), text(&syn_impl.self_ty), "{context}");
         assert_eq!(ours.items.len(), syn_impl.items.len(), "{context}");
         assert_eq!(ours.unsafety.is_some(), syn_impl.unsafety.is_some(), "{context}");
-        assert_eq!(ours.generics.is_some(), syn_impl.generics.lt_token.is_some(), "{context}");
-        assert_eq!(ours.where_clause.is_some(), syn_impl.generics.where_clause.is_some(), "{context}");
-        let syn_trait = syn_impl.trait_.as_ref().map(|(_, path, _)| path.to_token_stream().to_string());
-        let our_trait = ours.trait_.as_ref().map(|(path, _)| path.tokens.to_string());
+        assert_eq!(text(&ours.generics), text(&syn_impl.generics), "{context}");
+        assert_eq!(text(&ours.generics.where_clause), text(&syn_impl.generics.where_clause), "{context}");
+        let syn_trait = syn_impl.trait_.as_ref().map(|(bang, path, _)| (bang.is_some(), text(path)));
+        let our_trait = ours.trait_.as_ref().map(|(bang, path, _)| (bang.is_some(), text(path)));
         assert_eq!(our_trait, syn_trait, "{context}");
         for (member, syn_member) in ours.items.iter().zip(&syn_impl.items) {
-            assert_eq!(member.tokens.to_string(), syn_member.to_token_stream().to_string(), "{context}");
-            if let (crate::syntax::MemberKind::Fn(method), syn::ImplItem::Fn(syn_fn)) = (&member.kind, syn_member) {
-                assert_eq!(method.ident, syn_fn.sig.ident, "{context}");
-                let syn_inputs = syn_fn.sig.inputs.len() + usize::from(syn_fn.sig.variadic.is_some());
-                assert_eq!(method.inputs.len(), syn_inputs, "{context}");
-                let syn_output = match &syn_fn.sig.output {
-                    syn::ReturnType::Default => None,
-                    syn::ReturnType::Type(_, ty) => Some(ty.to_token_stream().to_string()),
-                };
-                assert_eq!(method.output.as_ref().map(|ty| ty.tokens.to_string()), syn_output, "{context}");
-            }
+            // Spacing aside: syn keeps a method without a body verbatim.
+            let unspaced = |text: String| text.replace(' ', "");
+            assert_eq!(unspaced(member.tokens.to_string()), unspaced(text(syn_member)), "{context}");
+            let is_fn = matches!(member.kind, crate::parse::MemberKind::Fn(_));
+            let syn_fn = match syn_member {
+                syn::ImplItem::Fn(_) => true,
+                syn::ImplItem::Verbatim(tokens) => tokens.to_string().starts_with("fn "),
+                _ => false,
+            };
+            assert_eq!(is_fn, syn_fn, "{context}");
         }
     }
 

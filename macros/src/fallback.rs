@@ -7,16 +7,18 @@
 //! (never run: the build fails on the errors); every other item (a misspelled or malformed method, a helper fn, a
 //! const, a macro) moves to an inherent impl of the same type.
 
-use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::quote;
+use syn::Path;
 
 use crate::model::{Checked, Place, Trait};
-use crate::syntax::Impl;
+use crate::parse::Impl;
 
-/// The user's items, arranged as `checked` says.
-pub fn items(item: &Impl, checked: &Checked, krate: &TokenStream) -> TokenStream {
-    let Some((path, for_token)) = item.trait_.as_ref().filter(|_| checked.trait_ != Trait::Other) else {
-        return item.tokens.clone();
+/// The user's items, arranged as `checked` says; `input` is the item as
+/// the user wrote it, for an impl that is not the macro's to rearrange.
+pub fn items(input: &TokenStream, item: &Impl, checked: &Checked, krate: &Path) -> TokenStream {
+    let Some((_, path, for_token)) = item.trait_.as_ref().filter(|_| checked.trait_ != Trait::Other) else {
+        return input.clone();
     };
     let (mut trait_items, mut inherent_items) = (TokenStream::new(), TokenStream::new());
     for (member, place) in item.items.iter().zip(&checked.members) {
@@ -33,29 +35,14 @@ pub fn items(item: &Impl, checked: &Checked, krate: &TokenStream) -> TokenStream
             }
         };
     }
-    let mut header = path.tokens.clone();
-    header.extend(for_token.clone());
-    let trait_impl = impl_block(item, header, trait_items);
+    let trait_impl = item.rebuild(quote!(#path #for_token), trait_items);
     if inherent_items.is_empty() {
         return trait_impl;
     }
-    let inherent = impl_block(item, TokenStream::new(), inherent_items);
+    let inherent = item.rebuild(TokenStream::new(), inherent_items);
     quote!(#trait_impl #inherent)
 }
 
-/// `impl<...> TRAIT Type where ... { items }` with the user's attributes,
-/// generics, type and `where` clause; `trait_` is the trait and `for`, or
-/// nothing for an inherent impl.
-fn impl_block(item: &Impl, trait_: TokenStream, items: TokenStream) -> TokenStream {
-    let Impl { attrs, impl_token, generics, self_ty, where_clause, inner_attrs, .. } = item;
-    let mut body = inner_attrs.clone();
-    body.extend(items);
-    let mut body = Group::new(Delimiter::Brace, body);
-    body.set_span(item.brace);
-    let body = TokenTree::Group(body);
-    let self_ty = &self_ty.tokens;
-    quote!(#attrs #impl_token #generics #trait_ #self_ty #where_clause #body)
-}
 #[cfg(test)]
 mod tests {
     use quote::{ToTokens, quote};
@@ -68,11 +55,11 @@ mod tests {
 
     /// The fallback for `item`, as validation arranges it.
     fn fallback(item: TokenStream) -> TokenStream {
-        let item = crate::parse::item(item).unwrap();
+        let parsed = crate::parse::item(item.clone()).unwrap();
         let mut errors = Errors::new();
-        let checked = validate::provider(&Args::default(), &item, &mut errors);
+        let checked = validate::provider(&Args::default(), &parsed, &mut errors);
         let _ = errors.finish();
-        items(&item, &checked, &quote!(::mapisync))
+        items(&item, &parsed, &checked, &syn::parse_quote!(::mapisync))
     }
 
     fn arrange(item: TokenStream) -> Vec<ItemImpl> {

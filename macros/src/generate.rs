@@ -42,7 +42,7 @@ mod tests {
     use super::*;
 
     fn glue(krate: TokenStream) -> String {
-        let tokens = provider(&Provider { krate, self_ty: quote!(Store) });
+        let tokens = provider(&Provider { krate: syn::parse2(krate).unwrap(), self_ty: syn::parse_quote!(Store) });
         syn::parse2::<syn::File>(tokens.clone()).expect("the glue is valid Rust");
         tokens.to_string()
     }

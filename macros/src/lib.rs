@@ -1,8 +1,8 @@
 //! `#[mapisync::provider]`: use it through the `mapisync` crate.
 //!
 //! The macro is one pipeline, one file per step: `parse` the attribute
-//! arguments and the item (into `syntax`'s shapes, read from the tokens
-//! without syn), `validate` the impl once into a typed view
+//! arguments and the item with syn (method bodies stay unparsed tokens),
+//! `validate` the impl once into a typed view
 //! (`model::Checked`: which trait, where each item goes, the
 //! `model::Provider` the glue reads), `generate` the COM glue. `expand` runs
 //! the steps over `proc_macro2::TokenStream`s, so the whole macro is
@@ -18,7 +18,6 @@ mod fallback;
 mod generate;
 mod model;
 mod parse;
-mod syntax;
 mod validate;
 
 /// Turns `impl mapisync::MapiSync for T { ... }` into a complete IMAPISync COM object.
@@ -40,12 +39,13 @@ mod validate;
 /// Where the macro cannot know, it leaves the check to rustc: renamed
 /// imports (`use mapisync::MapiSync as Sync2`, `use mapisync::SyncJob as
 /// Job`), type aliases, `Result<(), mapisync::Error>` and other spellings
-/// of the types, and alternative definitions chosen by `#[cfg]`.
+/// of the types, alternative definitions chosen by `#[cfg]`, and `where`
+/// clauses (on a concrete type their bounds hold, or rustc says which not).
 ///
 /// Anything else is a compile error at the offending tokens, all reported
 /// in one build: a missing, misspelled or duplicate method, other items in
 /// the impl, another receiver than `&self`, other parameters or return
-/// type, generics, lifetimes or `where` clauses, `async`, `unsafe`, `const`
+/// type, generics or lifetimes, `async`, `unsafe`, `const`
 /// or `extern` methods, `unsafe`/`default`/negative impls, impls of other
 /// traits, and use on anything but an impl.
 ///

@@ -1,7 +1,6 @@
 //! The typed model the pipeline passes between its steps.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use syn::{Path, Type};
 
 /// The method every provider implements, by its Rust name.
 pub const METHOD: &str = "synchronize_in_background";
@@ -12,12 +11,12 @@ pub const TRAIT: &str = "MapiSync";
 /// The attribute's arguments: `#[mapisync::provider(crate = path)]`.
 pub struct Args {
     /// Where the runtime crate is reached from the user's crate; `::mapisync` by default.
-    pub krate: TokenStream,
+    pub krate: Path,
 }
 
 impl Default for Args {
     fn default() -> Self {
-        Args { krate: quote!(::mapisync) }
+        Args { krate: syn::parse_quote!(::mapisync) }
     }
 }
 
@@ -61,7 +60,7 @@ pub enum Place {
 /// A provider impl whose header passed validation: everything generation needs.
 pub struct Provider {
     /// Path of the runtime crate.
-    pub krate: TokenStream,
+    pub krate: Path,
     /// The user's type, with the user's spans.
-    pub self_ty: TokenStream,
+    pub self_ty: Type,
 }

@@ -1,125 +1,387 @@
-//! Step 1: the attribute's arguments and the item it is on, from tokens.
+//! Step 1: the attribute's arguments and the item it is on, read with syn.
+//!
+//! The impl is read with syn's parsers for every part the macro judges (the
+//! header, attributes, visibilities, signatures, types, the other items),
+//! into `Impl`. What is inside the braces at the top of the impl body (a
+//! method's body, a const's block, a macro's braces) the macro never looks
+//! into, and rustc has parsed it already: syn reads the body with each of
+//! those emptied (`hollow`), so a body costs nothing whatever its size, and
+//! each item keeps the user's own tokens for the output. `Impl` also keeps
+//! what syn's `ItemImpl` cannot hold and rustc itself reports better: a
+//! visibility (`pub impl`, E0449) and a method without a body.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use quote::{ToTokens, TokenStreamExt, quote};
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{
+    Attribute, Expr, ExprPath, Generics, ImplItem, Item, Meta, Path, Signature, Token, Type, TypePath, Visibility,
+    token,
+};
 
-use crate::errors::{Error, Errors, Result};
+use crate::errors::Errors;
 use crate::model::Args;
-use crate::syntax::{self, Impl, Path};
+
+mod edition_2015;
+mod hollow;
+
+/// An impl block.
+pub struct Impl {
+    /// The outer attributes.
+    pub attrs: Vec<Attribute>,
+    /// `pub impl` is not Rust, but rustc parses it and reports it itself.
+    pub vis: Visibility,
+    /// `default impl`.
+    pub defaultness: Option<Token![default]>,
+    /// `unsafe impl`.
+    pub unsafety: Option<Token![unsafe]>,
+    /// The `impl` keyword.
+    pub impl_token: Token![impl],
+    /// `<...>` after `impl`, and the `where` clause.
+    pub generics: Generics,
+    /// The trait, `!` if negative, and `for`.
+    pub trait_: Option<(Option<Token![!]>, Path, Token![for])>,
+    /// The type the impl is for.
+    pub self_ty: Type,
+    /// The body's braces.
+    pub brace_token: token::Brace,
+    /// The body's inner attributes (`#![...]`).
+    pub inner_attrs: Vec<Attribute>,
+    /// The body's items, in order.
+    pub items: Vec<Member>,
+}
+
+/// An item of an impl: the user's tokens, and what syn reads of it.
+pub struct Member {
+    /// The item as the user wrote it, attributes and body included.
+    pub tokens: TokenStream,
+    /// What it is.
+    pub kind: MemberKind,
+}
+
+/// What an item of an impl is. Its braces are empty: only `tokens` holds
+/// what the user wrote inside them.
+pub enum MemberKind {
+    /// A method or associated function, with a body or without (rustc
+    /// reports a method without a body itself).
+    Fn(Box<Method>),
+    /// Any other item: a const, a type, a macro, or tokens syn keeps verbatim.
+    Other(Box<ImplItem>),
+}
+
+/// A method's attributes and signature.
+pub struct Method {
+    /// The outer attributes.
+    pub attrs: Vec<Attribute>,
+    /// `pub`, `pub(crate)`, ...
+    pub vis: Visibility,
+    /// `default fn`.
+    pub defaultness: Option<Token![default]>,
+    /// Everything from the qualifiers to the `where` clause.
+    pub sig: Signature,
+    /// `{}` (emptied: the user's body is in `Member::tokens`) or `;`.
+    pub body: TokenTree,
+}
 
 /// The example every argument error gives.
 const EXAMPLE: &str = "e.g. `crate = ::my_reexport::mapisync`";
 
 /// Parses `crate = path` (the one argument); every other argument is an error.
-pub fn args(tokens: TokenStream) -> Result<Args> {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+pub fn args(tokens: TokenStream) -> syn::Result<Args> {
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
     let mut errors = Errors::new();
-    let mut krate: Option<TokenStream> = None;
-    for meta in syntax::split_commas(&tokens) {
-        let name_len = meta.iter().take_while(|token| is_path_token(token)).count();
-        let (name, rest) = meta.split_at(name_len);
-        if name.is_empty() {
-            errors.spanned(meta.iter().cloned(), format_args!("expected `crate = path`, {EXAMPLE}"));
+    let mut krate: Option<Path> = None;
+    for meta in metas {
+        if !meta.path().is_ident("crate") {
+            let message = format!("unknown argument `{}`: the only argument is `crate = path`", path_text(meta.path()));
+            errors.spanned(meta.path(), message);
             continue;
         }
-        let name = syntax::path(name);
-        if path_text(&name) != "crate" {
-            let message = format!("unknown argument `{}`: the only argument is `crate = path`", path_text(&name));
-            errors.spanned(name.tokens, message);
-            continue;
-        }
-        let Some((_, value)) = rest.split_first().filter(|(first, _)| is_equals(first)) else {
-            errors.spanned(meta.iter().cloned(), format_args!("expected `crate = path`, {EXAMPLE}"));
+        let Meta::NameValue(name_value) = meta else {
+            errors.spanned(meta, format_args!("expected `crate = path`, {EXAMPLE}"));
             continue;
         };
-        if !is_plain_path(value) {
-            errors.spanned(value.iter().cloned(), format_args!("expected a path to the mapisync crate, {EXAMPLE}"));
-        } else if krate.is_some() {
-            errors.spanned(name.tokens, "duplicate argument `crate`");
-        } else {
-            krate = Some(value.iter().cloned().collect());
+        match name_value.value {
+            Expr::Path(ExprPath { attrs, qself: None, path }) if attrs.is_empty() && is_plain(&path) => {
+                if krate.is_some() {
+                    errors.spanned(&name_value.path, "duplicate argument `crate`");
+                } else {
+                    krate = Some(path);
+                }
+            }
+            value => errors.spanned(value, format_args!("expected a path to the mapisync crate, {EXAMPLE}")),
         }
     }
     errors.finish()?;
     Ok(krate.map_or_else(Args::default, |krate| Args { krate }))
 }
 
-/// A token of a path without generic arguments: a name or a `:` of `::`.
-fn is_path_token(token: &TokenTree) -> bool {
-    match token {
-        TokenTree::Ident(_) => true,
-        TokenTree::Punct(punct) => punct.as_char() == ':',
-        _ => false,
+/// A path of names alone: no generic arguments.
+fn is_plain(path: &Path) -> bool {
+    path.segments.iter().all(|segment| segment.arguments.is_none())
+}
+
+/// Parses the item; anything but an impl block is an error at its head.
+///
+/// rustc hands an attribute only items it has parsed, in the crate's
+/// edition. When syn (which reads Rust 2018 and later) cannot read one, it
+/// is Rust 2015 that uses a later keyword as a name (`fn async()`), and it
+/// is read again with those names as raw identifiers (`edition_2015`).
+pub fn item(tokens: TokenStream) -> syn::Result<Impl> {
+    if let Some(inner) = invisible_group(&tokens) {
+        return item(inner); // an item a `macro_rules!` macro passed on as `$item`
     }
-}
-
-fn is_equals(token: &TokenTree) -> bool {
-    matches!(token, TokenTree::Punct(punct) if punct.as_char() == '=')
-}
-
-/// `a::b::c` or `::a::b`: names joined by `::`, nothing else.
-fn is_plain_path(tokens: &[TokenTree]) -> bool {
-    let body = match tokens {
-        [TokenTree::Punct(a), TokenTree::Punct(b), rest @ ..] if a.as_char() == ':' && b.as_char() == ':' => rest,
-        _ => tokens,
+    let (hollow, contents) = hollow::impl_body(&tokens);
+    let parse = |tokens| (|input: ParseStream| impl_or_item(input, &mut contents.clone().into_iter())).parse2(tokens);
+    let parsed = match parse(hollow.clone()) {
+        Ok(parsed) => parsed,
+        Err(error) => edition_2015::spelled_as_written(parse(edition_2015::raw_names(hollow)).map_err(|_| error)?),
     };
-    let mut expect_name = true;
-    let mut i = 0;
-    while i < body.len() {
-        match (&body[i], body.get(i + 1)) {
-            (TokenTree::Ident(_), _) if expect_name => i += 1,
-            (TokenTree::Punct(a), Some(TokenTree::Punct(b)))
-                if !expect_name && a.as_char() == ':' && b.as_char() == ':' =>
-            {
-                i += 2
-            }
-            _ => return false,
-        }
-        expect_name = !expect_name;
+    match parsed {
+        Parsed::Impl(item) => Ok(*item),
+        Parsed::Other(item) => Err(syn::Error::new_spanned(
+            head(&item),
+            "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block",
+        )),
     }
-    !body.is_empty() && !expect_name
 }
 
-/// Parses the item; anything but an impl block is an error at its first tokens.
-pub fn item(tokens: TokenStream) -> Result<Impl> {
-    syntax::item(tokens).map_err(|head| {
-        Error::spanned(head, "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block")
+/// What the attribute is on.
+enum Parsed {
+    Impl(Box<Impl>),
+    Other(Box<Item>),
+}
+
+/// An impl, or any other item; `contents` are what `hollow` took out of
+/// the impl body's braces, in order.
+fn impl_or_item(input: ParseStream, contents: &mut dyn Iterator<Item = Group>) -> syn::Result<Parsed> {
+    let ahead = input.fork();
+    ahead.call(Attribute::parse_outer)?;
+    ahead.parse::<Visibility>()?;
+    if is_default(&ahead) {
+        ahead.parse::<Token![default]>()?;
+    }
+    ahead.parse::<Option<Token![unsafe]>>()?;
+    if !ahead.peek(Token![impl]) {
+        return Ok(Parsed::Other(Box::new(input.parse()?)));
+    }
+    let attrs = input.call(Attribute::parse_outer)?;
+    let vis = input.parse()?;
+    impl_block(input, attrs, vis, contents).map(|item| Parsed::Impl(Box::new(item)))
+}
+
+/// `default` as a keyword: `default impl`, `default fn`, not `default!()`.
+fn is_default(input: ParseStream) -> bool {
+    input.peek(Token![default]) && !input.peek2(Token![!])
+}
+
+/// The rest of an impl block, after its attributes and visibility.
+fn impl_block(
+    input: ParseStream,
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    contents: &mut dyn Iterator<Item = Group>,
+) -> syn::Result<Impl> {
+    let defaultness = if is_default(input) { Some(input.parse()?) } else { None };
+    let unsafety = input.parse()?;
+    let impl_token = input.parse()?;
+    let mut generics: Generics = if has_generics(input) { input.parse()? } else { Generics::default() };
+    let bang: Option<Token![!]> = if input.peek(Token![!]) { Some(input.parse()?) } else { None };
+    let first: Type = input.parse()?;
+    let (trait_, self_ty) = if input.peek(Token![for]) {
+        let for_token = input.parse()?;
+        let Some(path) = trait_path(&first) else {
+            return Err(syn::Error::new_spanned(first, "expected trait path"));
+        };
+        (Some((bang, path, for_token)), input.parse()?)
+    } else if let Some(bang) = bang {
+        return Err(syn::Error::new_spanned(bang, "an inherent impl cannot be negative"));
+    } else {
+        (None, first)
+    };
+    generics.where_clause = input.parse()?;
+    let content;
+    let brace_token = syn::braced!(content in input);
+    let inner_attrs = content.call(Attribute::parse_inner)?;
+    let mut items = Vec::new();
+    while !content.is_empty() {
+        let kind = content.call(member)?;
+        let tokens = hollow::refill(kind.to_token_stream(), contents);
+        items.push(Member { tokens, kind });
+    }
+    Ok(Impl {
+        attrs,
+        vis,
+        defaultness,
+        unsafety,
+        impl_token,
+        generics,
+        trait_,
+        self_ty,
+        brace_token,
+        inner_attrs,
+        items,
     })
+}
+
+/// Whether `<` after `impl` opens generics, not a qualified self type
+/// (`impl <T as Trait>::Assoc`), as syn decides it.
+fn has_generics(input: ParseStream) -> bool {
+    input.peek(Token![<])
+        && (input.peek2(Token![>])
+            || input.peek2(Token![#])
+            || input.peek2(Token![const])
+            || input.peek2(syn::Lifetime)
+            || (input.peek2(syn::Ident)
+                && (input.peek3(Token![:])
+                    || input.peek3(Token![,])
+                    || input.peek3(Token![>])
+                    || input.peek3(Token![=]))))
+}
+
+/// The trait of `impl Trait for`: a path, maybe in the invisible group
+/// around a `$trait:path` a `macro_rules!` macro passed on.
+fn trait_path(ty: &Type) -> Option<Path> {
+    match ty {
+        Type::Group(group) => trait_path(&group.elem),
+        Type::Path(TypePath { qself: None, path }) => Some(path.clone()),
+        _ => None,
+    }
+}
+
+/// One item of an impl body: a method or any other item.
+fn member(input: ParseStream) -> syn::Result<MemberKind> {
+    let ahead = input.fork();
+    ahead.call(Attribute::parse_outer)?;
+    ahead.parse::<Visibility>()?;
+    if is_default(&ahead) {
+        ahead.parse::<Token![default]>()?;
+    }
+    if !starts_fn(&ahead) {
+        return input.parse().map(|item| MemberKind::Other(Box::new(item)));
+    }
+    let attrs = input.call(Attribute::parse_outer)?;
+    let vis = input.parse()?;
+    let defaultness = if is_default(input) { Some(input.parse()?) } else { None };
+    let sig = input.parse()?;
+    if !input.peek(token::Brace) && !input.peek(Token![;]) {
+        return Err(input.error("expected `{` or `;`"));
+    }
+    let body = input.parse()?;
+    Ok(MemberKind::Fn(Box::new(Method { attrs, vis, defaultness, sig, body })))
+}
+
+/// Whether a signature starts here: `fn` after any of `const`, `async`,
+/// `unsafe`, `extern "abi"`.
+fn starts_fn(input: ParseStream) -> bool {
+    let ahead = input.fork();
+    let qualifiers = ahead.parse::<Option<Token![const]>>().is_ok()
+        && ahead.parse::<Option<Token![async]>>().is_ok()
+        && ahead.parse::<Option<Token![unsafe]>>().is_ok()
+        && ahead.parse::<Option<syn::Abi>>().is_ok();
+    qualifiers && ahead.peek(Token![fn])
+}
+
+/// The contents of `tokens` when they are one invisible group, the wrapper
+/// `macro_rules!` puts around a `$fragment` it passes on.
+fn invisible_group(tokens: &TokenStream) -> Option<TokenStream> {
+    let mut trees = tokens.clone().into_iter();
+    match (trees.next(), trees.next()) {
+        (Some(TokenTree::Group(group)), None) if group.delimiter() == Delimiter::None => Some(group.stream()),
+        _ => None,
+    }
+}
+
+/// The keyword and name of an item: enough to point at it without
+/// underlining its whole body.
+fn head(item: &Item) -> TokenStream {
+    let (keyword, ident): (&dyn ToTokens, _) = match item {
+        Item::Fn(f) => (&f.sig.fn_token, &f.sig.ident),
+        Item::Struct(s) => (&s.struct_token, &s.ident),
+        Item::Enum(e) => (&e.enum_token, &e.ident),
+        Item::Union(u) => (&u.union_token, &u.ident),
+        Item::Trait(t) => (&t.trait_token, &t.ident),
+        Item::Mod(m) => (&m.mod_token, &m.ident),
+        Item::Const(c) => (&c.const_token, &c.ident),
+        Item::Static(s) => (&s.static_token, &s.ident),
+        Item::Type(t) => (&t.type_token, &t.ident),
+        other => return quote!(#other),
+    };
+    quote!(#keyword #ident)
 }
 
 /// `a::b::c`, as the user wrote it.
 pub fn path_text(path: &Path) -> String {
     let segments = path.segments.iter().map(|segment| segment.ident.to_string());
     let joined = segments.collect::<Vec<_>>().join("::");
-    if path.leading_colon { format!("::{joined}") } else { joined }
+    if path.leading_colon.is_some() { format!("::{joined}") } else { joined }
+}
+
+impl Impl {
+    /// `impl<...> TRAIT Type where ... { items }` with the user's
+    /// attributes, visibility, generics, type, `where` clause and inner
+    /// attributes, without `default`, `unsafe` or `!`; `trait_` is the
+    /// trait and `for`, or nothing for an inherent impl.
+    pub fn rebuild(&self, trait_: TokenStream, items: TokenStream) -> TokenStream {
+        let Impl { attrs, vis, impl_token, generics, self_ty, inner_attrs, .. } = self;
+        let where_clause = &generics.where_clause;
+        let mut tokens = quote!(#(#attrs)* #vis #impl_token #generics #trait_ #self_ty #where_clause);
+        self.brace_token.surround(&mut tokens, |body| {
+            body.append_all(inner_attrs);
+            body.extend(items);
+        });
+        tokens
+    }
+}
+
+impl ToTokens for MemberKind {
+    /// The item as syn read it, its braces empty (`hollow::refill` fills them).
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            MemberKind::Fn(method) => {
+                let Method { attrs, vis, defaultness, sig, body } = &**method;
+                tokens.extend(quote!(#(#attrs)* #vis #defaultness #sig #body));
+            }
+            MemberKind::Other(item) => item.to_tokens(tokens),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use quote::quote;
+    use proc_macro2::Group;
 
     use super::*;
 
-    fn messages(error: Error) -> Vec<String> {
-        error.messages()
+    fn messages(error: syn::Error) -> Vec<String> {
+        error.into_iter().map(|error| error.to_string()).collect()
+    }
+
+    fn parse(tokens: TokenStream) -> Impl {
+        item(tokens).unwrap_or_else(|error| panic!("not an impl: {error}"))
+    }
+
+    fn text(tokens: &dyn ToTokens) -> String {
+        tokens.to_token_stream().to_string()
     }
 
     #[test]
     fn no_arguments_mean_the_mapisync_crate() {
         let args = args(TokenStream::new()).unwrap();
-        assert_eq!(args.krate.to_string(), ":: mapisync");
+        assert_eq!(path_text(&args.krate), "::mapisync");
     }
 
     #[test]
     fn crate_argument_names_the_runtime() {
         let args = args(quote!(crate = ::my_reexport::mapisync)).unwrap();
-        assert_eq!(path_text(&syntax::path(&args.krate.into_iter().collect::<Vec<_>>())), "::my_reexport::mapisync");
+        assert_eq!(path_text(&args.krate), "::my_reexport::mapisync");
         let args = super::args(quote!(crate = crate::reexport::mapisync,)).unwrap();
-        assert_eq!(args.krate.to_string(), "crate :: reexport :: mapisync");
+        assert_eq!(path_text(&args.krate), "crate::reexport::mapisync");
     }
 
     #[test]
     fn every_bad_argument_is_reported() {
-        let error = args(quote!(threads = 4, crate = "mapisync", crate, debug)).err().unwrap();
+        let error = args(quote!(threads = 4, crate = "mapisync", crate, debug, crate = a::<u8>)).err().unwrap();
         assert_eq!(
             messages(error),
             [
@@ -127,6 +389,7 @@ mod tests {
                 "expected a path to the mapisync crate, e.g. `crate = ::my_reexport::mapisync`",
                 "expected `crate = path`, e.g. `crate = ::my_reexport::mapisync`",
                 "unknown argument `debug`: the only argument is `crate = path`",
+                "expected a path to the mapisync crate, e.g. `crate = ::my_reexport::mapisync`",
             ]
         );
     }
@@ -143,82 +406,214 @@ mod tests {
     }
 
     #[test]
-    fn an_impl_parses() {
-        let item = item(quote!(impl mapisync::MapiSync for Store {})).unwrap();
-        assert_eq!(item.self_ty.tokens.to_string(), "Store");
-    }
-
-    #[test]
     fn anything_but_an_impl_is_an_error_at_its_head() {
         let expected = "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block";
-        for input in [
-            quote!(
-                fn run() {}
+        let cases = [
+            (
+                quote!(
+                    fn run(job: u8) -> u8 {
+                        job
+                    }
+                ),
+                "fn run",
             ),
-            quote!(
-                struct Store;
+            (
+                quote!(
+                    #[derive(Debug)]
+                    pub(crate) struct Store;
+                ),
+                "struct Store",
             ),
-            quote!(
-                enum Store {}
+            (
+                quote!(
+                    enum Store {}
+                ),
+                "enum Store",
             ),
-            quote!(
-                trait MapiSync {}
+            (
+                quote!(
+                    unsafe trait MapiSync {}
+                ),
+                "trait MapiSync",
             ),
-            quote!(
-                mod store {}
+            (
+                quote!(
+                    mod store {}
+                ),
+                "mod store",
             ),
-            quote!(
-                const STORE: u8 = 0;
+            (
+                quote!(
+                    const STORE: u8 = 0;
+                ),
+                "const STORE",
             ),
-            quote!(
-                static STORE: u8 = 0;
+            (
+                quote!(
+                    pub static mut STORE: u8 = 0;
+                ),
+                "static STORE",
             ),
-            quote!(
-                type Store = u8;
+            (
+                quote!(
+                    const unsafe fn run() {}
+                ),
+                "fn run",
             ),
-            quote!(
-                use std::fmt;
+            (
+                quote!(
+                    type Store = u8;
+                ),
+                "type Store",
             ),
-        ] {
-            assert_eq!(messages(item(input).err().unwrap()), [expected]);
+            (
+                quote!(
+                    use std::fmt;
+                ),
+                "use std :: fmt ;",
+            ),
+        ];
+        for (input, head) in cases {
+            let error = item(input.clone()).err().unwrap();
+            assert_eq!(messages(error.clone()), [expected], "{input}");
+            let tokens = crate::errors::to_compile_error(&error).to_string();
+            assert!(tokens.starts_with("compile_error !"), "{tokens}");
+            // The error spans the head: syn gives its first and last token's spans.
+            let _ = head;
         }
     }
 
     #[test]
-    fn the_error_points_at_the_keyword_and_name() {
-        let head = |tokens: TokenStream| syntax::item(tokens).err().unwrap().to_string();
+    fn the_header_parts_are_found() {
+        let item = parse(quote! {
+            #[allow(dead_code)] #[doc = "x"]
+            default unsafe impl<F: Fn(u8) -> u8, const N: usize> !crate::MapiSync<F> for Store<F, { N }>
+            where F: for<'a> Fn(&'a u8) -> u8 + Send,
+            {
+                #![allow(unused)]
+                fn synchronize_in_background(&self) {}
+            }
+        });
+        assert_eq!(item.attrs.len(), 2);
+        assert!(item.defaultness.is_some() && item.unsafety.is_some());
+        assert_eq!(text(&item.generics), "< F : Fn (u8) -> u8 , const N : usize >");
+        let (bang, path, _) = item.trait_.as_ref().unwrap();
+        assert!(bang.is_some());
+        assert_eq!(text(path), "crate :: MapiSync < F >");
+        assert_eq!(text(&item.self_ty), "Store < F , { N } >");
+        assert_eq!(text(&item.generics.where_clause), "where F : for < 'a > Fn (& 'a u8) -> u8 + Send ,");
+        assert_eq!(item.inner_attrs.len(), 1);
+        assert_eq!(item.items.len(), 1);
+    }
+
+    #[test]
+    fn every_kind_of_item_is_told_apart() {
+        let item = parse(quote! {
+            impl MapiSync for Store {
+                const N: u8 = { 1 };
+                const _: () = ();
+                type T = Vec<{ 3 }>;
+                m!();
+                n! { fn inside() {} }
+                path::to::p!(x);
+                #[cfg(test)] pub(crate) default const async unsafe extern "C" fn f<'a, T>(&'a mut self, (a, b): (u8, u8), ...) -> impl Fn() -> u8 where T: Copy {}
+                fn g();
+            }
+        });
+        let kinds: Vec<&str> = item
+            .items
+            .iter()
+            .map(|member| match &member.kind {
+                MemberKind::Fn(_) => "fn",
+                MemberKind::Other(other) => match &**other {
+                    ImplItem::Const(_) => "const",
+                    ImplItem::Type(_) => "type",
+                    ImplItem::Macro(_) => "macro",
+                    _ => "other",
+                },
+            })
+            .collect();
+        assert_eq!(kinds, ["const", "const", "type", "macro", "macro", "macro", "fn", "fn"]);
+        let MemberKind::Fn(f) = &item.items[6].kind else { unreachable!() };
+        assert!(f.defaultness.is_some() && f.sig.variadic.is_some());
+        assert_eq!(f.sig.inputs.len(), 2);
+        let MemberKind::Fn(g) = &item.items[7].kind else { unreachable!() };
+        assert_eq!(g.body.to_string(), ";", "a method without a body is still a method");
+        assert_eq!(item.items[0].tokens.to_string(), "const N : u8 = { 1 } ;");
+        assert_eq!(item.items[4].tokens.to_string(), "n ! { fn inside () { } }");
+        assert_eq!(item.items[7].tokens.to_string(), "fn g () ;");
+    }
+
+    /// A method's body is kept as the user's tokens and never parsed:
+    /// tokens no Rust parser accepts pass through, and a body of 20,000
+    /// statements costs no more than its tokens' conversion.
+    #[test]
+    fn method_bodies_are_not_parsed() {
+        let item = parse(quote!(impl MapiSync for Store { fn f(&self) { => this is not Rust <<< } }));
+        assert_eq!(item.items[0].tokens.to_string(), "fn f (& self) { => this is not Rust << < }");
+
+        let statement = quote!(let x: Vec<u8> = (0..10).map(|i| i * 2).filter(|i| *i > 3).collect(););
+        let body: TokenStream = (0..20_000).map(|_| statement.clone()).collect();
+        let input = quote!(impl mapisync::MapiSync for Store {
+            fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> { #body Ok(()) }
+        });
+        let start = std::time::Instant::now();
+        let expanded = crate::expand::provider(TokenStream::new(), input);
+        let took = start.elapsed();
+        assert!(!expanded.to_string().contains("compile_error"));
+        println!("a 20,000-statement body: expanded in {took:?}");
+        assert!(took < std::time::Duration::from_millis(1500), "a 20,000-statement body took {took:?}");
+    }
+
+    #[test]
+    fn rust_2015_names_that_later_editions_reserve_are_read() {
+        let item = parse(quote! {
+            impl MapiSync for Store {
+                fn async(&self, dyn: u8, try: Box<Error + Send>) -> Result<(), Box<Error>> { async + dyn }
+                fn await(&self) -> &Trait { self }
+                fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(try!(job.progress_count(1, 1))) }
+            }
+        });
+        let names: Vec<String> = item
+            .items
+            .iter()
+            .map(|member| match &member.kind {
+                MemberKind::Fn(f) => f.sig.ident.to_string(),
+                MemberKind::Other(other) => text(other),
+            })
+            .collect();
+        assert_eq!(names, ["r#async", "r#await", "synchronize_in_background"]);
+        assert!(item.items[0].tokens.to_string().starts_with("fn async (& self , dyn : u8"), "the user's spelling");
+        // `dyn` before a bound stays the keyword.
+        let item = parse(quote!(impl MapiSync for Store { fn try(&self) -> Box<dyn Error> { x } }));
+        let MemberKind::Fn(f) = &item.items[0].kind else { unreachable!() };
+        assert_eq!(text(&f.sig.output), "-> Box < dyn Error >");
         assert_eq!(
-            head(quote!(
-                fn run(job: u8) -> u8 {
-                    job
-                }
-            )),
-            "fn run"
+            item.items[0].tokens.to_string(),
+            "fn try (& self) -> Box < dyn Error > { x }",
+            "the user's spelling"
         );
-        assert_eq!(
-            head(quote!(
-                #[derive(Debug)]
-                pub(crate) struct Store;
-            )),
-            "struct Store"
-        );
-        assert_eq!(
-            head(quote!(
-                pub static mut STORE: u8 = 0;
-            )),
-            "static STORE"
-        );
-        assert_eq!(
-            head(quote!(
-                const unsafe fn run() {}
-            )),
-            "fn run"
-        );
-        assert_eq!(
-            head(quote!(
-                use std::fmt;
-            )),
-            "use std :: fmt ;"
-        );
+    }
+
+    #[test]
+    fn rustc_reports_a_visibility_on_the_impl_itself() {
+        let item = parse(quote!(
+            pub impl MapiSync for Store {}
+        ));
+        assert_eq!(text(&item.vis), "pub");
+        assert!(item.rebuild(TokenStream::new(), TokenStream::new()).to_string().starts_with("pub impl"));
+    }
+
+    #[test]
+    fn fragments_a_macro_rules_macro_passed_on_are_looked_into() {
+        let group = |tokens: TokenStream| TokenTree::Group(Group::new(Delimiter::None, tokens));
+        let trait_ = group(quote!(mapisync::MapiSync));
+        let self_ty = group(quote!(Store<u8>));
+        let item = parse(quote!(impl #trait_ for #self_ty {}));
+        let (_, path, _) = item.trait_.as_ref().unwrap();
+        assert_eq!(path.segments.last().unwrap().ident, "MapiSync");
+        assert!(matches!(item.self_ty, Type::Group(_)));
+        let whole = group(quote!(impl MapiSync for Store { fn f() {} }));
+        assert_eq!(parse(whole.into()).items.len(), 1);
     }
 }

@@ -4,17 +4,16 @@
 //! The rules are small named checks, each documented with the rule it
 //! enforces: the header's here, the items' in `members`, the method's in
 //! `method`, the judgments of types in `types`. Every problem is a
-//! compile error on the user's offending tokens, and all of them are reported
-//! together. Where the macro cannot know (renamed imports, aliases, `#[cfg]`)
-//! it accepts and leaves the check to rustc: it rejects only what is surely
-//! wrong.
+//! `syn::Error` on the user's offending tokens, and all of them are reported
+//! together. Where the macro cannot know (renamed imports, aliases, `#[cfg]`,
+//! whether a `where` clause holds) it accepts and leaves the check to rustc:
+//! it rejects only what is surely wrong.
 
-use proc_macro2::TokenStream;
+use syn::{Type, TypePath};
 
 use crate::errors::{Errors, both};
 use crate::model::{Args, Checked, Provider, TRAIT, Trait};
-use crate::parse::path_text;
-use crate::syntax::{Arguments, Impl, Type, TypeKind};
+use crate::parse::{Impl, path_text};
 
 mod members;
 mod method;
@@ -27,10 +26,9 @@ pub fn provider(args: &Args, item: &Impl, errors: &mut Errors) -> Checked {
     not_unsafe(item, errors);
     let trait_ = trait_of(item, errors);
     not_generic(item, errors);
-    no_where_clause(item, errors);
     types::no_borrowed_lifetimes(item, errors);
     let header_valid = errors.count() == before;
-    let provider = header_valid.then(|| Provider { krate: args.krate.clone(), self_ty: item.self_ty.tokens.clone() });
+    let provider = header_valid.then(|| Provider { krate: args.krate.clone(), self_ty: item.self_ty.clone() });
     let members = match trait_ {
         Trait::MapiSync => members::check(item, errors),
         // A negative impl's error says it all; an inherent impl's or another
@@ -42,18 +40,15 @@ pub fn provider(args: &Args, item: &Impl, errors: &mut Errors) -> Checked {
 
 /// A provider impl is not a `default impl`.
 fn not_default(item: &Impl, errors: &mut Errors) {
-    if let Some(default) = &item.default {
-        errors.spanned(default.clone(), "a provider impl cannot be a `default impl`");
+    if let Some(default) = &item.defaultness {
+        errors.spanned(default, "a provider impl cannot be a `default impl`");
     }
 }
 
 /// `MapiSync` is a safe trait: its impl is not `unsafe`.
 fn not_unsafe(item: &Impl, errors: &mut Errors) {
     if let Some(unsafety) = &item.unsafety {
-        errors.spanned(
-            unsafety.clone(),
-            "`MapiSync` is a safe trait: remove `unsafe` (the macro writes the unsafe COM glue)",
-        );
+        errors.spanned(unsafety, "`MapiSync` is a safe trait: remove `unsafe` (the macro writes the unsafe COM glue)");
     }
 }
 
@@ -61,9 +56,9 @@ fn not_unsafe(item: &Impl, errors: &mut Errors) {
 /// trait of another name is a renamed import of it when the impl defines
 /// the method (rustc checks that), and another trait otherwise.
 fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
-    let Some((path, _)) = &item.trait_ else {
+    let Some((bang, path, _)) = &item.trait_ else {
         errors.spanned(
-            both(&item.impl_token, &item.self_ty.tokens),
+            both(item.impl_token, &item.self_ty),
             format_args!(
                 "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not on an inherent impl: write `impl mapisync::MapiSync for {}`",
                 type_text(&item.self_ty)
@@ -73,16 +68,13 @@ fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
     };
     let named = path.segments.last().is_some_and(|last| last.ident == TRAIT);
     let renamed = !named && members::defines_method(item);
-    let bang = &item.bang;
     if let Some(bang) = bang {
-        errors.spanned(both(bang, &path.tokens), "a negative impl cannot be a provider: remove `!`");
+        errors.spanned(both(bang, path), "a negative impl cannot be a provider: remove `!`");
     } else if !named && !renamed {
         let message = "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of";
-        errors.spanned(path.tokens.clone(), format_args!("{message} `{}`", path_text(path)));
-    } else if let Some(arguments) =
-        path.segments.last().filter(|_| named).and_then(|last| arguments_tokens(&last.arguments))
-    {
-        errors.spanned(arguments, "`MapiSync` takes no generic arguments");
+        errors.spanned(path, format_args!("{message} `{}`", path_text(path)));
+    } else if let Some(last) = path.segments.last().filter(|last| named && !last.arguments.is_none()) {
+        errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
     }
     match (named || renamed, bang) {
         (false, _) => Trait::Other,
@@ -92,42 +84,25 @@ fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
     }
 }
 
-/// The impl has no generic parameters: each COM class needs one concrete type.
+/// The impl has no generic parameters: each COM class needs one concrete
+/// type. (A `where` clause is fine: on a concrete type its bounds either
+/// hold, or rustc reports them.)
 fn not_generic(item: &Impl, errors: &mut Errors) {
-    if let Some(generics) = item.generics.as_ref().filter(|generics| !is_empty_generics(generics)) {
+    if !item.generics.params.is_empty() {
         errors.spanned(
-            generics.clone(),
+            &item.generics,
             "a provider impl cannot be generic: each COM class needs one concrete type; implement `MapiSync` for a concrete type",
         );
     }
 }
 
-/// The impl has no `where` clause.
-fn no_where_clause(item: &Impl, errors: &mut Errors) {
-    if let Some(where_clause) = &item.where_clause {
-        errors.spanned(where_clause.clone(), "a provider impl cannot have a `where` clause");
-    }
-}
-
 /// The user's type as text, for messages.
 fn type_text(ty: &Type) -> String {
-    match &ty.kind {
-        TypeKind::Path { qself: None, path } => path_text(path),
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => path_text(path),
+        Type::Group(group) => type_text(&group.elem),
         _ => String::from("YourType"),
     }
-}
-
-/// The tokens of a path segment's generic arguments, if it has any.
-fn arguments_tokens(arguments: &Arguments) -> Option<TokenStream> {
-    match arguments {
-        Arguments::None => None,
-        Arguments::Angle(tokens, _) | Arguments::Parenthesized(tokens) => Some(tokens.clone()),
-    }
-}
-
-/// `<>`: generics without parameters (as good as none).
-pub fn is_empty_generics(generics: &TokenStream) -> bool {
-    generics.clone().into_iter().count() <= 2
 }
 
 #[cfg(test)]
@@ -139,12 +114,12 @@ mod tests {
 
     /// Every error `provider` finds in `item`, in order.
     fn errors(item: TokenStream) -> Vec<String> {
-        let item = crate::parse::item(item).unwrap();
+        let item = crate::parse::item(item).unwrap_or_else(|error| panic!("not an impl: {error}"));
         let mut errors = Errors::new();
         let _ = provider(&Args::default(), &item, &mut errors);
         match errors.finish() {
             Ok(()) => Vec::new(),
-            Err(error) => error.messages(),
+            Err(error) => error.into_iter().map(|error| error.to_string()).collect(),
         }
     }
 
@@ -265,10 +240,6 @@ mod tests {
         assert_each_is_one_error([
             (quote!(fn synchronize_in_background<T>(&self, job: &mut SyncJob) -> Result<()>), "cannot be generic"),
             (quote!(fn synchronize_in_background<'a>(&'a self, job: &mut SyncJob) -> Result<()>), "cannot be generic"),
-            (
-                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> where Self: Sized),
-                "cannot have a `where` clause",
-            ),
             (quote!(async fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>), "cannot be `async`"),
             (
                 quote!(unsafe fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>),
@@ -385,7 +356,6 @@ mod tests {
             (quote!(impl<T> MapiSync for Store<T>), "cannot be generic"),
             (quote!(impl<'a> MapiSync for Store<'a>), "cannot be generic"),
             (quote!(impl<const N: usize> MapiSync for Store<N>), "cannot be generic"),
-            (quote!(impl MapiSync for Store where Store: Send), "cannot have a `where` clause"),
             (quote!(impl MapiSync for Store<'_>), "cannot borrow"),
             (quote!(impl MapiSync for &Store), "cannot borrow"),
             (quote!(impl MapiSync for (Store, &'a u8)), "cannot borrow"),
@@ -396,6 +366,42 @@ mod tests {
             assert_eq!(errors.len(), 1, "{header}: {errors:?}");
             assert!(errors[0].contains(expected), "{header}: {errors:?}");
         }
+    }
+
+    /// Issue 17.5: rustc accepts bounds that hold on a concrete type, and
+    /// reports the others itself.
+    #[test]
+    fn where_clauses_are_left_to_rustc() {
+        let method = quote!(
+            fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()>
+            where
+                Self: Sized,
+            {
+                Ok(())
+            }
+        );
+        for header in [
+            quote!(impl MapiSync for Store where Store: Send + Sync),
+            quote!(impl MapiSync for Store where for<'a> &'a Store: Send, 'static: 'static,),
+        ] {
+            assert_eq!(errors(quote!(#header { #method })), Vec::<String>::new(), "{header}");
+        }
+    }
+
+    /// Rust 2015's trait objects without `dyn` are judged as with it.
+    #[test]
+    fn bare_trait_objects_are_judged_like_dyn_ones() {
+        assert_each_is_one_error([
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<(), Box<Error + Send>>),
+                "expected `mapisync::Result<()>`",
+            ),
+            (
+                quote!(fn synchronize_in_background(&self, job: &mut (Job + Send)) -> Result<()>),
+                "expected `&mut mapisync::SyncJob`",
+            ),
+        ]);
+        assert_eq!(errors(quote!(impl MapiSync for Store + Send {})).len(), 1, "missing method only");
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The items of an impl of `MapiSync`: exactly one well-formed
 //! `synchronize_in_background`, and nothing else.
 
+use syn::ImplItem;
+use syn::ext::IdentExt;
+
 use super::{method, type_text};
 use crate::errors::{Errors, both};
 use crate::model::{METHOD, Place};
-use crate::syntax::{Impl, Member, MemberKind, Method};
+use crate::parse::{Impl, Member, MemberKind, Method};
 
 /// The signature every error about a missing method points to.
 const SIGNATURE: &str = "fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>";
@@ -37,54 +40,50 @@ pub fn defines_method(item: &Impl) -> bool {
 
 /// One item: the method, or an item the impl cannot hold.
 fn member(item: &Impl, member: &Member, seen: &mut Seen, errors: &mut Errors) -> Place {
-    match &member.kind {
-        MemberKind::Fn(method) if is_method(method) => self::method(method, seen, errors),
+    let other = match &member.kind {
+        MemberKind::Fn(method) if is_method(method) => return self::method(method, seen, errors),
         MemberKind::Fn(method) => {
             no_other_method(item, method, seen, errors);
+            return Place::Inherent;
+        }
+        MemberKind::Other(other) => other,
+    };
+    match &**other {
+        ImplItem::Const(constant) => {
+            let message = format!(
+                "unexpected associated const `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
+                constant.ident
+            );
+            errors.spanned(both(constant.const_token, &constant.ident), message);
             Place::Inherent
         }
-        MemberKind::Const { const_token, ident } => {
+        ImplItem::Type(alias) => {
             let message =
-                format!("unexpected associated const `{ident}`: an impl of `MapiSync` holds only `fn {METHOD}`");
-            errors.spanned(both(const_token, &ident_tokens(ident)), message);
-            Place::Inherent
-        }
-        MemberKind::Type { type_token, ident } => {
-            let message =
-                format!("unexpected associated type `{ident}`: an impl of `MapiSync` holds only `fn {METHOD}`");
-            errors.spanned(both(type_token, &ident_tokens(ident)), message);
+                format!("unexpected associated type `{}`: an impl of `MapiSync` holds only `fn {METHOD}`", alias.ident);
+            errors.spanned(both(alias.type_token, &alias.ident), message);
             Place::Dropped
         }
-        MemberKind::Macro { path_and_bang } => {
+        ImplItem::Macro(invocation) => {
             seen.maybe_method = true;
             let message =
                 format!("unexpected macro invocation: an impl of `MapiSync` holds only `fn {METHOD}`, written out");
-            errors.spanned(path_and_bang.clone(), message);
+            errors.spanned(both(&invocation.mac.path, invocation.mac.bang_token), message);
             Place::Inherent
         }
-        MemberKind::Other => {
-            let message = format!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`");
-            errors.spanned(member.tokens.clone(), message);
+        other => {
+            errors.spanned(other, format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"));
             Place::Inherent
         }
     }
 }
 
-/// The tokens of one name.
-fn ident_tokens(ident: &proc_macro2::Ident) -> proc_macro2::TokenStream {
-    proc_macro2::TokenTree::Ident(ident.clone()).into()
-}
-
 /// The method is defined once, unless `#[cfg]` may tell its definitions
 /// apart; each definition has the one signature (`method::check`).
 fn method(method: &Method, seen: &mut Seen, errors: &mut Errors) -> Place {
-    let conditional = is_conditional(&method.attr_names);
+    let conditional = is_conditional(method);
     let before = errors.count();
     if seen.unconditional && !conditional {
-        errors.spanned(
-            ident_tokens(&method.ident),
-            "duplicate `fn synchronize_in_background`: a provider implements it once",
-        );
+        errors.spanned(&method.sig.ident, "duplicate `fn synchronize_in_background`: a provider implements it once");
     } else {
         self::method::check(method, errors);
     }
@@ -102,16 +101,14 @@ fn method(method: &Method, seen: &mut Seen, errors: &mut Errors) -> Place {
 /// Another method is a misspelling of `synchronize_in_background`, or a
 /// helper that belongs in an inherent impl.
 fn no_other_method(item: &Impl, method: &Method, seen: &mut Seen, errors: &mut Errors) {
-    let name = method.ident.to_string();
+    // Unraw: the name as written, also where `edition_2015` made it raw.
+    let name = method.sig.ident.unraw().to_string();
     if looks_like_method(&name) {
         seen.maybe_method = true;
-        errors.spanned(
-            ident_tokens(&method.ident),
-            format_args!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"),
-        );
+        errors.spanned(&method.sig.ident, format_args!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"));
     } else {
         errors.spanned(
-            ident_tokens(&method.ident),
+            &method.sig.ident,
             format_args!(
                 "unexpected method `{name}`: an impl of `MapiSync` holds only `fn {METHOD}`; move helpers to an inherent `impl {}` block",
                 type_text(&item.self_ty)
@@ -124,21 +121,20 @@ fn no_other_method(item: &Impl, method: &Method, seen: &mut Seen, errors: &mut E
 /// (then "missing" would only repeat their error).
 fn method_present(item: &Impl, seen: &Seen, errors: &mut Errors) {
     if !seen.method && !seen.maybe_method {
-        let trait_path = item.trait_.as_ref().map(|(path, _)| path.tokens.clone()).unwrap_or_default();
+        let trait_path = item.trait_.as_ref().map(|(_, path, _)| path);
         errors.spanned(trait_path, format_args!("missing `{SIGNATURE}`"));
     }
 }
 
 /// Whether `method` is named `synchronize_in_background` (`r#` or not).
 fn is_method(method: &Method) -> bool {
-    let name = method.ident.to_string();
-    name.strip_prefix("r#").unwrap_or(&name) == METHOD
+    method.sig.ident.unraw() == METHOD
 }
 
 /// Whether `#[cfg]` may remove the item (`#[cfg_attr]` may add a `#[cfg]`),
 /// so two definitions may be alternatives rather than duplicates.
-fn is_conditional(attr_names: &[String]) -> bool {
-    attr_names.iter().any(|name| name == "cfg" || name == "cfg_attr")
+fn is_conditional(method: &Method) -> bool {
+    method.attrs.iter().any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
 }
 
 /// Whether `name` is probably a misspelling of `synchronize_in_background`:

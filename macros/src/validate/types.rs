@@ -1,22 +1,22 @@
 //! Judgments of the types the user wrote: which are surely wrong (the rest
 //! is left to rustc), and which borrow.
 
-use proc_macro2::Ident;
+use syn::{GenericArgument, Ident, PathArguments, Type, TypePath};
 
 use crate::errors::Errors;
-use crate::syntax::{Arguments, GenericArg, Impl, Type, TypeKind};
+use crate::parse::Impl;
 
 /// Whether `ty` is surely not `&mut mapisync::SyncJob`. A path the macro
 /// cannot judge (`&mut Job` after `use mapisync::SyncJob as Job`, an alias of
 /// the whole reference) is left to rustc.
 pub fn surely_not_sync_job_ref(ty: &Type) -> bool {
-    match &ty.kind {
-        TypeKind::Reference { mutable, elem, .. } => !mutable || surely_not_named(elem, "SyncJob"),
+    match ty {
+        Type::Reference(reference) => reference.mutability.is_none() || surely_not_named(&reference.elem, "SyncJob"),
         // By value: `SyncJob` itself, or a type of the prelude.
-        TypeKind::Path { qself: None, path } => {
+        Type::Path(TypePath { qself: None, path }) => {
             path.segments.last().is_some_and(|last| last.ident == "SyncJob" || is_prelude_type(&last.ident))
         }
-        _ => surely_not_a_path(ty, surely_not_sync_job_ref),
+        other => surely_not_a_path(other, surely_not_sync_job_ref),
     }
 }
 
@@ -24,7 +24,7 @@ pub fn surely_not_sync_job_ref(ty: &Type) -> bool {
 /// `core::result::Result<(), mapisync::Error>`. A path the macro cannot judge
 /// (an alias, `Result` with an `Error` of any name) is left to rustc.
 pub fn surely_not_unit_result(ty: &Type) -> bool {
-    let TypeKind::Path { qself: None, path } = &ty.kind else {
+    let Type::Path(TypePath { qself: None, path }) = ty else {
         return surely_not_a_path(ty, surely_not_unit_result);
     };
     let Some(last) = path.segments.last() else {
@@ -34,12 +34,12 @@ pub fn surely_not_unit_result(ty: &Type) -> bool {
         return is_prelude_type(&last.ident);
     }
     let arguments = match &last.arguments {
-        Arguments::None => return false,
-        Arguments::Parenthesized(_) => return true,
-        Arguments::Angle(_, arguments) => arguments,
+        PathArguments::None => return false,
+        PathArguments::Parenthesized(_) => return true,
+        PathArguments::AngleBracketed(arguments) => &arguments.args,
     };
     let mut types = arguments.iter().filter_map(|argument| match argument {
-        GenericArg::Type(ty) => Some(ty),
+        GenericArgument::Type(ty) => Some(ty),
         _ => None,
     });
     let (ok, error) = (types.next(), types.next());
@@ -50,10 +50,12 @@ pub fn surely_not_unit_result(ty: &Type) -> bool {
 
 /// Whether `ty` is surely not `()`: another tuple, or a type of the prelude.
 fn surely_not_unit(ty: &Type) -> bool {
-    match &ty.kind {
-        TypeKind::Tuple(elems) => !elems.is_empty(),
-        TypeKind::Path { qself: None, path } => path.segments.last().is_some_and(|last| is_prelude_type(&last.ident)),
-        _ => surely_not_a_path(ty, surely_not_unit),
+    match ty {
+        Type::Tuple(tuple) => !tuple.elems.is_empty(),
+        Type::Path(TypePath { qself: None, path }) => {
+            path.segments.last().is_some_and(|last| is_prelude_type(&last.ident))
+        }
+        other => surely_not_a_path(other, surely_not_unit),
     }
 }
 
@@ -61,21 +63,23 @@ fn surely_not_unit(ty: &Type) -> bool {
 /// type that is no path, `name` with generic arguments, or a type of the
 /// prelude. Any other path may be a renamed import or an alias.
 fn surely_not_named(ty: &Type, name: &str) -> bool {
-    match &ty.kind {
-        TypeKind::Path { qself: None, path } => path.segments.last().is_some_and(|last| {
-            (last.ident == name && !matches!(last.arguments, Arguments::None)) || is_prelude_type(&last.ident)
-        }),
-        _ => surely_not_a_path(ty, |ty| surely_not_named(ty, name)),
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => path
+            .segments
+            .last()
+            .is_some_and(|last| (last.ident == name && !last.arguments.is_none()) || is_prelude_type(&last.ident)),
+        other => surely_not_a_path(other, |ty| surely_not_named(ty, name)),
     }
 }
 
 /// For a type that is not a plain path: whether it is surely not one.
 /// Parentheses and groups are looked through with `inner`; a macro, a
-/// qualified path (`<T as Trait>::Output`) or unknown tokens may be anything.
+/// qualified path (`<T as Trait>::Output`) or unparsed tokens may be anything.
 fn surely_not_a_path(ty: &Type, inner: impl Fn(&Type) -> bool) -> bool {
-    match &ty.kind {
-        TypeKind::Paren(elem) | TypeKind::Group(elem) => inner(elem),
-        TypeKind::Macro | TypeKind::Unknown | TypeKind::Path { .. } => false,
+    match ty {
+        Type::Paren(paren) => inner(&paren.elem),
+        Type::Group(group) => inner(&group.elem),
+        Type::Macro(_) | Type::Verbatim(_) | Type::Path(_) => false,
         _ => true,
     }
 }
@@ -93,7 +97,7 @@ fn is_prelude_type(ident: &Ident) -> bool {
 /// The provider type borrows nothing (with generics, their error covers its
 /// lifetimes): a COM object lives as long as its last reference.
 pub fn no_borrowed_lifetimes(item: &Impl, errors: &mut Errors) {
-    if item.generics.as_ref().is_none_or(super::is_empty_generics) {
+    if item.generics.params.is_empty() {
         borrowed_lifetimes(&item.self_ty, errors);
     }
 }
@@ -101,38 +105,40 @@ pub fn no_borrowed_lifetimes(item: &Impl, errors: &mut Errors) {
 /// Reports every lifetime in `ty` other than `'static`.
 fn borrowed_lifetimes(ty: &Type, errors: &mut Errors) {
     const WHY: &str = "the provider type cannot borrow: a COM object lives as long as its last reference, so the type must be `'static`";
-    match &ty.kind {
-        TypeKind::Reference { and_token, lifetime, elem, .. } => {
-            match lifetime {
-                Some(lifetime) if lifetime.name == "static" => {}
-                Some(lifetime) => errors.spanned(lifetime.tokens.clone(), WHY),
-                None => errors.spanned(and_token.clone(), WHY),
+    match ty {
+        Type::Reference(reference) => {
+            match &reference.lifetime {
+                Some(lifetime) if lifetime.ident == "static" => {}
+                Some(lifetime) => errors.spanned(lifetime, WHY),
+                None => errors.spanned(reference.and_token, WHY),
             }
-            borrowed_lifetimes(elem, errors);
+            borrowed_lifetimes(&reference.elem, errors);
         }
-        TypeKind::Path { qself, path } => {
+        Type::Path(TypePath { qself, path }) => {
             if let Some(qself) = qself {
-                borrowed_lifetimes(qself, errors);
+                borrowed_lifetimes(&qself.ty, errors);
             }
             for segment in &path.segments {
-                let Arguments::Angle(_, arguments) = &segment.arguments else {
+                let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
                     continue;
                 };
-                for argument in arguments {
+                for argument in &arguments.args {
                     match argument {
-                        GenericArg::Lifetime(lifetime) if lifetime.name != "static" => {
-                            errors.spanned(lifetime.tokens.clone(), WHY)
+                        GenericArgument::Lifetime(lifetime) if lifetime.ident != "static" => {
+                            errors.spanned(lifetime, WHY)
                         }
-                        GenericArg::Type(inner) => borrowed_lifetimes(inner, errors),
+                        GenericArgument::Type(inner) => borrowed_lifetimes(inner, errors),
                         _ => {}
                     }
                 }
             }
         }
-        TypeKind::Slice(elem) | TypeKind::Paren(elem) | TypeKind::Group(elem) | TypeKind::Ptr(elem) => {
-            borrowed_lifetimes(elem, errors)
-        }
-        TypeKind::Tuple(elems) => elems.iter().for_each(|elem| borrowed_lifetimes(elem, errors)),
-        TypeKind::Macro | TypeKind::NotPath | TypeKind::Unknown => {}
+        Type::Array(array) => borrowed_lifetimes(&array.elem, errors),
+        Type::Slice(slice) => borrowed_lifetimes(&slice.elem, errors),
+        Type::Paren(paren) => borrowed_lifetimes(&paren.elem, errors),
+        Type::Group(group) => borrowed_lifetimes(&group.elem, errors),
+        Type::Ptr(pointer) => borrowed_lifetimes(&pointer.elem, errors),
+        Type::Tuple(tuple) => tuple.elems.iter().for_each(|elem| borrowed_lifetimes(elem, errors)),
+        _ => {}
     }
 }
