@@ -27,7 +27,14 @@ fail() {
 
 # The names both the header and mapicode.h declare.
 shared_codes=(MAPI_E_NO_SUPPORT MAPI_E_BUSY MAPI_E_USER_CANCEL MAPI_E_NETWORK_ERROR MAPI_E_END_OF_SESSION
-  E_NOINTERFACE E_POINTER E_FAIL E_UNEXPECTED E_INVALIDARG E_OUTOFMEMORY S_OK S_FALSE)
+  E_NOINTERFACE E_POINTER E_FAIL E_UNEXPECTED E_INVALIDARG E_OUTOFMEMORY S_OK S_FALSE
+  E_ACCESSDENIED MAPI_E_NO_ACCESS MAPI_E_UNKNOWN_FLAGS MAPI_E_INVALID_ENTRYID MAPI_E_INVALID_OBJECT
+  MAPI_E_OBJECT_CHANGED MAPI_E_OBJECT_DELETED MAPI_E_NOT_ENOUGH_DISK MAPI_E_NOT_ENOUGH_RESOURCES
+  MAPI_E_NOT_FOUND MAPI_E_VERSION MAPI_E_LOGON_FAILED MAPI_E_SESSION_LIMIT MAPI_E_DISK_ERROR
+  MAPI_E_EXTENDED_ERROR MAPI_E_CORRUPT_DATA MAPI_E_UNCONFIGURED MAPI_E_FAILONEPROVIDER
+  MAPI_E_PASSWORD_CHANGE_REQUIRED MAPI_E_PASSWORD_EXPIRED MAPI_E_ACCOUNT_DISABLED MAPI_E_UNKNOWN_ENTRYID
+  MAPI_E_UNABLE_TO_COMPLETE MAPI_E_TIMEOUT MAPI_E_CANCEL MAPI_E_NOT_ME MAPI_E_CORRUPT_STORE
+  MAPI_E_NOT_INITIALIZED MAPI_E_COLLISION MAPI_W_ERRORS_RETURNED MAPI_W_PARTIAL_COMPLETION)
 
 # overlap_source ORDER: a translation unit with the MAPI headers before or
 # after the header; "after" keeps the header's values and compares.
@@ -81,8 +88,12 @@ rust_codes="$(sed -E 's/_u32 as i32//' runtime/src/hresult.rs |
   awk '{ gsub("_", "", $2); if ($2 !~ /^0x/) $2 = sprintf("0x%08X", $2); print $1, toupper(substr($2, 3)) }')"
 rust_flags="$(sed -nE 's/^ *pub const ([A-Z_]+): Self = Self\((0x[0-9A-Fa-f_]+)\);/SYNC_\1 \2/p' runtime/src/flags.rs |
   grep -v '^SYNC_KNOWN ' | awk '{ gsub("_", "", $2); print $1, toupper(substr($2, 3)) }')"
+# IID_IMAPIProviderShutdown is left to Microsoft's MAPI headers (mapiguid.h
+# of the Outlook MAPI headers declares it with DEFINE_OLEGUID, which a second
+# definition here would collide with); the header declares what no MAPI
+# header does.
 rust_iids="$(sed -nE 's/^pub const (IID_[A-Za-z]+): GUID = GUID::from_u128\(0x([0-9a-f_]+)\);/\1 \2/p' runtime/src/abi.rs |
-  awk '{ gsub("_", "", $2); print $1, toupper($2) }')"
+  grep -v '^IID_IMAPIProviderShutdown ' | awk '{ gsub("_", "", $2); print $1, toupper($2) }')"
 [ -n "$rust_codes" ] && [ -n "$rust_flags" ] && [ -n "$rust_iids" ] || fail "could not read the Rust constants"
 {
   echo "#include <stdio.h>"
