@@ -21,8 +21,10 @@ use crate::model::Provider;
 ///   lands on the user's type (tests/ui/not_send.rs). A separate assertion
 ///   item would only repeat each error.
 /// - `impl From<T> for IMAPISync` is not generated: the runtime's blanket
-///   impl over `Provider` serves every provider, and a type without the
-///   attribute then gets `Provider`'s "add `#[mapisync::provider]`" message.
+///   impl serves every provider through `ProviderOf<T>`, implemented here
+///   on `IMAPISync`, so a type without the attribute gets that trait's "add
+///   `#[mapisync::provider]`" message from `.into()` as from
+///   `IMAPISync::from`.
 pub fn provider(provider: &Provider) -> TokenStream {
     let Provider { krate, self_ty } = provider;
     quote! {
@@ -32,6 +34,13 @@ pub fn provider(provider: &Provider) -> TokenStream {
             #[doc(hidden)]
             unsafe impl #krate::__private::Provider for #self_ty {
                 const VTABLE: &'static #krate::__private::IMAPISync_Vtbl = &VTABLE;
+            }
+            #[automatically_derived]
+            impl #krate::__private::ProviderOf<#self_ty> for #krate::IMAPISync {
+                #[inline]
+                fn into_sync(provider: #self_ty) -> #krate::IMAPISync {
+                    #krate::__private::into_interface(provider)
+                }
             }
         };
     }
@@ -59,13 +68,14 @@ mod tests {
         );
         assert!(glue.contains("unsafe impl :: mapisync :: __private :: Provider for Store"), "{glue}");
         assert!(glue.contains("= & VTABLE ;"), "{glue}");
+        assert!(glue.contains("impl :: mapisync :: __private :: ProviderOf < Store > for :: mapisync :: IMAPISync"), "{glue}");
         assert!(!glue.contains("From"), "the runtime's blanket impl serves every provider: {glue}");
     }
 
     #[test]
     fn every_runtime_path_goes_through_the_crate_argument() {
         let glue = glue(quote!(::my_reexport::mapisync));
-        assert_eq!(glue.matches(":: my_reexport :: mapisync :: ").count(), 4, "{glue}");
+        assert_eq!(glue.matches(":: my_reexport :: mapisync :: ").count(), 8, "{glue}");
         let elsewhere = glue.replace(":: my_reexport :: mapisync :: ", "");
         assert!(!elsewhere.contains("mapisync"), "{glue}");
     }

@@ -108,13 +108,35 @@ pub const fn vtable<T: Provider>() -> IMAPISync_Vtbl {
     }
 }
 
+/// `IMAPISync: ProviderOf<T>`: `T` is a provider. Implemented by
+/// `#[mapisync::provider]` beside [`Provider`]; not by hand.
+///
+/// It exists for the error message: the blanket `From` below is bound on
+/// this trait, whose self type is `IMAPISync`, not the user's type, so
+/// rustc shows this message for `.into()` too (a bound on `T: Provider`
+/// would be reported as the root obligation `T: Into<IMAPISync>`, without
+/// any hint).
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{T}` is not a mapisync provider: its `impl MapiSync` lacks `#[mapisync::provider]`",
+    label = "not a provider",
+    note = "write `#[mapisync::provider]` on the line above `impl mapisync::MapiSync for {T}`"
+)]
+pub trait ProviderOf<T> {
+    /// `provider` as a live COM object: [`into_interface`].
+    fn into_sync(provider: T) -> IMAPISync;
+}
+
 /// A provider becomes a live COM object (count one) with IMAPISync's vtable:
 /// `let sync: mapisync::IMAPISync = MyStore.into();` for any type whose
 /// `impl MapiSync` carries `#[mapisync::provider]`.
-impl<T: Provider> From<T> for IMAPISync {
+impl<T> From<T> for IMAPISync
+where
+    IMAPISync: ProviderOf<T>,
+{
     #[inline]
     fn from(provider: T) -> Self {
-        into_interface(provider)
+        <IMAPISync as ProviderOf<T>>::into_sync(provider)
     }
 }
 

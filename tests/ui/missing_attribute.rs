@@ -1,7 +1,7 @@
 // The impl without `#[mapisync::provider]`: every API bounded by the hidden
-// `Provider` trait says to add the attribute (`#[diagnostic::on_unimplemented]`).
-// rustc reports the unmet `Store: Provider` once, here at `provider_of`; the
-// `.into()` alone is `missing_attribute_into.rs`.
+// `Provider` trait (`provider_of`) or by `IMAPISync: ProviderOf<T>` (`.into()`,
+// `IMAPISync::from`) says to add the attribute (`#[diagnostic::on_unimplemented]`
+// on both); the `.into()` alone is `missing_attribute_into.rs`.
 use mapisync::{MapiSync, SyncJob};
 
 struct Store;

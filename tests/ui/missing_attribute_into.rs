@@ -1,6 +1,6 @@
 // The impl without `#[mapisync::provider]`, then `.into()`: the runtime's
-// blanket `impl<T: Provider> From<T> for IMAPISync` routes the error through
-// `Provider`, whose message says to add the attribute.
+// blanket `From<T> for IMAPISync` is bound on `IMAPISync: ProviderOf<T>`,
+// whose message names the type and says to add the attribute.
 use mapisync::{MapiSync, SyncJob};
 
 struct Store;

@@ -15,4 +15,11 @@ const _: () = {
     unsafe impl ::mapisync::__private::Provider for MyStore {
         const VTABLE: &'static ::mapisync::__private::IMAPISync_Vtbl = &VTABLE;
     }
+    #[automatically_derived]
+    impl ::mapisync::__private::ProviderOf<MyStore> for ::mapisync::IMAPISync {
+        #[inline]
+        fn into_sync(provider: MyStore) -> ::mapisync::IMAPISync {
+            ::mapisync::__private::into_interface(provider)
+        }
+    }
 };
