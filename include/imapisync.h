@@ -288,12 +288,17 @@ MAPISYNC_CONSTANT(HRESULT, MAPI_W_ERRORS_RETURNED, 0x00040380u)
 MAPISYNC_CONSTANT(HRESULT, MAPI_W_PARTIAL_COMPLETION, 0x00040680u)
 #endif
 
-/* ---- Interface identifiers ----------------------------------------------- */
+/* ---- Interface identifiers -----------------------------------------------
+ * A code base that already declares these two IIDs itself (with DEFINE_GUID,
+ * as Microsoft's MAPI constants page and MFCMAPI do) defines
+ * MAPISYNC_NO_IIDS before including this header and keeps its own. */
+#ifndef MAPISYNC_NO_IIDS
 /* {5024A385-2D44-486A-81A8-8F0ECB6071DD} */
 static const IID IID_IMAPISync = {0x5024A385, 0x2D44, 0x486A, {0x81, 0xA8, 0x8F, 0x0E, 0xCB, 0x60, 0x71, 0xDD}};
 /* {5024A386-2D44-486A-81A8-8F0ECB6071DD} */
 static const IID IID_IMAPISyncProgressCallback = {
     0x5024A386, 0x2D44, 0x486A, {0x81, 0xA8, 0x8F, 0x0E, 0xCB, 0x60, 0x71, 0xDD}};
+#endif
 
 /* ---- MAPISIB -------------------------------------------------------------- */
 /* The SYNC_* bits of MAPISIB.ulFlags; they combine, and a newer host may
@@ -315,6 +320,9 @@ MAPISYNC_CONSTANT(ULONG, SYNC_OUTGOING_MAIL, 0x00000200u) /* send outgoing mail 
 #endif
 #ifndef SYNC_GLOBAL_HEADERS
 MAPISYNC_CONSTANT(ULONG, SYNC_GLOBAL_HEADERS, 0x02000000u) /* headers only (also named SYNC_HEADERS) */
+#endif
+#ifndef SYNC_HEADERS
+MAPISYNC_CONSTANT(ULONG, SYNC_HEADERS, 0x02000000u) /* SYNC_GLOBAL_HEADERS */
 #endif
 #ifndef SYNC_ON_DEMAND
 MAPISYNC_CONSTANT(ULONG, SYNC_ON_DEMAND, 0x20000000u) /* the user asked for this sync */
@@ -365,12 +373,19 @@ MAPISYNC_STATIC_ASSERT(offsetof(MAPISIB, ulFlags) == 4, "MAPISIB.ulFlags at 4");
  * failed Progress or Error (MAPI_E_USER_CANCEL, say) stops the sync. Done
  * hands back the event written to *phSyncDoneEvent. Strings are
  * NUL-terminated UTF-16; Progress's text may be NULL. */
-#ifdef __cplusplus
-struct IMAPISync : public IUnknown {
+#if defined(__cplusplus) && !defined(CINTERFACE)
+/* __uuidof(IMAPISync), IID_PPV_ARGS and CComPtr/CComQIPtr find the IIDs:
+ * MSVC through __declspec(uuid), mingw-w64 through __CRT_UUID_DECL below. */
+#ifdef _MSC_VER
+#define MAPISYNC_UUID(text) __declspec(uuid(text))
+#else
+#define MAPISYNC_UUID(text)
+#endif
+struct MAPISYNC_UUID("5024A385-2D44-486A-81A8-8F0ECB6071DD") IMAPISync : public IUnknown {
     virtual HRESULT STDMETHODCALLTYPE SynchronizeInBackground(MAPISIB *psibpb) = 0;
 };
 
-struct IMAPISyncProgressCallback : public IUnknown {
+struct MAPISYNC_UUID("5024A386-2D44-486A-81A8-8F0ECB6071DD") IMAPISyncProgressCallback : public IUnknown {
     virtual HRESULT STDMETHODCALLTYPE Progress(const WCHAR *pwcszProgress, ULONG ulIndex, ULONG ulIndexMax) = 0;
     virtual HRESULT STDMETHODCALLTYPE Error(HRESULT hResult, const WCHAR *pwcszErrorStr) = 0;
     virtual HRESULT STDMETHODCALLTYPE Done(HANDLE hThreadDoneEvent, HRESULT hResult) = 0;
@@ -378,6 +393,10 @@ struct IMAPISyncProgressCallback : public IUnknown {
 
 MAPISYNC_STATIC_ASSERT(sizeof(IMAPISync) == sizeof(void *), "an IMAPISync is one vtable pointer");
 MAPISYNC_STATIC_ASSERT(sizeof(IMAPISyncProgressCallback) == sizeof(void *), "a callback is one vtable pointer");
+#ifdef __CRT_UUID_DECL
+__CRT_UUID_DECL(IMAPISync, 0x5024A385, 0x2D44, 0x486A, 0x81, 0xA8, 0x8F, 0x0E, 0xCB, 0x60, 0x71, 0xDD)
+__CRT_UUID_DECL(IMAPISyncProgressCallback, 0x5024A386, 0x2D44, 0x486A, 0x81, 0xA8, 0x8F, 0x0E, 0xCB, 0x60, 0x71, 0xDD)
+#endif
 #else
 typedef struct IMAPISync IMAPISync;
 typedef struct IMAPISyncVtbl {
@@ -416,11 +435,14 @@ MAPISYNC_STATIC_ASSERT(offsetof(IMAPISyncProgressCallbackVtbl, Done) == 5 * size
 #define IMAPISync_AddRef(This) ((This)->lpVtbl->AddRef(This))
 #define IMAPISync_Release(This) ((This)->lpVtbl->Release(This))
 #define IMAPISync_SynchronizeInBackground(This, psibpb) ((This)->lpVtbl->SynchronizeInBackground(This, psibpb))
+#define IMAPISyncProgressCallback_QueryInterface(This, riid, ppv) ((This)->lpVtbl->QueryInterface(This, riid, ppv))
+#define IMAPISyncProgressCallback_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IMAPISyncProgressCallback_Release(This) ((This)->lpVtbl->Release(This))
 #define IMAPISyncProgressCallback_Progress(This, text, index, max) ((This)->lpVtbl->Progress(This, text, index, max))
 #define IMAPISyncProgressCallback_Error(This, hr, text) ((This)->lpVtbl->Error(This, hr, text))
 #define IMAPISyncProgressCallback_Done(This, event, hr) ((This)->lpVtbl->Done(This, event, hr))
 #endif
-#endif /* __cplusplus */
+#endif /* __cplusplus && !CINTERFACE */
 
 /* ---- The in-proc server's exports (mapisync::export_server!) --------------
  * DllGetClassObject and DllCanUnloadNow everywhere; DllRegisterServer,

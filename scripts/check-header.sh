@@ -81,6 +81,55 @@ for lang in c c++; do
   done
 done
 
+echo "-- what C and C++ stores do with it (mingw-w64, x86 and x64)"
+# use_case NAME LANG SOURCE: compiles and links SOURCE with both mingw-w64
+# compilers (a program: main() returns 0 where the IIDs agree).
+use_case() {
+  local name="$1" lang="$2" source="$3" compiler
+  printf '%s\n' "$source" >"$work/use.src"
+  for compiler in x86_64-w64-mingw32-g++ i686-w64-mingw32-g++; do
+    if out="$($compiler -x "$lang" -Wall -Wextra -Werror -o "$work/use.exe" "$work/use.src" -luuid -lole32 2>&1)"; then
+      echo "ok: $name ($compiler -x $lang)"
+    else
+      fail "$name ($compiler -x $lang):"
+      echo "$out" | head -10
+    fi
+  done
+}
+use_case "its own DEFINE_GUID IIDs, with MAPISYNC_NO_IIDS" c++ "#include <initguid.h>
+#include <windows.h>
+DEFINE_GUID(IID_IMAPISync, 0x5024A385, 0x2D44, 0x486A, 0x81, 0xA8, 0x8F, 0x0E, 0xCB, 0x60, 0x71, 0xDD);
+#define MAPISYNC_NO_IIDS
+#include \"$root/include/imapisync.h\"
+int main() { return IID_IMAPISync.Data1 == 0x5024A385 ? 0 : 1; }"
+use_case "__uuidof and IID_PPV_ARGS" c++ "#include \"$root/include/imapisync.h\"
+int main() {
+  IMAPISync *sync = 0;
+  void **out = IID_PPV_ARGS_Helper(&sync);
+  return (out != 0 && IsEqualIID(__uuidof(IMAPISync), IID_IMAPISync) &&
+          IsEqualIID(__uuidof(IMAPISyncProgressCallback), IID_IMAPISyncProgressCallback)) ? 0 : 1;
+}"
+# REFIID is a pointer in C and a reference in C++.
+callback_macros="#ifdef __cplusplus
+#define RIID(iid) iid
+#else
+#define RIID(iid) &iid
+#endif
+static ULONG release(IMAPISyncProgressCallback *cb) {
+  void *same = 0;
+  IMAPISyncProgressCallback_AddRef(cb);
+  IMAPISyncProgressCallback_QueryInterface(cb, RIID(IID_IMAPISyncProgressCallback), &same);
+  return IMAPISyncProgressCallback_Release(cb);
+}
+int main(void) { (void)release; return 0; }"
+use_case "C vtables and COBJMACROS" c "#define COBJMACROS
+#include \"$root/include/imapisync.h\"
+$callback_macros"
+use_case "CINTERFACE in C++ (the C vtables)" c++ "#define CINTERFACE
+#define COBJMACROS
+#include \"$root/include/imapisync.h\"
+$callback_macros"
+
 echo "-- the values the Rust crate defines"
 # name value lines from the Rust sources.
 rust_codes="$(sed -E 's/_u32 as i32//' runtime/src/hresult.rs |
