@@ -76,6 +76,33 @@ check_package mapisync '^include/imapisync\.h$' include/imapisync.h
 check_package mapisync-macros '^tests/snapshots/[a-z_]+\.expanded\.rs$'
 # The runtime's unit-test modules are sources (src/): they belong.
 
+section "the packaged bytes"
+# runtime/README.md and runtime/include/imapisync.h are symlinks to the root
+# files; a checkout without symlinks (core.symlinks=false, Git for Windows'
+# default) has short text files there, which cargo would ship as they are.
+# So the .crate's own files must be the root's, byte for byte.
+crates="$(mktemp -d)"
+if cargo package --quiet --no-verify --allow-dirty -p mapisync -p mapisync-macros --target-dir "$crates" >/dev/null 2>&1; then
+  for crate in "$crates"/package/mapisync-*.crate; do
+    tar -xzf "$crate" -C "$crates"
+  done
+  runtime_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-[0-9]*' | head -n 1)"
+  macros_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-macros-[0-9]*' | head -n 1)"
+  for pair in "$runtime_dir/README.md README.md" "$runtime_dir/include/imapisync.h include/imapisync.h" \
+    "$runtime_dir/LICENSE-MIT LICENSE-MIT" "$runtime_dir/LICENSE-APACHE LICENSE-APACHE" \
+    "$macros_dir/LICENSE-MIT LICENSE-MIT" "$macros_dir/LICENSE-APACHE LICENSE-APACHE"; do
+    read -r packaged original <<<"$pair"
+    if cmp -s "$packaged" "$original"; then
+      echo "ok: the package's ${packaged#"$crates"/} is the root's $original"
+    else
+      fail "the package's ${packaged#"$crates"/} is not the root's $original (a symlink checked out as text?)"
+    fi
+  done
+else
+  fail "cargo package --no-verify of both crates failed"
+fi
+rm -rf "$crates"
+
 section "CHANGELOG.md"
 if [ -f CHANGELOG.md ]; then
   grep -q "keepachangelog.com" CHANGELOG.md || fail "CHANGELOG.md does not say it follows Keep a Changelog"
