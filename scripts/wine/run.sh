@@ -24,10 +24,11 @@ limit=()
 # byte of the exception code, and a stub's 0x80000100 has none). Wine says
 # "starting debugger" on stderr every time: keep a copy of stderr and turn
 # such a run into a failure.
+loader="$(wine_loader_for "$1")"
 errors=$(mktemp)
 trap 'rm -f "$errors"' EXIT
 set +e
-{ "${limit[@]}" "$(wine_binary)" "$@" 2>&1 1>&3 3>&- | tee "$errors" >&2; } 3>&1
+{ "${limit[@]}" "$loader" "$@" 2>&1 1>&3 3>&- | tee "$errors" >&2; } 3>&1
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -eq 0 ] && grep -q "starting debugger" "$errors"; then
