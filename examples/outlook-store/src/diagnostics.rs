@@ -80,7 +80,7 @@ thread_local! {
 }
 
 /// Tests only: makes the next [`fail_point`] named `what` on this thread panic.
-#[cfg(test)]
+#[cfg(all(test, windows))]
 pub(crate) fn panic_next(what: &'static str) {
     ARMED.with(|armed| armed.set(Some(what)));
 }

@@ -14,7 +14,7 @@
 //!   against [`MsProviderInit`] (the bindings' parameter types with the C
 //!   convention); never cast it to the bindings' `MSPROVIDERINIT`. The
 //!   x86 build's `ret` (not `ret 0x24`) is checked by
-//!   `scripts/suites/provider-build.sh`, and the 32-bit MAPI host calls it
+//!   `scripts/suites/targets.sh`, and the 32-bit MAPI host calls it
 //!   50 times through mingw-w64's own `__cdecl` declaration.
 //! - **`IMAPISupport`'s IID is all zeros** there (`IMAPISupport::IID`):
 //!   `cast::<IMAPISupport>()` asks for `{00000000-...}` and fails, and a
