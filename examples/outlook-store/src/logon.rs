@@ -72,7 +72,15 @@ impl IMSLogon_Impl for Logon_Impl {
             no_support()
         })
     }
-    fn OpenEntry(&self, _: u32, _: *mut ENTRYID, _: *mut GUID, _: u32, kind: *mut u32, unk: OutRef<IUnknown>) -> Result<()> {
+    fn OpenEntry(
+        &self,
+        _: u32,
+        _: *mut ENTRYID,
+        _: *mut GUID,
+        _: u32,
+        kind: *mut u32,
+        unk: OutRef<IUnknown>,
+    ) -> Result<()> {
         guarded("IMSLogon::OpenEntry", || {
             let _ = unk.write(None);
             // SAFETY: MAPI: an out-parameter is null or writable.
@@ -80,7 +88,15 @@ impl IMSLogon_Impl for Logon_Impl {
             no_support()
         })
     }
-    fn CompareEntryIDs(&self, _: u32, _: *mut ENTRYID, _: u32, _: *mut ENTRYID, _: u32, result: *mut u32) -> Result<()> {
+    fn CompareEntryIDs(
+        &self,
+        _: u32,
+        _: *mut ENTRYID,
+        _: u32,
+        _: *mut ENTRYID,
+        _: u32,
+        result: *mut u32,
+    ) -> Result<()> {
         guarded("IMSLogon::CompareEntryIDs", || {
             // SAFETY: MAPI: an out-parameter is null or writable.
             unsafe { put(result, 0) };

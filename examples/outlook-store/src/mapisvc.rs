@@ -107,7 +107,10 @@ impl Encoding {
         let units = text.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
         let decoded: Result<String, _> = char::decode_utf16(units).collect();
         let decoded = decoded.map_err(|e| {
-            format!("MAPISVC.INF is UTF-16LE but has an unpaired surrogate ({:#06x}); left unchanged", e.unpaired_surrogate())
+            format!(
+                "MAPISVC.INF is UTF-16LE but has an unpaired surrogate ({:#06x}); left unchanged",
+                e.unpaired_surrogate()
+            )
         })?;
         Ok((Self::Utf16LeBom, decoded.into_bytes()))
     }
@@ -320,7 +323,8 @@ mod tests {
     #[test]
     fn a_utf16le_file_stays_utf16le_and_is_restored_byte_for_byte() {
         let ansi = String::from_utf8_lossy(INF).replace('\u{fffd}', "\u{e9}");
-        let utf16: Vec<u8> = b"\xFF\xFE".iter().copied().chain(ansi.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let utf16: Vec<u8> =
+            b"\xFF\xFE".iter().copied().chain(ansi.encode_utf16().flat_map(u16::to_le_bytes)).collect();
         let merged = merge(&utf16, DLL).unwrap();
         assert!(merged.starts_with(b"\xFF\xFE") && merged.len() % 2 == 0);
         let units: Vec<u16> = merged[2..].chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
@@ -336,7 +340,9 @@ mod tests {
     /// found (not a second `[Services]` section), and the mark stays first.
     #[test]
     fn a_utf8_file_with_a_bom_gets_one_services_section() {
-        let file = [b"\xEF\xBB\xBF".as_slice(), b"[Services]\r\nMSPST MS=Personal Folders\r\n\r\n[MSPST MS]\r\nA=1\r\n"].concat();
+        let file =
+            [b"\xEF\xBB\xBF".as_slice(), b"[Services]\r\nMSPST MS=Personal Folders\r\n\r\n[MSPST MS]\r\nA=1\r\n"]
+                .concat();
         let merged = merge(&file, DLL).unwrap();
         assert!(merged.starts_with(b"\xEF\xBB\xBF[Services]\r\nMSPST MS=Personal Folders\r\nMAPISYNC_EXAMPLE="));
         assert_eq!(text(&merged).matches("[Services]").count(), 1);

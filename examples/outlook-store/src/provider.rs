@@ -27,9 +27,9 @@ use windows_core::{GUID, IUnknown, Interface, OutRef, Ref, Result, implement};
 
 use crate::diagnostics::{fail_point, guard, guarded, install_panic_hook, log};
 use crate::logon::Logon;
+use crate::module;
 use crate::spi::{MsProviderInit, SPI_VERSION, put, store_uid};
 use crate::store::Store;
-use crate::module;
 
 /// The store provider's entry point: `MSPROVIDERINIT` with the C calling
 /// convention MAPI uses (the bindings' type says `extern "system"`; see `spi`).
@@ -241,7 +241,17 @@ mod tests {
         let (mut version, mut provider) = (0, None);
         // SAFETY: MAPI: the out-parameters are writable; the rest is not read.
         let hr = unsafe {
-            MSProviderInit(HINSTANCE::default(), Ref::default(), None, None, None, 0, SPI_VERSION, &mut version, OutRef::from(&mut provider))
+            MSProviderInit(
+                HINSTANCE::default(),
+                Ref::default(),
+                None,
+                None,
+                None,
+                0,
+                SPI_VERSION,
+                &mut version,
+                OutRef::from(&mut provider),
+            )
         };
         assert_eq!(hr, S_OK);
         provider.expect("a provider")
@@ -258,11 +268,13 @@ mod tests {
         let mut result = 7;
         panic_next("IMSProvider::CompareStoreIDs");
         // SAFETY: COM: the provider is live; the entry IDs are 8 readable bytes; `result` is writable.
-        let hr = unsafe { provider.CompareStoreIDs(8, id.as_mut_ptr().cast(), 8, id.as_mut_ptr().cast(), 0, &mut result) };
+        let hr =
+            unsafe { provider.CompareStoreIDs(8, id.as_mut_ptr().cast(), 8, id.as_mut_ptr().cast(), 0, &mut result) };
         assert_eq!(hr.unwrap_err().code(), E_UNEXPECTED);
         assert_eq!(result, 7, "the panicking call wrote nothing");
         // SAFETY: as above; the provider keeps working after the panic.
-        unsafe { provider.CompareStoreIDs(8, id.as_mut_ptr().cast(), 8, id.as_mut_ptr().cast(), 0, &mut result) }.unwrap();
+        unsafe { provider.CompareStoreIDs(8, id.as_mut_ptr().cast(), 8, id.as_mut_ptr().cast(), 0, &mut result) }
+            .unwrap();
         assert_eq!(result, 1);
         // SAFETY: COM: the provider is live.
         unsafe { provider.Shutdown(core::ptr::null_mut()) }.unwrap();
@@ -273,7 +285,8 @@ mod tests {
         let provider = provider();
         let mut result = 0;
         // SAFETY: COM: a NULL entry ID with size 4 is the documented misuse.
-        let hr = unsafe { provider.CompareStoreIDs(4, core::ptr::null_mut(), 0, core::ptr::null_mut(), 0, &mut result) };
+        let hr =
+            unsafe { provider.CompareStoreIDs(4, core::ptr::null_mut(), 0, core::ptr::null_mut(), 0, &mut result) };
         assert_eq!(hr.unwrap_err().code(), E_INVALIDARG);
         // SAFETY: COM: the provider is live.
         unsafe { provider.Shutdown(core::ptr::null_mut()) }.unwrap();

@@ -90,7 +90,15 @@ impl IMsgStore_Impl for Store_Impl {
     fn Unadvise(&self, _: usize) -> Result<()> {
         guarded("IMsgStore::Unadvise", no_support)
     }
-    fn CompareEntryIDs(&self, _: u32, _: *mut ENTRYID, _: u32, _: *mut ENTRYID, _: u32, result: *mut u32) -> Result<()> {
+    fn CompareEntryIDs(
+        &self,
+        _: u32,
+        _: *mut ENTRYID,
+        _: u32,
+        _: *mut ENTRYID,
+        _: u32,
+        result: *mut u32,
+    ) -> Result<()> {
         guarded("IMsgStore::CompareEntryIDs", || {
             // SAFETY: MAPI: an out-parameter is null or writable.
             unsafe { put(result, 0) };

@@ -154,7 +154,11 @@ unsafe fn session<'a>(this: *mut c_void) -> &'a Session {
     unsafe { &*this.cast::<Session>() }
 }
 
-unsafe extern "system" fn session_qi(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> windows_core::HRESULT {
+unsafe extern "system" fn session_qi(
+    this: *mut c_void,
+    riid: *const GUID,
+    ppv: *mut *mut c_void,
+) -> windows_core::HRESULT {
     // SAFETY: COM: the caller passes a readable IID and a writable `ppv`; `this` is the test's Session.
     unsafe {
         let iid = *riid;
