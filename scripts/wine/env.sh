@@ -128,12 +128,13 @@ wine_prefix_ready() {
 
 # _wine_shim COMPILER DIR: builds the bcryptprimitives.dll shim into
 # C:\windows\DIR (system32: x64; syswow64: x86) when absent or older than
-# its source.
+# its source or this file. --kill-at: the x86 export is `ProcessPrng`, as
+# Windows names it, not stdcall's decorated `ProcessPrng@8`.
 _wine_shim() {
   local shim="$WINEPREFIX/drive_c/windows/$2/bcryptprimitives.dll"
-  [ -e "$shim" ] && [ ! "$_wine_dir/bcryptprimitives.c" -nt "$shim" ] && return 0
+  [ -e "$shim" ] && [ ! "$_wine_dir/bcryptprimitives.c" -nt "$shim" ] && [ ! "${BASH_SOURCE[0]}" -nt "$shim" ] && return 0
   mkdir -p "$(dirname "$shim")"
-  "$1" -shared -O2 -s -static-libgcc -Wall -Wextra -Werror \
+  "$1" -shared -O2 -s -static-libgcc -Wall -Wextra -Werror -Wl,--kill-at \
     -o "$shim.tmp" "$_wine_dir/bcryptprimitives.c" -ladvapi32 \
     || { echo "wine: building the $2 bcryptprimitives.dll shim with $1 failed" >&2; return 1; }
   mv -f "$shim.tmp" "$shim"
