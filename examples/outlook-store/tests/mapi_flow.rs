@@ -186,9 +186,9 @@ static SESSION_VTABLE: IUnknown_Vtbl =
     IUnknown_Vtbl { QueryInterface: session_qi, AddRef: session_add_ref, Release: session_release };
 
 /// `job.session()` cast to Microsoft's IMAPISession: the store's sync asks
-/// the session in MAPISIB for IID_IMAPISession (once), initializes MAPI on
-/// its worker thread (`MapiClient`), runs to Done and releases every
-/// reference it took.
+/// the session in MAPISIB for IID_IMAPISession (once), runs to its end
+/// and releases every reference it took. (The C++ MAPI host checks the
+/// same sync's Done(S_OK) and its three Progress calls.)
 #[test]
 fn the_sync_reaches_the_session_as_an_imapisession() {
     let (_, _, provider) = init(SPI_VERSION);
