@@ -104,7 +104,7 @@ one_target() {
   mkdir -p "$(dirname "$log")"
   : >"$log"
 
-  section "cargo test --target $TARGET -p mapisync --lib --tests (under Wine)"
+  section "$label: cargo test --target $TARGET -p mapisync --lib --tests (under Wine)"
   cargo_test -p mapisync --lib --tests
 
   # Every [[test]] of mapisync-tests except those that run trybuild, which
@@ -125,10 +125,10 @@ one_target() {
   ' tests/Cargo.toml)
   [ ${#integration[@]} -gt 0 ] || fail "no integration tests found in tests/Cargo.toml"
 
-  section "cargo test --target $TARGET -p mapisync-tests ${integration[*]} (under Wine)"
+  section "$label: cargo test --target $TARGET -p mapisync-tests ${integration[*]} (under Wine)"
   cargo_test -p mapisync-tests "${integration[@]}"
 
-  section "example provider DLL: its tests under Wine, then the DLL (-p mapisync-example-provider)"
+  section "$label: example provider DLL: its tests under Wine, then the DLL (-p mapisync-example-provider)"
   if [ ! -f examples/provider-dll/Cargo.toml ]; then
     missing "examples/provider-dll (the example provider DLL) is not in the tree" || return 0
   fi
