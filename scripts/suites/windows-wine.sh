@@ -170,59 +170,59 @@ one_target() {
       out="$(wine_as reg query "$1" /v "$2" 2>/dev/null | tr -d '\r')" || return 1
     fi
     printf '%s\n' "$out" | sed -n 's/^ *[^ ].*REG_SZ *//p' | head -n1
-}
-key_exists() { wine_as reg query "$1" >/dev/null 2>&1; }
+  }
+  key_exists() { wine_as reg query "$1" >/dev/null 2>&1; }
 
-# expect_registered KEY: the key names this DLL, threading model Both.
-expect_registered() {
-  local path model
-  path="$(reg_value "$1\\InprocServer32" "")" || fail "$1\\InprocServer32 is missing"
-  model="$(reg_value "$1\\InprocServer32" ThreadingModel)" || fail "$1\\InprocServer32 has no ThreadingModel"
-  [ "${path,,}" = "${dll_windows,,}" ] || fail "$1\\InprocServer32 names '$path', expected '$dll_windows'"
-  [ "$model" = "Both" ] || fail "$1\\InprocServer32 ThreadingModel is '$model', expected 'Both'"
-  echo "ok: $1\\InprocServer32 = $path, ThreadingModel = $model"
-}
-expect_absent() {
-  if key_exists "$1"; then fail "$1 is still there $2"; fi
-  echo "ok: no $1 $2"
-}
+  # expect_registered KEY: the key names this DLL, threading model Both.
+  expect_registered() {
+    local path model
+    path="$(reg_value "$1\\InprocServer32" "")" || fail "$1\\InprocServer32 is missing"
+    model="$(reg_value "$1\\InprocServer32" ThreadingModel)" || fail "$1\\InprocServer32 has no ThreadingModel"
+    [ "${path,,}" = "${dll_windows,,}" ] || fail "$1\\InprocServer32 names '$path', expected '$dll_windows'"
+    [ "$model" = "Both" ] || fail "$1\\InprocServer32 ThreadingModel is '$model', expected 'Both'"
+    echo "ok: $1\\InprocServer32 = $path, ThreadingModel = $model"
+  }
+  expect_absent() {
+    if key_exists "$1"; then fail "$1 is still there $2"; fi
+    echo "ok: no $1 $2"
+  }
 
-# The class is registered in the shared prefix from here on: one run at a time.
-exec 8>"$WINEPREFIX.registration.lock"
-flock 8
+  # The class is registered in the shared prefix from here on: one run at a time.
+  exec 8>"$WINEPREFIX.registration.lock"
+  flock 8
 
-section "C++ host under Wine (registration, CoCreateInstance, WaitForSingleObject, CloseHandle)"
-# The host registers the DLL itself (DllInstall "user", DllRegisterServer),
-# creates the object with CoCreateInstance and unregisters at the end.
-# Start from a prefix where no earlier run left the class registered.
-wine_as reg delete "$machine_key" /f >/dev/null 2>&1 || true
-wine_as reg delete "$user_key" /f >/dev/null 2>&1 || true
-host_log="$target_dir/$TARGET/cpp-host/host.log"
-status=0
-scripts/wine/run.sh "$host" "$dll_windows" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
-[ "$status" -eq 0 ] || fail "the C++ host exited with status $status"
-last="$(tail -n1 "$host_log")"
-[[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "the C++ host's last line is '$last', expected 'N passed, 0 failed'"
-echo "C++ host under Wine: $last"
-expect_absent "$machine_key" "after the host's DllUnregisterServer"
-expect_absent "$user_key" "after the host's DllInstall(FALSE, \"user\")"
+  section "$label: C++ host under Wine (registration, CoCreateInstance, WaitForSingleObject, CloseHandle)"
+  # The host registers the DLL itself (DllInstall "user", DllRegisterServer),
+  # creates the object with CoCreateInstance and unregisters at the end.
+  # Start from a prefix where no earlier run left the class registered.
+  wine_as reg delete "$machine_key" /f >/dev/null 2>&1 || true
+  wine_as reg delete "$user_key" /f >/dev/null 2>&1 || true
+  host_log="$target_dir/$TARGET/cpp-host/host.log"
+  status=0
+  scripts/wine/run.sh "$host" "$dll_windows" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
+  [ "$status" -eq 0 ] || fail "the C++ host exited with status $status"
+  last="$(tail -n1 "$host_log")"
+  [[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "the C++ host's last line is '$last', expected 'N passed, 0 failed'"
+  echo "C++ host under Wine: $last"
+  expect_absent "$machine_key" "after the host's DllUnregisterServer"
+  expect_absent "$user_key" "after the host's DllInstall(FALSE, \"user\")"
 
-section "regsvr32 (DllRegisterServer, HKLM) and regsvr32 /u (DllUnregisterServer)"
-wine_as regsvr32 /s "$dll" </dev/null || fail "regsvr32 $dll failed with status $?"
-expect_registered "$machine_key"
-expect_absent "$user_key" "after a machine-wide registration"
-wine_as regsvr32 /s /u "$dll" </dev/null || fail "regsvr32 /u $dll failed with status $?"
-expect_absent "$machine_key" "after regsvr32 /u"
+  section "$label: regsvr32 (DllRegisterServer, HKLM) and regsvr32 /u (DllUnregisterServer)"
+  wine_as regsvr32 /s "$dll" </dev/null || fail "regsvr32 $dll failed with status $?"
+  expect_registered "$machine_key"
+  expect_absent "$user_key" "after a machine-wide registration"
+  wine_as regsvr32 /s /u "$dll" </dev/null || fail "regsvr32 /u $dll failed with status $?"
+  expect_absent "$machine_key" "after regsvr32 /u"
 
-section "regsvr32 /n /i:user (DllInstall, HKCU) and regsvr32 /u /n /i:user"
-wine_as regsvr32 /s /n /i:user "$dll" </dev/null || fail "regsvr32 /n /i:user $dll failed with status $?"
-expect_registered "$user_key"
-expect_absent "$machine_key" "after a per-user registration"
-wine_as regsvr32 /s /u /n /i:user "$dll" </dev/null || fail "regsvr32 /u /n /i:user $dll failed with status $?"
-expect_absent "$user_key" "after regsvr32 /u /n /i:user"
+  section "$label: regsvr32 /n /i:user (DllInstall, HKCU) and regsvr32 /u /n /i:user"
+  wine_as regsvr32 /s /n /i:user "$dll" </dev/null || fail "regsvr32 /n /i:user $dll failed with status $?"
+  expect_registered "$user_key"
+  expect_absent "$machine_key" "after a per-user registration"
+  wine_as regsvr32 /s /u /n /i:user "$dll" </dev/null || fail "regsvr32 /u /n /i:user $dll failed with status $?"
+  expect_absent "$user_key" "after regsvr32 /u /n /i:user"
 
-flock -u 8
-summary+=("$label: Rust under Wine: $rust_summary" "$label: C++ host under Wine: $last" "$label: regsvr32 round trips (HKLM, HKCU): ok")
+  flock -u 8
+  summary+=("$label: Rust under Wine: $rust_summary" "$label: C++ host under Wine: $last" "$label: regsvr32 round trips (HKLM, HKCU): ok")
 }
 
 one_target x86_64-pc-windows-gnu x86_64-w64-mingw32-g++ "$wine64" x64
