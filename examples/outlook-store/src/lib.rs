@@ -23,7 +23,7 @@
 //! differently from what MAPI does, and the example's answer to each),
 //! `provider` (MSProviderInit and `#[implement(IMSProvider)]`), `logon`
 //! (`#[implement(IMSLogon)]`), `store` (`#[implement(IMsgStore,
-//! mapisync::IMAPISync)]`, with `mapisync::ForwardSync`), [`sync`] (what a
+//! mapisync::IMAPISync)]`, with `mapisync::ForwardSync`), `sync` (what a
 //! sync does, and the session as an `IMAPISession`), `module` (every call
 //! into `mapisync::lifecycle`), [`mapisvc`] and [`install`] (MAPISVC.INF),
 //! [`diagnostics`] (where errors and panics go inside OUTLOOK.EXE, and the
