@@ -149,10 +149,17 @@ impl IMSProvider_Impl for Provider_Impl {
             open_default_store(lpmapisup.ok()?)
         });
         // Both out-parameters are written once: the new objects, or NULL.
-        let (logon, store) = opened.as_ref().map_or((None, None), |(l, s)| (Some(l.clone()), Some(s.clone())));
-        lppmslogon.write(logon)?;
-        lppmdb.write(store)?;
-        opened.map(drop)
+        match opened {
+            Ok((logon, store)) => {
+                lppmslogon.write(Some(logon))?;
+                lppmdb.write(Some(store))
+            }
+            Err(error) => {
+                let _ = lppmslogon.write(None);
+                let _ = lppmdb.write(None);
+                Err(error)
+            }
+        }
     }
 
     fn SpoolerLogon(
