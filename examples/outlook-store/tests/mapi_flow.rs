@@ -185,10 +185,31 @@ unsafe extern "system" fn session_release(this: *mut c_void) -> u32 {
 static SESSION_VTABLE: IUnknown_Vtbl =
     IUnknown_Vtbl { QueryInterface: session_qi, AddRef: session_add_ref, Release: session_release };
 
+/// Outlook's side of the sync: counts Progress calls and records Done's HRESULT.
+#[windows_core::implement(mapisync::abi::IMAPISyncProgressCallback)]
+#[derive(Default)]
+struct Recorder {
+    progress: AtomicU32,
+    done: std::sync::Mutex<Option<windows_core::HRESULT>>,
+}
+
+impl mapisync::abi::IMAPISyncProgressCallback_Impl for Recorder_Impl {
+    unsafe fn Progress(&self, _: *const u16, _: u32, _: u32) -> windows_core::HRESULT {
+        self.progress.fetch_add(1, Ordering::Relaxed);
+        S_OK
+    }
+    unsafe fn Error(&self, _: windows_core::HRESULT, _: *const u16) -> windows_core::HRESULT {
+        S_OK
+    }
+    unsafe fn Done(&self, _: mapisync::abi::HANDLE, hr: windows_core::HRESULT) -> windows_core::HRESULT {
+        *self.done.lock().unwrap() = Some(hr);
+        S_OK
+    }
+}
+
 /// `job.session()` cast to Microsoft's IMAPISession: the store's sync asks
-/// the session in MAPISIB for IID_IMAPISession (once), runs to its end
-/// and releases every reference it took. (The C++ MAPI host checks the
-/// same sync's Done(S_OK) and its three Progress calls.)
+/// the session in MAPISIB for IID_IMAPISession (once), runs to Done(S_OK)
+/// with its three steps, and releases every reference it took.
 #[test]
 fn the_sync_reaches_the_session_as_an_imapisession() {
     let (_, _, provider) = init(SPI_VERSION);
@@ -198,12 +219,14 @@ fn the_sync_reaches_the_session_as_an_imapisession() {
     let sync: IMAPISync = store.cast().unwrap();
 
     let session = Session { vtable: &SESSION_VTABLE, refs: AtomicU32::new(1), session_queries: AtomicU32::new(0) };
+    let recorder = windows_core::ComObject::new(Recorder::default());
+    let callback: IUnknown = recorder.to_interface();
     let mut done = HANDLE::default();
     let sib = MAPISIB {
         ulSize: MAPISIB::SIZE,
         ulFlags: 0,
         psesSync: (&raw const session).cast_mut().cast(),
-        punkCallBack: null_mut(),
+        punkCallBack: callback.as_raw(),
         phSyncDoneEvent: (&raw mut done).cast(),
     };
     // SAFETY: COM: the MAPISIB and the objects it points to outlive the sync (waited for below).
@@ -216,6 +239,8 @@ fn the_sync_reaches_the_session_as_an_imapisession() {
     assert!(mapisync::lifecycle::drain(std::time::Duration::from_secs(10)).is_ok());
     assert_eq!(session.session_queries.load(Ordering::Relaxed), 1, "the sync asked for IID_IMAPISession");
     assert_eq!(session.refs.load(Ordering::Relaxed), 1, "the sync released the session");
+    assert_eq!(*recorder.done.lock().unwrap(), Some(S_OK));
+    assert_eq!(recorder.progress.load(Ordering::Relaxed), 3);
     drop((sync, store));
     let mut flags = 0;
     // SAFETY: COM: live objects, writable flags.
