@@ -14,7 +14,7 @@ use mapisync::lifecycle;
 use mapisync::{IMAPISync, IUnknown, Interface, MapiSync, SyncJob};
 use mapisync_tests::{
     Call, DropCount, HostRef, Latch, MAPI_E_NETWORK_ERROR, MAPI_E_USER_CANCEL, PATIENCE, Raw, S_OK, Script, Sib,
-    close_event,
+    close_event, settle_within,
 };
 
 const MAPI_E_END_OF_SESSION: i32 = 0x8004_0200_u32 as i32;
@@ -447,5 +447,382 @@ fn a_timed_out_drain_counts_only_the_threads_that_still_run() {
     assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
     for sib in [stubborn_sib].iter().chain(&sibs) {
         close_event(sib.handle());
+    }
+}
+
+/// What a `drain` or `shutdown` said: `Err(n)` with `n` threads still running.
+type Drained = Result<(), usize>;
+
+/// A named call of `drain` or `shutdown`.
+type NamedDrain = (&'static str, fn() -> Drained);
+
+/// What one `drain` or `shutdown` on a worker thread said, and how long it took.
+type Said = (&'static str, Drained, Duration);
+
+/// Calls `drain` and `shutdown` on its own worker thread (issue 17, item 1).
+struct DrainsItself {
+    said: Arc<Mutex<Vec<Said>>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for DrainsItself {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        let calls: [NamedDrain; 3] = [
+            ("drain(300 ms)", || lifecycle::drain(Duration::from_millis(300))),
+            ("drain(MAX)", || lifecycle::drain(Duration::MAX)),
+            ("shutdown(MAX)", || lifecycle::shutdown(Duration::MAX)),
+        ];
+        for (name, call) in calls {
+            let started = std::time::Instant::now();
+            let result = call();
+            self.said.lock().unwrap().push((name, result, started.elapsed()));
+        }
+        Ok(())
+    }
+}
+
+/// Issue 17, item 1 (and issue 19, item 4): on a sync's own worker thread,
+/// `drain` and `shutdown` never wait for that thread: it counts as exiting,
+/// at once, whatever the timeout. On Linux main said `Err(1)` at once
+/// (EDEADLK read as "still running"); on Windows main waited the whole
+/// timeout, and for ever with `Duration::MAX`.
+#[test]
+fn drain_and_shutdown_on_the_syncs_own_worker_thread_skip_it_at_once() {
+    let _serial = serial();
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let sync: IMAPISync = DrainsItself { said: said.clone() }.into();
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    let done = done_calls(&callback.wait_done(PATIENCE));
+    assert_eq!(done, [MAPI_E_USER_CANCEL], "the shutdown cancelled the very sync that called it");
+    let said = said.lock().unwrap().clone();
+    eprintln!("on the worker: {said:?}");
+    assert_eq!(said.len(), 3);
+    for (name, result, took) in said {
+        assert_eq!(result, Ok(()), "{name}: the caller's own thread counts as exiting");
+        assert!(took < Duration::from_millis(250), "{name} returned at once, not after {took:?}");
+    }
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()), "from another thread, the worker is waited for");
+    assert_eq!(lifecycle::running_workers(), 0);
+    lifecycle::reopen();
+    close_event(sib.handle());
+}
+
+/// The same from the host's `Done`, which runs on the worker thread.
+#[test]
+fn drain_in_the_hosts_done_callback_returns_at_once() {
+    let _serial = serial();
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let record = said.clone();
+    let host = mapisync::host::Host::new().on_event(move |event| {
+        if matches!(event, mapisync::host::Event::Done { .. }) {
+            let started = std::time::Instant::now();
+            let result = lifecycle::drain(Duration::MAX);
+            record.lock().unwrap().push((result, started.elapsed()));
+        }
+    });
+    let sync: IMAPISync = Quick.into();
+    assert_eq!(host.run(&sync).unwrap().done, Some(mapisync::S_OK));
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    let said = said.lock().unwrap().clone();
+    eprintln!("in Done: {said:?}");
+    assert_eq!(said.len(), 1);
+    assert_eq!(said[0].0, Ok(()));
+    assert!(said[0].1 < Duration::from_millis(250), "took {:?}", said[0].1);
+}
+
+/// A windows-rs store that lists IMAPISync and forwards to a mapisync object.
+#[cfg(not(miri))]
+#[windows_core::implement(mapisync::IMAPISync)]
+struct ForwardingStore {
+    sync: IMAPISync,
+}
+
+#[cfg(not(miri))]
+impl mapisync::ForwardSync for ForwardingStore {
+    fn sync(&self) -> &IMAPISync {
+        &self.sync
+    }
+}
+
+/// Issue 17, item 6: `lifecycle::cancel` of a `ForwardSync` store's own
+/// IMAPISync finds the sync it forwarded (main: `false`, the sync ran on).
+// windows-core's #[implement] objects do not pass Miri (see mapisync::forward).
+#[cfg(not(miri))]
+#[test]
+fn cancel_of_a_forward_sync_stores_own_imapisync_reaches_its_sync() {
+    let _serial = serial();
+    let (inner, _seen, _drops) = reporter();
+    let store: IMAPISync = windows_core::ComObject::new(ForwardingStore { sync: inner.clone() }).into_interface();
+    start_and_cancel(raw(&store), &store);
+    // And a handle made from the store, on another thread.
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&store), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1));
+    let handle = lifecycle::SyncHandle::new(&store);
+    assert!(std::thread::spawn(move || handle.cancel()).join().unwrap(), "StoreLogoff on another thread");
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+}
+
+// Issue 19: one lifecycle scope per provider instance.
+
+/// Opens `started`, then returns Ok once `release` opens.
+struct Gated {
+    started: Arc<Latch>,
+    release: Arc<Latch>,
+}
+
+#[mapisync::provider]
+impl MapiSync for Gated {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        self.started.open();
+        self.release.wait(PATIENCE);
+        Ok(())
+    }
+}
+
+fn gated() -> (IMAPISync, Arc<Latch>, Arc<Latch>) {
+    let (started, release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    (Gated { started: started.clone(), release: release.clone() }.into(), started, release)
+}
+
+/// Instance A's Shutdown while instance B syncs: A's sync is cancelled and
+/// its next refused; B's sync ends S_OK and B's next sync starts. (On main,
+/// with the DLL-wide `shutdown` the README prescribed, B's sync ended
+/// MAPI_E_USER_CANCEL and its next start said MAPI_E_END_OF_SESSION.)
+#[test]
+fn a_shutdown_of_instance_a_while_b_syncs_leaves_b_untouched() {
+    let _serial = serial();
+    let (a, b) = (lifecycle::Scope::open(), lifecycle::Scope::open());
+    let (sync_a, _seen, _drops) = reporter();
+    let (sync_b, started_b, release_b) = gated();
+    let (_handle_a, _handle_b) = (a.adopt(&sync_a), b.adopt(&sync_b));
+    let (session, callback_a, callback_b) =
+        (HostRef::session(), HostRef::callback(Script::default()), HostRef::callback(Script::default()));
+    let (hr, sib_a) = start(raw(&sync_a), &session, &callback_a);
+    assert_eq!(hr, S_OK);
+    let (hr, sib_b) = start(raw(&sync_b), &session, &callback_b);
+    assert_eq!(hr, S_OK);
+    assert!(started_b.wait(PATIENCE) && wait_progress(&callback_a, 1));
+    assert_eq!(lifecycle::running_workers(), 2, "the module counts the workers of every scope");
+
+    assert_eq!(a.shutdown(PATIENCE), Ok(()), "A's shutdown drains A's worker only");
+    assert_eq!(done_calls(&callback_a.calls()), [MAPI_E_USER_CANCEL]);
+    assert!(a.is_shut_down() && !b.is_shut_down() && !lifecycle::is_shut_down());
+    assert_eq!(b.running_workers(), 1, "B's sync still runs");
+    assert_eq!(mapisync::server::can_unload_now().0, S_FALSE, "and keeps the DLL");
+    let refused = HostRef::callback(Script::default());
+    let (hr, refused_sib) = start(raw(&sync_a), &session, &refused);
+    assert_eq!(hr, MAPI_E_END_OF_SESSION, "A's objects are refused");
+    assert!(refused_sib.handle().is_null());
+
+    release_b.open();
+    assert_eq!(done_calls(&callback_b.wait_done(PATIENCE)), [S_OK], "B's sync ends as it would have");
+    let (sync_b2, _, release_b2) = gated();
+    let _handle_b2 = b.adopt(&sync_b2);
+    release_b2.open();
+    let next = HostRef::callback(Script::default());
+    let (hr, next_sib) = start(raw(&sync_b2), &session, &next);
+    assert_eq!(hr, S_OK, "B's next sync starts");
+    assert_eq!(done_calls(&next.wait_done(PATIENCE)), [S_OK]);
+    assert_eq!(b.shutdown(PATIENCE), Ok(()));
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    for sib in [sib_a, sib_b, next_sib] {
+        close_event(sib.handle());
+    }
+}
+
+/// One instance's Shutdown racing the next instance's MSProviderInit,
+/// round after round: the new instance can always sync (the Outlook
+/// example's live-provider counter lost 6 in 200,000 rounds on main).
+#[test]
+fn shutdown_racing_the_next_instances_open_leaves_no_instance_unable_to_sync() {
+    let _serial = serial();
+    let rounds = if cfg!(miri) { 3 } else { 300 };
+    let mut old = lifecycle::Scope::open();
+    for round in 0..rounds {
+        let opener = std::thread::spawn(lifecycle::Scope::open);
+        if round % 2 == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(old.shutdown(PATIENCE), Ok(()), "round {round}");
+        let new = opener.join().unwrap();
+        let sync: IMAPISync = Quick.into();
+        let _handle = new.adopt(&sync);
+        let callback = HostRef::callback(Script::default());
+        let (hr, sib) = start(raw(&sync), &HostRef::session(), &callback);
+        assert_eq!(hr, S_OK, "round {round}: the new instance syncs");
+        assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [S_OK], "round {round}");
+        close_event(sib.handle());
+        old = new;
+    }
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+}
+
+/// Waits (blocked, not polling) for the cancel, then persists and stops.
+struct Persisting {
+    persisted: Arc<AtomicBool>,
+}
+
+#[mapisync::provider]
+impl MapiSync for Persisting {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        job.progress("Waiting for the server", 1, 2)?;
+        if job.cancel_token().wait_cancelled(PATIENCE) {
+            self.persisted.store(true, Ordering::SeqCst); // what must not be lost
+            return Err(mapisync::MAPI_E_USER_CANCEL.into());
+        }
+        Ok(())
+    }
+}
+
+/// Fast shutdown while a sync runs: QueryFastShutdown S_OK,
+/// NotifyProcessShutdown refuses and cancels (the blocked provider wakes),
+/// DoFastShutdown returns once the provider's cleanup ran.
+#[test]
+fn fast_shutdown_while_a_sync_runs_cancels_it_and_waits_for_its_cleanup() {
+    let _serial = serial();
+    let scope = lifecycle::Scope::open();
+    let persisted = Arc::new(AtomicBool::new(false));
+    let sync: IMAPISync = Persisting { persisted: persisted.clone() }.into();
+    let _handle = scope.adopt(&sync);
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1));
+    assert_eq!(scope.query_fast_shutdown(), mapisync::S_OK);
+    assert_eq!(scope.notify_process_shutdown(), mapisync::S_OK);
+    assert!(scope.is_shut_down(), "no sync starts after NotifyProcessShutdown");
+    assert_eq!(scope.do_fast_shutdown(PATIENCE), mapisync::S_OK);
+    assert!(persisted.load(Ordering::SeqCst), "the provider saw the cancel and persisted");
+    assert_eq!(scope.running_workers(), 0, "DoFastShutdown returned after the worker exited");
+    assert_eq!(done_calls(&callback.calls()), [MAPI_E_USER_CANCEL]);
+    close_event(sib.handle());
+}
+
+/// StoreLogoff on another thread cancels exactly that store's sync through
+/// a `Send + Sync` handle; the other store of the same scope syncs on.
+#[test]
+fn a_sync_handle_cancels_exactly_its_stores_sync_from_another_thread() {
+    let _serial = serial();
+    let scope = lifecycle::Scope::open();
+    let (logged_off, _seen, _drops) = reporter();
+    let (other, started, release) = gated();
+    let (handle, _other_handle) = (scope.adopt(&logged_off), scope.adopt(&other));
+    let (session, callback, other_callback) =
+        (HostRef::session(), HostRef::callback(Script::default()), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&logged_off), &session, &callback);
+    assert_eq!(hr, S_OK);
+    let (hr, other_sib) = start(raw(&other), &session, &other_callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1) && started.wait(PATIENCE));
+    let logoff = std::thread::spawn(move || handle.cancel());
+    assert!(logoff.join().unwrap(), "the store's sync was running");
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    assert!(other_callback.calls().is_empty(), "the other store's sync runs on");
+    release.open();
+    assert_eq!(done_calls(&other_callback.wait_done(PATIENCE)), [S_OK]);
+    assert_eq!(scope.drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+    close_event(other_sib.handle());
+}
+
+/// Shuts its own scope down from its worker thread (MAPI may release the
+/// last reference, and so run IMSProvider::Shutdown, there).
+struct ShutsItsScope {
+    scope: Arc<Mutex<Option<lifecycle::Scope>>>,
+    said: Arc<Mutex<Option<(Drained, Duration)>>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for ShutsItsScope {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        let scope = self.scope.lock().unwrap().take().expect("the scope");
+        let started = std::time::Instant::now();
+        let result = scope.shutdown(Duration::MAX);
+        *self.said.lock().unwrap() = Some((result, started.elapsed()));
+        drop(scope); // the provider instance goes with it
+        Ok(())
+    }
+}
+
+/// Issue 19, item 4: Shutdown on a worker thread neither hangs nor keeps
+/// the module's workers (and pin) for ever: the next call from outside reaps it.
+#[test]
+fn a_scopes_shutdown_on_its_own_worker_returns_at_once_and_the_worker_is_reaped() {
+    let _serial = serial();
+    let scope = Arc::new(Mutex::new(Some(lifecycle::Scope::open())));
+    let said = Arc::new(Mutex::new(None));
+    let sync: IMAPISync = ShutsItsScope { scope: scope.clone(), said: said.clone() }.into();
+    let handle = scope.lock().unwrap().as_ref().unwrap().adopt(&sync);
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    let (result, took) = said.lock().unwrap().take().expect("the provider ran");
+    assert_eq!(result, Ok(()));
+    assert!(took < Duration::from_millis(250), "took {took:?}");
+    assert_eq!(settle_within(0, PATIENCE, lifecycle::running_workers), 0, "DllCanUnloadNow reaps the worker");
+    drop((handle, sync));
+    assert_eq!(mapisync::server::can_unload_now().0, S_OK, "nothing keeps the DLL");
+    close_event(sib.handle());
+}
+
+/// A windows-rs provider object (standing for the IMSProvider) answering
+/// IMAPIProviderShutdown from its scope; `panics` makes its `scope` panic.
+#[cfg(not(miri))]
+#[windows_core::implement(mapisync::abi::IMAPIProviderShutdown)]
+struct ShutdownProvider {
+    scope: lifecycle::Scope,
+    panics: bool,
+}
+
+#[cfg(not(miri))]
+impl lifecycle::FastShutdown for ShutdownProvider {
+    fn scope(&self) -> &lifecycle::Scope {
+        assert!(!self.panics, "the provider's own bug");
+        &self.scope
+    }
+}
+
+/// Fast shutdown as MAPI drives it: QueryInterface for
+/// IMAPIProviderShutdown, then its three calls while a sync runs; a panic
+/// in the provider's `scope` answers E_UNEXPECTED instead of unwinding.
+#[cfg(not(miri))]
+#[test]
+fn imapiprovidershutdown_from_an_implement_provider_stops_its_sync() {
+    use mapisync::abi::IMAPIProviderShutdown;
+    let _serial = serial();
+    let object = windows_core::ComObject::new(ShutdownProvider { scope: lifecycle::Scope::open(), panics: false });
+    let provider: IUnknown = object.to_interface();
+    let shutdown: IMAPIProviderShutdown = provider.cast().expect("QI for IMAPIProviderShutdown");
+    let persisted = Arc::new(AtomicBool::new(false));
+    let sync: IMAPISync = Persisting { persisted: persisted.clone() }.into();
+    let _handle = object.scope.adopt(&sync);
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1));
+    // SAFETY: COM: `shutdown` is a live IMAPIProviderShutdown.
+    unsafe {
+        assert_eq!(shutdown.QueryFastShutdown(), mapisync::S_OK);
+        assert_eq!(shutdown.NotifyProcessShutdown(), mapisync::S_OK);
+        assert_eq!(shutdown.DoFastShutdown(), mapisync::S_OK);
+    }
+    assert!(persisted.load(Ordering::SeqCst), "the provider's cleanup ran before DoFastShutdown returned");
+    assert_eq!(done_calls(&callback.calls()), [MAPI_E_USER_CANCEL]);
+    close_event(sib.handle());
+
+    let broken: IMAPIProviderShutdown =
+        windows_core::ComObject::new(ShutdownProvider { scope: lifecycle::Scope::open(), panics: true })
+            .into_interface();
+    // SAFETY: COM: `broken` is a live IMAPIProviderShutdown.
+    unsafe {
+        assert_eq!(broken.NotifyProcessShutdown(), mapisync::E_UNEXPECTED);
+        assert_eq!(broken.DoFastShutdown(), mapisync::E_UNEXPECTED);
     }
 }

@@ -1,5 +1,5 @@
 //! Drives providers only through raw vtable pointers, as a C host does, and
-//! checks every decision of the contract (`imapisync.md`, "Decisions") and
+//! checks every decision of the contract (`docs/contract.md`, "Decisions") and
 //! every bad input: HRESULTs, out-parameters and reference counts.
 
 use std::ffi::c_void;

@@ -6,7 +6,7 @@
 //! and a QueryInterface for an arbitrary IID.
 //!
 //! [`run`] drives one provider object through raw vtable calls as a C host
-//! would and checks the invariants the contract promises (`imapisync.md`,
+//! would and checks the invariants the contract promises (`docs/contract.md`,
 //! "Decisions"): no crash; the documented HRESULT for the input; on failure
 //! `*phSyncDoneEvent` NULL when the pointer is usable (untouched when it lies
 //! past `ulSize`), no sync started, no callback call; on S_OK a done event

@@ -1,5 +1,5 @@
 //! The raw ABI: interface identifiers, `MAPISIB`, the vtables and the
-//! interface types, exactly as the contract in `imapisync.md` declares them.
+//! interface types, exactly as the contract in `docs/contract.md` declares them.
 //!
 //! Nothing here has behaviour; every other layer builds on these types.
 
@@ -21,6 +21,8 @@ pub const IID_IUnknown: GUID = GUID::from_u128(0x00000000_0000_0000_c000_0000000
 pub const IID_IMAPISync: GUID = GUID::from_u128(0x5024a385_2d44_486a_81a8_8f0ecb6071dd);
 /// `IID_IMAPISyncProgressCallback`, `{5024A386-2D44-486A-81A8-8F0ECB6071DD}`.
 pub const IID_IMAPISyncProgressCallback: GUID = GUID::from_u128(0x5024a386_2d44_486a_81a8_8f0ecb6071dd);
+/// `IID_IMAPIProviderShutdown`, `{00020398-0000-0000-C000-000000000046}`.
+pub const IID_IMAPIProviderShutdown: GUID = GUID::from_u128(0x00020398_0000_0000_c000_000000000046);
 /// `IID_IClassFactory`, `{00000001-0000-0000-C000-000000000046}`.
 pub const IID_IClassFactory: GUID = GUID::from_u128(0x00000001_0000_0000_c000_000000000046);
 
@@ -80,7 +82,7 @@ const _: () = {
 
 pub use interfaces::*;
 
-/// The two interfaces, declared with windows-core's public `#[interface]`
+/// The interfaces, declared with windows-core's public `#[interface]`
 /// macro: each gives the interface type (`IMAPISync`), its vtable
 /// (`IMAPISync_Vtbl`, whose fields this crate fills for its own objects) and
 /// the `_Impl` trait windows-core's `#[implement]` needs, so a windows-rs
@@ -123,22 +125,44 @@ mod interfaces {
         /// Slot 5: `HRESULT Done(HANDLE hThreadDoneEvent, HRESULT hResult)`.
         pub fn Done(&self, hThreadDoneEvent: HANDLE, hResult: HRESULT) -> HRESULT;
     }
+
+    /// A counted `IMAPIProviderShutdown` interface pointer: MAPI's fast
+    /// shutdown, which it asks a provider object for (a store provider's
+    /// IMSProvider) before the process exits without `IMSProvider::Shutdown`.
+    /// A windows-rs provider lists it in `#[implement]` and implements
+    /// [`lifecycle::FastShutdown`](crate::lifecycle::FastShutdown).
+    #[interface("00020398-0000-0000-C000-000000000046")]
+    pub unsafe trait IMAPIProviderShutdown: IUnknown {
+        /// Slot 3: `HRESULT QueryFastShutdown()`: S_OK if the provider supports fast shutdown.
+        pub fn QueryFastShutdown(&self) -> HRESULT;
+        /// Slot 4: `HRESULT NotifyProcessShutdown()`: the process is about to shut down.
+        pub fn NotifyProcessShutdown(&self) -> HRESULT;
+        /// Slot 5: `HRESULT DoFastShutdown()`: stop now; the process exits after the call.
+        pub fn DoFastShutdown(&self) -> HRESULT;
+    }
 }
 
-const PTR: usize = core::mem::size_of::<*const c_void>();
+// PTR lives inside each assertion block: Rust 1.85 reports a module-level
+// constant used only by `const _` blocks as dead code.
 const _: () = {
+    const PTR: usize = core::mem::size_of::<*const c_void>();
     assert!(core::mem::size_of::<IMAPISync_Vtbl>() == 4 * PTR);
     assert!(core::mem::offset_of!(IMAPISync_Vtbl, SynchronizeInBackground) == 3 * PTR);
     assert!(core::mem::size_of::<IMAPISyncProgressCallback_Vtbl>() == 6 * PTR);
     assert!(core::mem::offset_of!(IMAPISyncProgressCallback_Vtbl, Progress) == 3 * PTR);
     assert!(core::mem::offset_of!(IMAPISyncProgressCallback_Vtbl, Error) == 4 * PTR);
     assert!(core::mem::offset_of!(IMAPISyncProgressCallback_Vtbl, Done) == 5 * PTR);
+    assert!(core::mem::size_of::<IMAPIProviderShutdown_Vtbl>() == 6 * PTR);
+    assert!(core::mem::offset_of!(IMAPIProviderShutdown_Vtbl, QueryFastShutdown) == 3 * PTR);
+    assert!(core::mem::offset_of!(IMAPIProviderShutdown_Vtbl, NotifyProcessShutdown) == 4 * PTR);
+    assert!(core::mem::offset_of!(IMAPIProviderShutdown_Vtbl, DoFastShutdown) == 5 * PTR);
 };
 
 // The IIDs above and the ones `#[interface]` was given are the same.
 const _: () = {
     assert!(<IMAPISync as Interface>::IID.to_u128() == IID_IMAPISync.to_u128());
     assert!(<IMAPISyncProgressCallback as Interface>::IID.to_u128() == IID_IMAPISyncProgressCallback.to_u128());
+    assert!(<IMAPIProviderShutdown as Interface>::IID.to_u128() == IID_IMAPIProviderShutdown.to_u128());
 };
 
 /// The vtable of `IClassFactory`: IUnknown's three slots, then
@@ -160,6 +184,7 @@ pub struct IClassFactory_Vtbl {
 }
 
 const _: () = {
+    const PTR: usize = core::mem::size_of::<*const c_void>();
     assert!(core::mem::size_of::<IClassFactory_Vtbl>() == 5 * PTR);
     assert!(core::mem::offset_of!(IClassFactory_Vtbl, CreateInstance) == 3 * PTR);
     assert!(core::mem::offset_of!(IClassFactory_Vtbl, LockServer) == 4 * PTR);

@@ -402,17 +402,23 @@ impl Class for TearOffClass {
 }
 
 /// The object whose sync `sync` starts, as a number for
-/// [`lifecycle::cancel`](crate::lifecycle::cancel): a tear-off's slot 3
+/// [`lifecycle::cancel`](crate::lifecycle::cancel): see [`sync_target`].
+pub(crate) fn sync_key(sync: &IMAPISync) -> usize {
+    sync_target(sync).as_raw() as usize
+}
+
+/// The object that stands for the syncs `sync` starts: a tear-off's slot 3
 /// forwards to its sync object, so a tear-off stands for that object; a
 /// plain or aggregated object stands for itself (its slot 3 runs the
-/// protocol with this very pointer).
-pub(crate) fn sync_key(sync: &IMAPISync) -> usize {
+/// protocol with this very pointer), and so does a `ForwardSync` store,
+/// whose forwarded syncs the registry records under the store too.
+pub(crate) fn sync_target(sync: &IMAPISync) -> &IMAPISync {
     let mut sync = sync;
     loop {
         // SAFETY: COM: `sync` holds a reference; its first word is its vtable pointer.
         let vtable = unsafe { *(sync.as_raw() as *const *const IMAPISync_Vtbl) };
         if !core::ptr::eq(vtable, &TEAR_OFF_VTABLE) {
-            return sync.as_raw() as usize;
+            return sync;
         }
         // SAFETY: COM: the vtable identifies a live tear-off (borrowed with
         // `sync`), which holds its sync object for as long as it lives.

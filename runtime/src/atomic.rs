@@ -1,13 +1,14 @@
 //! The atomics and the lock the runtime's shared state uses: `core`'s and
-//! `std`'s, or loom's when the crate is built with `--cfg loom` for model
-//! checking.
+//! `std`'s, or loom's in the crate's own tests built with `--cfg loom` (the
+//! loom models; loom is a dev-dependency). A provider built with
+//! `--cfg loom` for its own models gets `core`'s and `std`'s.
 
-#[cfg(loom)]
+#[cfg(all(loom, test))]
 pub(crate) use loom::sync::atomic::{AtomicU32, Ordering, fence};
-#[cfg(loom)]
+#[cfg(all(loom, test))]
 pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 
-#[cfg(not(loom))]
+#[cfg(not(all(loom, test)))]
 pub(crate) use core::sync::atomic::{AtomicU32, Ordering, fence};
-#[cfg(not(loom))]
+#[cfg(not(all(loom, test)))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};

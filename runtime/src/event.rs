@@ -121,9 +121,14 @@ impl Drop for DoneEvent {
 /// `WaitForSingleObject` semantics. Returns [`WAIT_OBJECT_0`],
 /// [`WAIT_TIMEOUT`], or [`WAIT_FAILED`] for a NULL handle.
 ///
+/// A provider library exports it under this name on platforms other than
+/// Windows (`include/imapisync.h` declares its type). On Windows the host
+/// uses `WaitForSingleObject`, and a provider DLL exports only the entry
+/// points its author asked for, so there it is a plain Rust function.
+///
 /// # Safety
 /// `handle` is NULL or an open done event.
-#[unsafe(no_mangle)]
+#[cfg_attr(not(windows), unsafe(no_mangle))]
 pub unsafe extern "C" fn mapisync_wait_event(handle: HANDLE, timeout_ms: u32) -> u32 {
     if handle.is_null() {
         return WAIT_FAILED;
@@ -134,9 +139,12 @@ pub unsafe extern "C" fn mapisync_wait_event(handle: HANDLE, timeout_ms: u32) ->
 
 /// C entry point: `CloseHandle` semantics. Returns 1, or 0 for a NULL handle.
 ///
+/// Exported, as [`mapisync_wait_event`] is, on platforms other than Windows
+/// only; on Windows the host uses `CloseHandle`.
+///
 /// # Safety
 /// `handle` is NULL or an open done event, closed at most once.
-#[unsafe(no_mangle)]
+#[cfg_attr(not(windows), unsafe(no_mangle))]
 pub unsafe extern "C" fn mapisync_close_event(handle: HANDLE) -> i32 {
     if handle.is_null() {
         return 0;

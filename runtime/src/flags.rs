@@ -6,7 +6,17 @@ use core::ops::{BitAnd, BitOr, BitOrAssign};
 
 /// The `ulFlags` of a `MAPISIB`.
 ///
-/// The contract lists seven bits; a newer host may send more. The runtime
+/// | constant | `ulFlags` bit | the host asks to |
+/// |---|---|---|
+/// | [`UPLOAD_HIERARCHY`](Self::UPLOAD_HIERARCHY) | `0x0000_0001` | send folder-hierarchy changes |
+/// | [`DOWNLOAD_HIERARCHY`](Self::DOWNLOAD_HIERARCHY) | `0x0000_0002` | fetch folder-hierarchy changes |
+/// | [`UPLOAD_CONTENTS`](Self::UPLOAD_CONTENTS) | `0x0000_0040` | send message changes |
+/// | [`DOWNLOAD_CONTENTS`](Self::DOWNLOAD_CONTENTS) | `0x0000_0080` | fetch message changes |
+/// | [`OUTGOING_MAIL`](Self::OUTGOING_MAIL) | `0x0000_0200` | send outgoing mail (documented as not in use) |
+/// | [`GLOBAL_HEADERS`](Self::GLOBAL_HEADERS) | `0x0200_0000` | download headers only |
+/// | [`ON_DEMAND`](Self::ON_DEMAND) | `0x2000_0000` | run this sync first: the user asked for it |
+///
+/// The bits combine. The contract lists these seven; a newer host may send more. The runtime
 /// keeps unknown bits, never rejects them ([`SyncFlags::from_bits_retain`]),
 /// and [`SyncFlags::unknown`] shows them. The constructors follow the
 /// `bitflags` crate's names: `from_bits_retain` keeps every bit,
@@ -26,22 +36,22 @@ use core::ops::{BitAnd, BitOr, BitOrAssign};
 pub struct SyncFlags(u32);
 
 impl SyncFlags {
-    /// `SYNC_UPLOAD_HIERARCHY`: send folder-hierarchy changes to the server.
+    /// `SYNC_UPLOAD_HIERARCHY` (`0x0000_0001`): send folder-hierarchy changes to the server.
     pub const UPLOAD_HIERARCHY: Self = Self(0x0000_0001);
-    /// `SYNC_DOWNLOAD_HIERARCHY`: fetch folder-hierarchy changes from the server.
+    /// `SYNC_DOWNLOAD_HIERARCHY` (`0x0000_0002`): fetch folder-hierarchy changes from the server.
     pub const DOWNLOAD_HIERARCHY: Self = Self(0x0000_0002);
-    /// `SYNC_UPLOAD_CONTENTS`: send message changes to the server.
+    /// `SYNC_UPLOAD_CONTENTS` (`0x0000_0040`): send message changes to the server.
     pub const UPLOAD_CONTENTS: Self = Self(0x0000_0040);
-    /// `SYNC_DOWNLOAD_CONTENTS`: fetch message changes from the server.
+    /// `SYNC_DOWNLOAD_CONTENTS` (`0x0000_0080`): fetch message changes from the server.
     pub const DOWNLOAD_CONTENTS: Self = Self(0x0000_0080);
-    /// `SYNC_OUTGOING_MAIL`: send outgoing mail (documented as not in use).
+    /// `SYNC_OUTGOING_MAIL` (`0x0000_0200`): send outgoing mail (documented as not in use).
     pub const OUTGOING_MAIL: Self = Self(0x0000_0200);
-    /// `SYNC_GLOBAL_HEADERS` (also `SYNC_HEADERS`): headers only, no full bodies.
+    /// `SYNC_GLOBAL_HEADERS` (`0x0200_0000`; also `SYNC_HEADERS`): headers only, no full bodies.
     pub const GLOBAL_HEADERS: Self = Self(0x0200_0000);
-    /// `SYNC_ON_DEMAND`: the user asked for this sync; give it priority.
+    /// `SYNC_ON_DEMAND` (`0x2000_0000`): the user asked for this sync; give it priority.
     pub const ON_DEMAND: Self = Self(0x2000_0000);
 
-    /// Every bit the contract names.
+    /// Every bit the contract names (`0x2200_02C3`).
     pub const KNOWN: Self = Self(0x2200_02C3);
 
     const NAMES: [(Self, &'static str); 7] = [
@@ -171,6 +181,22 @@ mod tests {
         assert_eq!(SyncFlags::from_bits_truncate(known.bits() | 0x4), known);
         assert_eq!(SyncFlags::from_bits_retain(known.bits() | 0x4).bits(), known.bits() | 0x4);
         assert_eq!(SyncFlags::from_bits(0), Some(SyncFlags::empty()));
+    }
+
+    /// Each named bit's documentation gives its value, in the table on the
+    /// type and on the constant, as `0x0000_0001` (what a C host writes).
+    #[test]
+    fn the_docs_give_each_value() {
+        let source = include_str!("flags.rs");
+        for (flag, name) in SyncFlags::NAMES {
+            let bits = flag.bits();
+            let value = format!("`0x{:04X}_{:04X}`", bits >> 16, bits & 0xFFFF);
+            let declaration = format!("pub const {name}: Self");
+            let doc = source.lines().take_while(|line| !line.contains(&declaration)).last().unwrap_or("");
+            assert!(doc.contains(&value), "the doc of {name} does not give {value}: {doc}");
+            let row = format!("[`{name}`](Self::{name}) | {value} |");
+            assert!(source.contains(&row), "the table on SyncFlags has no row {row}");
+        }
     }
 
     #[test]

@@ -59,7 +59,7 @@
 //! the mapisync object it forwards to is the one every raw-vtable test
 //! (under Miri) drives.
 
-use windows_core::{HRESULT, IUnknownImpl};
+use windows_core::{ComObjectInterface, HRESULT, IUnknownImpl, Interface};
 
 use crate::abi::{IMAPISync, IMAPISync_Impl, MAPISIB};
 
@@ -75,7 +75,7 @@ pub trait ForwardSync {
 /// forwards to [`ForwardSync::sync`].
 impl<Identity> IMAPISync_Impl for Identity
 where
-    Identity: IUnknownImpl,
+    Identity: IUnknownImpl + ComObjectInterface<IMAPISync>,
     Identity::Impl: ForwardSync,
 {
     /// Slot 3 of the store: the target's slot 3.
@@ -85,9 +85,12 @@ where
     /// contract says (null, or a `MAPISIB` readable for its `ulSize` bytes).
     unsafe fn SynchronizeInBackground(&self, psibpb: *const MAPISIB) -> HRESULT {
         let sync = self.get_impl().sync();
+        // The sync is recorded under the store's IMAPISync too, so that
+        // `lifecycle::cancel(store)` and a scope that adopted the store find it.
+        let store = self.as_interface::<IMAPISync>().as_raw();
         // SAFETY: COM: `sync` is counted by the store, which the host holds
         // for the whole call; `psibpb` is the host's, valid as its caller
         // vouches (this method's contract, the same as the target's).
-        unsafe { sync.SynchronizeInBackground(psibpb) }
+        crate::workers::forwarding_from(store, || unsafe { sync.SynchronizeInBackground(psibpb) })
     }
 }

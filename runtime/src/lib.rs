@@ -1,9 +1,12 @@
 //! Implement the Outlook MAPI interface `IMAPISync` in plain Rust.
 //!
-//! A message store provider writes one trait method; `#[mapisync::provider]`
-//! turns the impl into a complete COM object: the IMAPISync vtable,
-//! QueryInterface, AddRef, Release, safe unpacking of `MAPISIB`, and the
-//! background-sync protocol (done event, worker thread, progress callbacks).
+//! Outlook starts a Send/Receive by asking a message store for IMAPISync
+//! and calling `SynchronizeInBackground`. A store provider built with
+//! mapisync writes one trait method, [`MapiSync::synchronize_in_background`];
+//! [`#[mapisync::provider]`](provider) on the impl makes the type a complete
+//! COM object: the IMAPISync vtable, QueryInterface, AddRef, Release, safe
+//! unpacking of [`MAPISIB`], and the background sync (done event, worker
+//! thread, progress callbacks).
 //!
 //! ```
 //! struct MyStore;
@@ -11,7 +14,7 @@
 //! #[mapisync::provider]
 //! impl mapisync::MapiSync for MyStore {
 //!     fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
-//!         job.progress("Downloading headers", 1, 3)?;
+//!         job.progress("Downloading headers", 1, 3)?; // `?` stops when the user cancels
 //!         job.progress("Downloading bodies", 2, 3)?;
 //!         job.progress("Uploading changes", 3, 3)?;
 //!         Ok(())
@@ -19,33 +22,77 @@
 //! }
 //!
 //! let sync: mapisync::IMAPISync = MyStore.into(); // a live COM object, count 1
-//! let report = mapisync::host::Host::new().run(&sync).unwrap();
+//! // With the `host` feature (a dev-dependency): drive it as Outlook would.
+//! let report = mapisync::host::Host::new().run(&sync)?;
 //! assert_eq!(report.done, Some(mapisync::S_OK));
 //! assert_eq!(report.progress().count(), 3);
+//! # Ok::<(), mapisync::Error>(())
 //! ```
 //!
-//! Layers, lowest first; each module uses only the ones before it:
-//! 1. the raw ABI: [`abi`] (IIDs, `MAPISIB`, the vtables and interface
-//!    types), `hresult` (the HRESULT constants, at the crate root), `flags`
-//!    ([`SyncFlags`]), `atomic` (the atomics and locks, swapped for loom's in
-//!    its models);
-//! 2. failures: `error` ([`Error`], [`Result`]) and `unwind` (panics kept
-//!    from crossing a COM boundary);
-//! 3. the COM object: `state` (the busy flag in its header and a sync's
-//!    cancel word, with their orderings) and `object` (header, reference
-//!    count, QueryInterface);
-//! 4. the done [`event`], and `workers` (the module's registry of syncs:
-//!    admission, cancel words, worker threads reaped once they have exited);
-//! 5. the sync protocol: `job` ([`SyncJob`], what the provider sees) and
-//!    `protocol` ([`MapiSync`], slot 3, the worker);
-//! 6. other object shapes: [`aggregate`] (aggregation and tear-offs) and
-//!    [`forward`] (a windows-rs `#[implement]` store listing IMAPISync);
-//! 7. [`lifecycle`]: cancel, drain and shut down the module's syncs;
-//! 8. the in-proc [`server`] (class factory, registration, DLL exports);
-//! 9. tools for tests (feature `host`): the [`host`] simulator, which drives
-//!    any IMAPISync object as Outlook would, and the COM [`conformance`]
-//!    checker; `loom_models` (the loom models, in loom test builds only).
-
+//! # What to read first
+//!
+//! 1. [`MapiSync`], the method you write, and [`SyncJob`], what a sync
+//!    gives it: [`progress`](SyncJob::progress), [`error`](SyncJob::error),
+//!    [`flags`](SyncJob::flags) ([`SyncFlags`]), [`session`](SyncJob::session)
+//!    and cancellation ([`is_cancelled`](SyncJob::is_cancelled),
+//!    [`CancelToken`]).
+//! 2. [`provider`], the attribute: what it accepts, and the errors it gives
+//!    at your tokens for what it cannot accept.
+//! 3. [`Error`] and [`Result`]: an error with a message reaches Outlook's
+//!    Send/Receive dialog through `Error(hr, text)`, then `Done(event, hr)`;
+//!    a panic becomes [`E_UNEXPECTED`] and the host lives on.
+//! 4. Building the DLL: [`export_server!`] exports the in-proc server entry
+//!    points for hosts that create the class with COM activation. A store
+//!    provider that MAPI loads (through MAPISVC.INF and `MSProviderInit`)
+//!    puts IMAPISync on its store object with [`aggregate::create_inner`],
+//!    and calls [`lifecycle`] from `StoreLogoff` and `IMSProvider::Shutdown`,
+//!    so that no sync thread outlives the DLL.
+//! 5. Testing: see [Features](#features).
+//!
+//! # What a host sees
+//!
+//! `SynchronizeInBackground` checks the `MAPISIB`, writes the done event to
+//! `*phSyncDoneEvent` and returns `S_OK` at once; bad input gets a documented
+//! HRESULT and starts nothing. Then, from the sync's worker thread: the
+//! `Progress` and `Error` calls, the done event signalled, `Done(event, hr)`,
+//! and, after `Done` has returned, the worker's release of the callback, the
+//! session and the object, each exactly once. The host owns the event
+//! ([`event`] has the details for each platform).
+//!
+//! # C and C++
+//!
+//! The package ships `include/imapisync.h`, the C and C++ declarations of
+//! IMAPISync, `MAPISIB`, IMAPISyncProgressCallback, their IIDs, the
+//! `SYNC_*` bits and these HRESULTs, for a C++ store that aggregates the Rust
+//! object or a host that drives it. The contract the crate implements,
+//! with the decisions where Microsoft's pages are silent, is
+//! [docs/contract.md](https://github.com/mapisync/mapisync/blob/main/docs/contract.md).
+//!
+//! # Everything else
+//!
+//! [`abi`] has the raw types (IIDs, `MAPISIB`, the vtables); [`event`] the
+//! done event; [`forward`] lets a windows-rs `#[implement]` store list
+//! IMAPISync; [`server`] has what [`export_server!`] builds on (the class
+//! factory, registration); the HRESULT constants (`S_OK`, `MAPI_E_BUSY`,
+//! ...) are at the crate root; [`windows_core`] is the windows-core this
+//! crate speaks (0.62).
+// The `host` module exists with its feature only: without it, the links go to docs.rs.
+#![cfg_attr(
+    any(test, feature = "host"),
+    doc = "\n# Features\n\n- `host` (off by default), for tests, examples and tools; leave it out of \
+           the provider DLL's own dependency: [`host::Host`] drives any IMAPISync object as Outlook \
+           does and reports what it saw; [`host::check_conformance`] checks COM's QueryInterface \
+           and reference-count rules."
+)]
+#![cfg_attr(
+    not(any(test, feature = "host")),
+    doc = "\n# Features\n\n- `host` (off by default), for tests, examples and tools; leave it out of \
+           the provider DLL's own dependency: \
+           [`host::Host`](https://docs.rs/mapisync/latest/mapisync/host/struct.Host.html) drives any \
+           IMAPISync object as Outlook does and reports what it saw; \
+           [`host::check_conformance`](https://docs.rs/mapisync/latest/mapisync/host/fn.check_conformance.html) \
+           checks COM's QueryInterface and reference-count rules."
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -85,6 +132,28 @@ pub use forward::ForwardSync;
 pub use hresult::*;
 pub use job::SyncJob;
 pub use lifecycle::CancelToken;
+/// Put it on `impl mapisync::MapiSync for YourType` to make the type a
+/// provider: a COM object with IMAPISync's vtable, made with `.into()`.
+///
+/// ```
+/// struct Inbox;
+///
+/// #[mapisync::provider]
+/// impl mapisync::MapiSync for Inbox {
+///     fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+///         job.progress("Checking the inbox", 1, 1)
+///     }
+/// }
+///
+/// let sync: mapisync::IMAPISync = Inbox.into(); // one reference, released on drop
+/// assert!(mapisync::provider_of::<Inbox>(&sync).is_some());
+/// ```
+///
+/// The method is [`MapiSync::synchronize_in_background`]; what a sync
+/// offers it is [`SyncJob`]. A DLL exports the type with
+/// [`export_server!`]; a store object aggregates it with
+/// [`aggregate::create_inner`]. What the attribute accepts and rejects:
+#[doc(inline)]
 pub use mapisync_macros::provider;
 pub use protocol::{MapiSync, provider_of};
 pub use windows_core::{GUID, HRESULT, IUnknown, Interface};

@@ -38,7 +38,7 @@ use crate::atomic::Ordering;
 use crate::hresult::{MAPI_E_END_OF_SESSION, MAPI_E_USER_CANCEL, S_OK};
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::state::{Busy, JobState};
-use crate::workers::registry::{Exit, Registry};
+use crate::workers::registry::{Exit, Registry, Which};
 
 /// Executions explored, over every model in this process (printed by each test).
 static EXECUTIONS: StdAtomicUsize = StdAtomicUsize::new(0);
@@ -174,6 +174,7 @@ fn add_ref_racing_the_last_release_never_frees_early() {
 /// join would panic on the taken handle).
 struct LoomThread {
     handle: Option<thread::JoinHandle<()>>,
+    id: thread::ThreadId,
     exited: Arc<AtomicBool>,
 }
 
@@ -185,7 +186,8 @@ impl LoomThread {
             body();
             flag.store(true, Ordering::Release);
         });
-        Self { handle: Some(handle), exited }
+        let id = handle.thread().id();
+        Self { handle: Some(handle), id, exited }
     }
 
     fn join(&mut self) {
@@ -194,6 +196,16 @@ impl LoomThread {
 }
 
 impl Exit for LoomThread {
+    type Id = thread::ThreadId;
+
+    fn id(&self) -> thread::ThreadId {
+        self.id
+    }
+
+    fn current() -> thread::ThreadId {
+        thread::current().id()
+    }
+
     fn has_exited(&mut self) -> bool {
         if !self.exited.load(Ordering::Acquire) {
             return false;
@@ -223,6 +235,21 @@ struct Dones {
 /// # Safety
 /// `this` is a live object and the caller holds a reference for the call.
 unsafe fn start(this: *mut c_void, registry: &Arc<Registry<LoomThread>>, done: &Arc<Dones>) -> Option<()> {
+    // SAFETY: loom model: this function's Safety.
+    unsafe { start_running(this, registry, done, || {}) }
+}
+
+/// As [`start`], with `provider` run as the provider's code on the worker
+/// (after its write to the provider's data).
+///
+/// # Safety
+/// As [`start`].
+unsafe fn start_running(
+    this: *mut c_void,
+    registry: &Arc<Registry<LoomThread>>,
+    done: &Arc<Dones>,
+    provider: impl FnOnce() + Send + 'static,
+) -> Option<()> {
     // SAFETY: loom model: the caller holds a reference for the whole call.
     let object = unsafe { ComObject::<Model>::from_this(this) };
     if !object.state.try_start() {
@@ -232,12 +259,13 @@ unsafe fn start(this: *mut c_void, registry: &Arc<Registry<LoomThread>>, done: &
     // SAFETY: loom model: the caller holds a reference for the whole call.
     let worker = unsafe { ObjectRef::<Model>::add_ref_from(this) };
     let (done, worker_job) = (done.clone(), job.clone());
-    let admitted = registry.admit(this as usize, &job, move || {
+    let admitted = registry.admit(this as usize, None, &job, move || {
         Ok(LoomThread::spawn(move || {
             // `protocol::run`: the provider's method, the end of the job, the
             // busy flag, Done, then the worker's references.
             let object = worker.object();
             object.value.write();
+            provider();
             let hr = if worker_job.end() { MAPI_E_USER_CANCEL } else { S_OK };
             object.state.finish();
             done.hr.store(hr.0 as u32 as usize, Ordering::Relaxed);
@@ -277,7 +305,7 @@ fn one_sync_at_a_time_done_once_each_and_the_object_outlives_its_worker() {
         let mut started = unsafe { start(object.as_raw(), &registry, &done) }.is_some() as usize;
         drop(object); // the last outside reference may go while a worker runs
         started += other.join().unwrap();
-        assert_eq!(registry.drain(std::time::Duration::MAX), Ok(()));
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
         assert!(started >= 1, "with no sync running, a start cannot be refused by both");
         assert_eq!(done.count.load(Ordering::Acquire), started, "Done exactly once per S_OK");
         assert_eq!(drops.load(Ordering::Relaxed), 1, "freed exactly once, after its workers");
@@ -302,14 +330,14 @@ fn a_shutdown_racing_a_start_refuses_it_or_cancels_it_and_drains_its_thread() {
             started
         });
         // IMSProvider::Shutdown: `lifecycle::shutdown`'s two steps.
-        let cancelled = registry.close_and_cancel();
-        assert_eq!(registry.drain(std::time::Duration::MAX), Ok(()));
+        let cancelled = registry.close_and_cancel(Which::All);
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
         // A worker admitted before the close has exited by now, so its
         // write is ordered before this read (loom fails the model otherwise);
         // a start after the close was refused and wrote nothing.
         object.object().value.read();
         let started = starter.join().unwrap();
-        assert_eq!(registry.running(), 0);
+        assert_eq!(registry.running(Which::All), 0);
         let dones = done.count.load(Ordering::Acquire);
         assert_eq!(dones, started as usize, "Done exactly once per started sync, none for a refused one");
         if started {
@@ -337,13 +365,114 @@ fn a_drain_racing_the_last_worker_and_dll_can_unload_now_reaps_it_once() {
         drop(object); // the worker holds the last reference
         // DllCanUnloadNow on another thread: `running_workers` reaps what has exited.
         let polling = registry.clone();
-        let poller = thread::spawn(move || polling.running());
-        assert_eq!(registry.drain(std::time::Duration::MAX), Ok(()));
+        let poller = thread::spawn(move || polling.running(Which::All));
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
         // The drain returned after the worker's last step: the object is
         // freed and Done was called, both visible here.
         assert_eq!(drops.load(Ordering::Relaxed), 1, "the worker's release happened before the drain returned");
         assert_eq!(done.count.load(Ordering::Acquire), 1);
         assert!(poller.join().unwrap() <= 1);
-        assert_eq!(registry.running(), 0);
+        assert_eq!(registry.running(Which::All), 0);
+    });
+}
+
+/// A new object of the model with one reference, its raw pointer, and a
+/// second reference for a host thread.
+fn object_and_host(drops: &Arc<AtomicUsize>) -> (ObjectRef<Model>, ObjectRef<Model>) {
+    let object = ObjectRef::<Model>::new(Tracked::new(drops));
+    // SAFETY: loom model: `object` holds a reference.
+    let host = unsafe { ObjectRef::<Model>::add_ref_from(object.as_raw()) };
+    (object, host)
+}
+
+#[test]
+fn a_scopes_shutdown_racing_a_start_of_its_object_refuses_it_or_cancels_it_and_drains_its_thread() {
+    explore("scopes, a scope's shutdown (close, cancel, drain) racing a start of its object", || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(Dones::default());
+        let registry = Arc::new(Registry::<LoomThread>::new());
+        // MSProviderInit and Logon: the scope, and its store's sync object.
+        let scope = registry.open_scope();
+        let (object, host) = object_and_host(&drops);
+        registry.join(object.as_raw() as usize, scope);
+        let (raw, host_registry, host_done) = (Raw(host.as_raw()), registry.clone(), done.clone());
+        let starter = thread::spawn(move || {
+            let raw = raw;
+            // SAFETY: loom model: `host` (moved here) holds a reference.
+            let started = unsafe { start(raw.0, &host_registry, &host_done) }.is_some();
+            drop(host);
+            started
+        });
+        // IMSProvider::Shutdown: `Scope::shutdown`'s two steps.
+        let cancelled = registry.close_and_cancel(Which::Scope(scope));
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::Scope(scope)), Ok(()));
+        object.object().value.read(); // the scope's worker, if any, has exited
+        let started = starter.join().unwrap();
+        assert!(!registry.is_closed(Which::All), "the module stays open");
+        assert_eq!(registry.running(Which::All), 0);
+        assert_eq!(done.count.load(Ordering::Acquire), started as usize);
+        if started {
+            let user_cancel = MAPI_E_USER_CANCEL.0 as u32 as usize;
+            assert_eq!(cancelled == 1, done.hr.load(Ordering::Relaxed) == user_cancel);
+        } else {
+            assert_eq!(cancelled, 0);
+        }
+        drop(object);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    });
+}
+
+#[test]
+fn instance_as_shutdown_racing_instance_bs_open_and_start_leaves_b_untouched() {
+    explore_bounded("scopes, A's shutdown racing B's open and B's first start", 2, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (done_a, done_b) = (Arc::new(Dones::default()), Arc::new(Dones::default()));
+        let registry = Arc::new(Registry::<LoomThread>::new());
+        let a = registry.open_scope();
+        let object_a = ObjectRef::<Model>::new(Tracked::new(&drops));
+        registry.join(object_a.as_raw() as usize, a);
+        // SAFETY: loom model: `object_a` holds a reference.
+        assert!(unsafe { start(object_a.as_raw(), &registry, &done_a) }.is_some(), "A syncs");
+        // B's MSProviderInit, Logon and first sync, on MAPI's other thread.
+        let (b_registry, b_done, b_drops) = (registry.clone(), done_b.clone(), drops.clone());
+        let instance_b = thread::spawn(move || {
+            let b = b_registry.open_scope();
+            let object_b = ObjectRef::<Model>::new(Tracked::new(&b_drops));
+            b_registry.join(object_b.as_raw() as usize, b);
+            // SAFETY: loom model: `object_b` holds a reference.
+            unsafe { start(object_b.as_raw(), &b_registry, &b_done) }.is_some()
+        });
+        registry.close_and_cancel(Which::Scope(a));
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::Scope(a)), Ok(()));
+        assert_eq!(done_a.count.load(Ordering::Acquire), 1, "A's sync ended before A's drain returned");
+        assert!(instance_b.join().unwrap(), "A's shutdown never refuses B");
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        assert_eq!(done_b.count.load(Ordering::Acquire), 1);
+        assert_eq!(done_b.hr.load(Ordering::Relaxed), S_OK.0 as u32 as usize, "B's sync is never cancelled by A");
+        drop(object_a);
+        assert_eq!(drops.load(Ordering::Relaxed), 2);
+    });
+}
+
+#[test]
+fn a_drain_on_a_worker_racing_a_drain_from_outside_never_waits_for_itself() {
+    explore("lifecycle, a worker's own drain (issue 17 item 1) racing a drain from outside", || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(Dones::default());
+        let registry = Arc::new(Registry::<LoomThread>::new());
+        let object = ObjectRef::<Model>::new(Tracked::new(&drops));
+        let (inside, said) = (registry.clone(), Arc::new(AtomicUsize::new(0)));
+        let record = said.clone();
+        let provider = move || {
+            // Duration::MAX: a drain that waited for its own thread would never return.
+            let drained = inside.drain(std::time::Duration::MAX, Which::All);
+            record.store(if drained == Ok(()) { 1 } else { 2 }, Ordering::Release);
+        };
+        // SAFETY: loom model: `object` holds a reference.
+        assert!(unsafe { start_running(object.as_raw(), &registry, &done, provider) }.is_some());
+        drop(object);
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        assert_eq!(said.load(Ordering::Acquire), 1, "the worker's drain returned Ok, skipping itself");
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
     });
 }

@@ -9,9 +9,14 @@
 //!   [`CancelToken`](crate::lifecycle::CancelToken) the provider holds.
 //!   Cancelling and ending are read-modify-writes of this one word, so they
 //!   are totally ordered: a `cancel` that reports success is always seen by
-//!   the worker when it ends, and one that comes after the end fails.
+//!   the worker when it ends, and one that comes after the end fails. Code
+//!   that blocks can [wait](JobState::wait_cancelled) for the cancel (or the
+//!   end) instead of polling.
 
-use crate::atomic::{AtomicU32, Ordering};
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
+
+use crate::atomic::{AtomicU32, Condvar, Mutex, Ordering};
 
 const IDLE: u32 = 0;
 const RUNNING: u32 = 1;
@@ -54,13 +59,50 @@ const CANCELLED: u32 = 1;
 const ENDED: u32 = 2;
 
 /// One sync's cancel and end word: neither, cancelled, ended, or both (a
-/// sync that was cancelled, then ended).
-pub(crate) struct JobState(AtomicU32);
+/// sync that was cancelled, then ended); and where waiters for a change sleep.
+pub(crate) struct JobState {
+    word: AtomicU32,
+    /// Taken by a waiter to check the word and sleep, and by `cancel` and
+    /// `end` to wake it: a change made before the waiter checked is seen by
+    /// the check, one made after it wakes the waiter.
+    sleepers: Mutex<()>,
+    changed: Condvar,
+}
 
 impl JobState {
     /// A running sync, not cancelled.
     pub(crate) fn new() -> Self {
-        Self(AtomicU32::new(0))
+        Self { word: AtomicU32::new(0), sleepers: Mutex::new(()), changed: Condvar::new() }
+    }
+
+    /// Wakes every [`wait_cancelled`](Self::wait_cancelled) after the word changed.
+    fn wake(&self) {
+        drop(self.sleepers.lock().unwrap_or_else(PoisonError::into_inner));
+        self.changed.notify_all();
+    }
+
+    /// Waits at most `timeout` until the sync is cancelled (`true`) or has
+    /// ended uncancelled (`false`); `false` too when the time ran out.
+    /// `Duration::MAX` waits without a limit.
+    pub(crate) fn wait_cancelled(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let bits = self.word.load(Ordering::Acquire);
+            if bits != 0 {
+                return bits & CANCELLED != 0;
+            }
+            sleepers = match deadline {
+                None => self.changed.wait(sleepers).unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    self.changed.wait_timeout(sleepers, left).unwrap_or_else(PoisonError::into_inner).0
+                }
+            };
+        }
     }
 
     /// Cancels the sync unless it has ended; returns whether it was running
@@ -70,14 +112,19 @@ impl JobState {
     /// module, say) happens before the worker's [`is_cancelled`](Self::is_cancelled)
     /// that sees it. Acquire on the read: an ended sync is seen as ended.
     pub(crate) fn cancel(&self) -> bool {
-        self.0
+        let cancelled = self
+            .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| (bits & ENDED == 0).then_some(bits | CANCELLED))
-            .is_ok()
+            .is_ok();
+        if cancelled {
+            self.wake();
+        }
+        cancelled
     }
 
     /// Whether the sync was cancelled. Acquire: pairs with `cancel`.
     pub(crate) fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Acquire) & CANCELLED != 0
+        self.word.load(Ordering::Acquire) & CANCELLED != 0
     }
 
     /// Marks the sync ended (its provider method has returned); returns
@@ -86,12 +133,14 @@ impl JobState {
     /// AcqRel: Acquire pairs with `cancel`'s Release; Release orders the
     /// provider's work before a registry that sees the end.
     pub(crate) fn end(&self) -> bool {
-        self.0.fetch_or(ENDED, Ordering::AcqRel) & CANCELLED != 0
+        let cancelled = self.word.fetch_or(ENDED, Ordering::AcqRel) & CANCELLED != 0;
+        self.wake();
+        cancelled
     }
 
     /// Whether the provider method has returned. Acquire: pairs with `end`.
     pub(crate) fn has_ended(&self) -> bool {
-        self.0.load(Ordering::Acquire) & ENDED != 0
+        self.word.load(Ordering::Acquire) & ENDED != 0
     }
 }
 
@@ -120,6 +169,25 @@ mod tests {
         assert!(job.end(), "the end sees the cancel");
         assert!(job.has_ended());
         assert!(!job.cancel(), "an ended sync cannot be cancelled");
+    }
+
+    /// Issue 17, item 6: a provider blocked in I/O can wait for the cancel.
+    #[test]
+    fn a_waiter_wakes_at_the_cancel_and_at_the_end_and_times_out_otherwise() {
+        let job = std::sync::Arc::new(JobState::new());
+        assert!(!job.wait_cancelled(Duration::from_millis(1)), "nothing happened: the wait times out");
+        let canceller = job.clone();
+        let cancel = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            canceller.cancel()
+        });
+        assert!(job.wait_cancelled(Duration::MAX), "a cancel wakes a wait without a limit");
+        assert!(cancel.join().unwrap());
+        let ended = std::sync::Arc::new(JobState::new());
+        let ender = ended.clone();
+        let end = std::thread::spawn(move || ender.end());
+        assert!(!ended.wait_cancelled(Duration::MAX), "the end wakes the wait, which reports no cancel");
+        assert!(!end.join().unwrap());
     }
 
     #[test]

@@ -19,8 +19,10 @@ mod pin;
 pub(crate) mod registry;
 mod thread;
 
+use core::cell::Cell;
 use core::ffi::c_void;
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use windows_core::HRESULT;
 
@@ -43,7 +45,33 @@ pub(crate) fn start_worker(
     token: &CancelToken,
     body: Box<dyn FnOnce() + Send>,
 ) -> Result<(), HRESULT> {
-    REGISTRY.admit(key as usize, &token.0, move || WorkerThread::spawn(body))
+    let alias = FORWARDING.get();
+    REGISTRY.admit(key as usize, alias, &token.0, move || WorkerThread::spawn(body))
+}
+
+thread_local! {
+    /// The `ForwardSync` store whose slot 3 is forwarding on this thread
+    /// now (the outermost one), so the sync it starts can be cancelled and
+    /// scoped through the store's own IMAPISync too.
+    static FORWARDING: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Runs `call` (a forwarding store's slot 3 calling its target's) with
+/// `store` (the store's IMAPISync pointer) recorded as the forwarder, so
+/// [`lifecycle::cancel`](crate::lifecycle::cancel) and scopes resolve the
+/// store to the sync it forwarded to.
+pub(crate) fn forwarding_from<R>(store: *mut c_void, call: impl FnOnce() -> R) -> R {
+    /// Restores the previous forwarder, even if `call` unwinds.
+    struct Restore(Option<usize>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORWARDING.set(self.0);
+        }
+    }
+    let outer = FORWARDING.get();
+    let _restore = Restore(outer);
+    FORWARDING.set(Some(outer.unwrap_or(store as usize)));
+    call()
 }
 
 /// Whether a sync was cancelled, for provider code that reports no progress
@@ -82,6 +110,34 @@ impl CancelToken {
     /// way, which then ends with `MAPI_E_USER_CANCEL`.)
     pub fn cancel(&self) -> bool {
         self.0.cancel()
+    }
+
+    /// Waits at most `timeout` for the cancel, for provider code that
+    /// blocks (a helper thread that would sleep between retries, a loop
+    /// around a blocking read with a timeout of its own): `true` as soon as
+    /// the sync is cancelled, at once if it already was; `false` when the
+    /// sync ended without a cancel or `timeout` passed. `Duration::MAX`
+    /// waits without a limit (until the cancel or the end). A cancel wakes
+    /// every waiter at once, from whichever thread cancels.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let job = mapisync::SyncJob::new(mapisync::SyncFlags::ON_DEMAND);
+    /// let token = job.cancel_token();
+    /// // Retry every 30 s, but stop at once when the sync is cancelled.
+    /// let retries = std::thread::spawn(move || {
+    ///     let mut attempts = 0;
+    ///     while !token.wait_cancelled(Duration::from_secs(30)) {
+    ///         attempts += 1; // try the server again
+    ///     }
+    ///     attempts
+    /// });
+    /// job.cancel_token().cancel();
+    /// assert_eq!(retries.join().unwrap(), 0, "the cancel woke the wait before its first timeout");
+    /// ```
+    #[must_use = "the result says whether the sync was cancelled"]
+    pub fn wait_cancelled(&self, timeout: Duration) -> bool {
+        self.0.wait_cancelled(timeout)
     }
 }
 

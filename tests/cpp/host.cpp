@@ -23,7 +23,8 @@
 // Every check prints one line; the last line is "N passed, M failed" and
 // the exit status is non-zero when any check failed.
 
-#include "imapisync.h"
+#include "../../include/imapisync.h"
+#include "imapisession.h"
 
 #include <atomic>
 #include <cstdarg>

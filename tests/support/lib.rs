@@ -1,6 +1,6 @@
 //! A C host's view of COM, for the integration tests and the fuzz target.
 //!
-//! Everything here is declared from the contract (`imapisync.md`), not taken
+//! Everything here is declared from the contract (`docs/contract.md`), not taken
 //! from the runtime's types: the `MAPISIB` layout, the vtables, a counting
 //! session object and a scriptable progress callback, written as a C host
 //! would write them. Objects under test are reached only through raw vtable

@@ -38,7 +38,32 @@ pub const PANIC_ABORT_ENDS_THE_HOST_PROCESS: () = ();
 
 /// Exports the in-proc server entry points for one or more provider classes:
 /// `DllGetClassObject` and `DllCanUnloadNow`, and on Windows
-/// `DllRegisterServer`, `DllUnregisterServer` and `DllInstall`.
+/// `DllRegisterServer`, `DllUnregisterServer` and `DllInstall`; the DLL
+/// exports nothing else of mapisync's.
+///
+/// Call it in a `cdylib` crate, for hosts that create the class with COM
+/// activation (`CoCreateInstance`, or `DllGetClassObject` after
+/// `LoadLibrary`). Each type is a provider (its `impl MapiSync` carries
+/// [`#[mapisync::provider]`](crate::provider)) defined in this crate:
+///
+/// ```standalone_crate
+/// #[derive(Default)]
+/// pub struct MyStore;
+///
+/// #[mapisync::provider]
+/// impl mapisync::MapiSync for MyStore {
+///     fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()> {
+///         job.progress("Downloading headers", 1, 1)
+///     }
+/// }
+///
+/// mapisync::export_server!(MyStore => "{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}", MyStore::default);
+/// ```
+///
+/// A store provider that MAPI loads (`MSProviderInit`, not COM activation)
+/// does not need it; it aggregates its provider into the store object with
+/// [`aggregate::create_inner`](crate::aggregate::create_inner) and calls
+/// [`lifecycle`](crate::lifecycle) on logoff and shutdown.
 ///
 /// Each class is `Type => "{CLSID}", constructor`, where the constructor is
 /// any expression callable as `FnOnce() -> Type` (a path such as
@@ -46,7 +71,8 @@ pub const PANIC_ABORT_ENDS_THE_HOST_PROCESS: () = ();
 /// Classes are separated by `;`. A class followed by `, aggregatable` can
 /// be created as the inner object of a COM aggregate (its constructor is
 /// [`aggregate::new_aggregatable`](crate::aggregate::new_aggregatable));
-/// the others refuse an outer unknown. Use it once per crate, at module level:
+/// the others refuse an outer unknown. Use it once per crate, at module
+/// level; several classes go in one call:
 ///
 /// ```standalone_crate
 /// # #[derive(Default)] pub struct Inbox;
@@ -67,7 +93,7 @@ pub const PANIC_ABORT_ENDS_THE_HOST_PROCESS: () = ();
 /// A malformed CLSID is a compile error.
 ///
 /// What else it gives the crate, and checks:
-/// - each class's CLSID as a constant, [`ExportedClass::CLSID`], so tests
+/// - each class's CLSID as a constant, [`ExportedClass::CLSID`](crate::server::ExportedClass::CLSID), so tests
 ///   and hosts name the class instead of repeating the literal;
 /// - a second `export_server!` in the same crate is an error at
 ///   `cargo check` time (E0428, "the name

@@ -28,12 +28,33 @@ impl ModulePin {
     pub(crate) fn take() -> Option<Self> {
         platform::take().map(Self)
     }
+
+    /// Gives the reference back once the calling thread has terminated,
+    /// from code outside this module, for a worker that may be the last
+    /// thing keeping the DLL (its provider's Shutdown ran on it, and the
+    /// host's `FreeLibrary` may come before any other call into the DLL).
+    /// `Err(self)` where that cannot be done: only Windows can, with a
+    /// thread-pool wait on the thread's handle whose callback ends in
+    /// `FreeLibraryWhenCallbackReturns` (the pool unloads after the
+    /// callback's code has returned); elsewhere the pin stays with the
+    /// registry, given back by the next call into the DLL.
+    pub(crate) fn release_after_this_thread(self) -> Result<(), Self> {
+        platform::release_after_this_thread(self.0).map_err(Self)
+    }
 }
 
 #[cfg(all(windows, not(loom)))]
 mod platform {
-    use windows_sys::Win32::Foundation::{FreeLibrary, HMODULE};
+    use core::ffi::c_void;
+
+    use windows_sys::Win32::Foundation::{
+        CloseHandle, DUPLICATE_SAME_ACCESS, DuplicateHandle, FreeLibrary, HANDLE, HMODULE,
+    };
     use windows_sys::Win32::System::LibraryLoader::{GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetModuleHandleExW};
+    use windows_sys::Win32::System::Threading::{
+        CloseThreadpoolWait, CreateThreadpoolWait, FreeLibraryWhenCallbackReturns, GetCurrentProcess, GetCurrentThread,
+        PTP_CALLBACK_INSTANCE, PTP_WAIT, SetThreadpoolWait,
+    };
 
     pub(super) struct Handle(HMODULE);
 
@@ -57,6 +78,69 @@ mod platform {
             // caller is inside a call into this DLL, whose caller holds its
             // own reference, so this never unloads the code running now.
             unsafe { FreeLibrary(self.0) };
+        }
+    }
+
+    /// What the thread-pool callback gives back: the module reference and
+    /// the handle of the thread whose end it waits for.
+    struct Parting {
+        module: HMODULE,
+        thread: HANDLE,
+    }
+
+    pub(super) fn release_after_this_thread(handle: Handle) -> Result<(), Handle> {
+        let mut thread: HANDLE = core::ptr::null_mut();
+        // SAFETY: Win32: the pseudo-handles of this process and thread are
+        // always valid; `thread` is writable and receives a real handle.
+        let duplicated = unsafe {
+            let process = GetCurrentProcess();
+            DuplicateHandle(process, GetCurrentThread(), process, &mut thread, 0, 0, DUPLICATE_SAME_ACCESS)
+        };
+        if duplicated == 0 {
+            return Err(handle);
+        }
+        let parting = Box::into_raw(Box::new(Parting { module: handle.0, thread }));
+        // SAFETY: Win32: `parting` stays valid until the one callback frees
+        // it; NULL is the process's default callback environment.
+        let wait = unsafe { CreateThreadpoolWait(Some(after_exit), parting.cast(), core::ptr::null()) };
+        if wait == 0 {
+            // SAFETY: Box, Win32: nothing else saw `parting` or the duplicated handle.
+            unsafe {
+                let parting = Box::from_raw(parting);
+                CloseHandle(parting.thread);
+            }
+            return Err(handle);
+        }
+        // The callback gives the reference back now.
+        core::mem::forget(handle);
+        // SAFETY: Win32: `wait` is ours and `thread` stays open until the
+        // callback closes it; NULL: no timeout.
+        unsafe { SetThreadpoolWait(wait, thread, core::ptr::null()) };
+        Ok(())
+    }
+
+    /// Runs on a pool thread once the worker has terminated: closes the
+    /// thread handle and the wait, and has the pool give the module
+    /// reference back after this function has returned.
+    ///
+    /// # Safety
+    /// Win32: called by the thread pool for the wait made in
+    /// `release_after_this_thread`, with its `Parting` as `context`, once.
+    unsafe extern "system" fn after_exit(
+        instance: PTP_CALLBACK_INSTANCE,
+        context: *mut c_void,
+        wait: PTP_WAIT,
+        _: u32,
+    ) {
+        // SAFETY: Box: the `Parting` leaked for this one callback.
+        let parting = unsafe { Box::from_raw(context.cast::<Parting>()) };
+        // SAFETY: Win32: the handle and the wait are ours, closed once; a
+        // wait may be closed from its own callback; the module is unloaded
+        // (if this was its last reference) only after the callback returns.
+        unsafe {
+            CloseHandle(parting.thread);
+            CloseThreadpoolWait(wait);
+            FreeLibraryWhenCallbackReturns(instance, parting.module);
         }
     }
 }
@@ -132,6 +216,12 @@ mod platform {
             unsafe { dlclose(self.0) };
         }
     }
+
+    /// Linux has no way to drop a reference after this thread's exit from
+    /// outside the object's code: the pin stays with the registry.
+    pub(super) fn release_after_this_thread(handle: Handle) -> Result<(), Handle> {
+        Err(handle)
+    }
 }
 
 #[cfg(any(miri, loom, not(any(windows, target_os = "linux"))))]
@@ -140,5 +230,9 @@ mod platform {
 
     pub(super) fn take() -> Option<Handle> {
         None
+    }
+
+    pub(super) fn release_after_this_thread(handle: Handle) -> Result<(), Handle> {
+        Err(handle)
     }
 }

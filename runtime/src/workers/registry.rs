@@ -1,13 +1,18 @@
-//! The module's registry of syncs: whether new syncs are admitted, each
-//! running sync's cancel word and worker thread, and the module's pin on
-//! itself. One lock guards it all, so "refuse new syncs and cancel the
-//! running ones" is one step that no start can slip through.
+//! The module's registry of syncs: whether new syncs are admitted (for the
+//! whole module and for each [scope](crate::lifecycle::Scope)), the objects
+//! each scope owns, each running sync's cancel word and worker thread, and
+//! the module's pin on itself. One lock guards it all, so "refuse new syncs
+//! and cancel the running ones" is one step that no start can slip through,
+//! for the module as for one scope.
 //!
 //! An entry lives from the start of a sync until its thread has *exited*
 //! and been reaped (joined, or its handle closed) by a later call:
 //! [`admit`](Registry::admit) (the next start), [`running`](Registry::running)
 //! (`DllCanUnloadNow`, `running_workers`) or [`drain`](Registry::drain).
-//! A worker thread never touches the registry.
+//! A worker thread touches the registry only when the provider's or the
+//! host's code calls into `lifecycle` on it; a drain there never waits for
+//! its own thread (nor for a worker that is itself draining), so it cannot
+//! wait for itself, directly or in a cycle.
 //!
 //! The registry is generic over the thread ([`Exit`]) so that the loom
 //! models run this very code with loom threads.
@@ -24,6 +29,15 @@ use crate::workers::pin::ModulePin;
 
 /// A worker thread whose exit can be observed.
 pub(crate) trait Exit: Send {
+    /// A thread's identity, to tell the calling thread's own entry apart.
+    type Id: PartialEq + Send;
+
+    /// The identity of the thread this value stands for.
+    fn id(&self) -> Self::Id;
+
+    /// The identity of the calling thread.
+    fn current() -> Self::Id;
+
     /// Whether the thread has exited, without blocking. Once `true`, the
     /// thread is reaped and every later call says `true`.
     fn has_exited(&mut self) -> bool;
@@ -33,36 +47,92 @@ pub(crate) trait Exit: Send {
     fn wait_exit(&mut self, deadline: Option<Instant>) -> bool;
 }
 
+/// A scope's number, unique for the life of the module.
+pub(crate) type ScopeId = u64;
+
+/// Which entries a call is about: every one, or one scope's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Which {
+    /// Every sync of the module.
+    All,
+    /// The syncs of the objects one scope owns.
+    Scope(ScopeId),
+}
+
 /// One sync, from its start until its thread is reaped.
-struct Entry<W> {
+struct Entry<W: Exit> {
     /// The address of the object whose slot 3 started the sync: compared by
     /// `cancel`, never dereferenced. The object outlives the sync's end
     /// (the worker holds a reference until after `JobState::end`), and an
     /// ended entry is never matched, so a reused address cannot be confused.
     key: usize,
+    /// The address of the `ForwardSync` store whose slot 3 forwarded to
+    /// `key`, if any: `cancel` of the store's IMAPISync matches it too.
+    alias: Option<usize>,
+    /// The scope that owned the object when the sync started.
+    scope: Option<ScopeId>,
     job: Arc<JobState>,
+    /// The worker thread's identity: a drain on this thread skips the entry.
+    owner: W::Id,
+    /// Whether the worker is inside a drain now: drains on other workers
+    /// skip it, so two workers draining each other cannot wait in a cycle.
+    draining: bool,
     /// `None` while a `drain` waits for this thread outside the lock.
     thread: Option<W>,
 }
 
-struct Inner<W> {
+impl<W: Exit> Entry<W> {
+    fn is_in(&self, which: Which) -> bool {
+        match which {
+            Which::All => true,
+            Which::Scope(id) => self.scope == Some(id),
+        }
+    }
+
+    fn matches(&self, key: usize) -> bool {
+        self.key == key || self.alias == Some(key)
+    }
+}
+
+/// An object a scope owns: its syncs are the scope's while `handles` of the
+/// scope's [`SyncHandle`](crate::lifecycle::SyncHandle)s for it live.
+struct Member {
+    key: usize,
+    scope: ScopeId,
+    handles: usize,
+}
+
+struct Inner<W: Exit> {
     closed: bool,
     entries: Vec<Entry<W>>,
-    /// Held while `entries` is not empty (see `pin.rs`).
+    /// Scopes opened and not yet closed.
+    open_scopes: Vec<ScopeId>,
+    next_scope: ScopeId,
+    members: Vec<Member>,
+    /// Held while `entries` is not empty (see `pin.rs`), unless the last
+    /// worker handed it to its own exit.
     pin: Option<ModulePin>,
 }
 
-/// The registry (one per module, in `lifecycle.rs`; one per model in loom).
-pub(crate) struct Registry<W> {
+/// The registry (one per module, in `workers.rs`; one per model in loom).
+pub(crate) struct Registry<W: Exit> {
     inner: Mutex<Inner<W>>,
     /// Notified when a `drain` finishes waiting for a thread.
     reaped: Condvar,
 }
 
 impl<W: Exit> Registry<W> {
-    /// An open registry with no sync.
+    /// An open registry with no sync and no scope.
     pub(crate) fn new() -> Self {
-        Self { inner: Mutex::new(Inner { closed: false, entries: Vec::new(), pin: None }), reaped: Condvar::new() }
+        let inner = Inner {
+            closed: false,
+            entries: Vec::new(),
+            open_scopes: Vec::new(),
+            next_scope: 1,
+            members: Vec::new(),
+            pin: None,
+        };
+        Self { inner: Mutex::new(inner), reaped: Condvar::new() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<W>> {
@@ -71,90 +141,177 @@ impl<W: Exit> Registry<W> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Admits the sync `job` of the object at `key` and starts its thread
-    /// with `spawn`, under the lock, so a concurrent shutdown either refuses
-    /// it or cancels it. MAPI_E_END_OF_SESSION after
-    /// [`close_and_cancel`](Self::close_and_cancel); E_OUTOFMEMORY when no
-    /// thread could be started (nothing is kept).
+    /// Admits the sync `job` of the object at `key` (forwarded to by the
+    /// store at `alias`, if any) and starts its thread with `spawn`, under
+    /// the lock, so a concurrent shutdown either refuses it or cancels it.
+    /// MAPI_E_END_OF_SESSION after [`close_and_cancel`](Self::close_and_cancel)
+    /// of the module or of the scope that owns the object; E_OUTOFMEMORY
+    /// when no thread could be started (nothing is kept).
     pub(crate) fn admit(
         &self,
         key: usize,
+        alias: Option<usize>,
         job: &Arc<JobState>,
         spawn: impl FnOnce() -> std::io::Result<W>,
     ) -> Result<(), HRESULT> {
         let mut inner = self.lock();
-        if inner.closed {
+        let scope = inner.owner_of(key, alias);
+        if inner.closed || scope.is_some_and(|id| !inner.open_scopes.contains(&id)) {
             return Err(MAPI_E_END_OF_SESSION);
         }
         // Reap, but keep the pin: the new entry is about to need it.
         inner.reap_exited();
         let thread = spawn().map_err(|_| E_OUTOFMEMORY)?;
-        inner.entries.push(Entry { key, job: job.clone(), thread: Some(thread) });
+        let owner = thread.id();
+        inner.entries.push(Entry { key, alias, scope, job: job.clone(), owner, draining: false, thread: Some(thread) });
         if inner.pin.is_none() {
             inner.pin = ModulePin::take();
         }
         Ok(())
     }
 
-    /// Cancels the running sync of the object at `key`; whether there was one.
+    /// Cancels the running sync of the object (or forwarding store) at
+    /// `key`; whether there was one.
     pub(crate) fn cancel(&self, key: usize) -> bool {
         let inner = self.lock();
         // Every match is cancelled (`|`, not `||`); there is at most one
         // running sync per object, the busy flag sees to that.
-        inner.entries.iter().filter(|entry| entry.key == key).fold(false, |any, entry| entry.job.cancel() | any)
+        inner.entries.iter().filter(|entry| entry.matches(key)).fold(false, |any, entry| entry.job.cancel() | any)
     }
 
-    /// Cancels every running sync; how many were running.
-    pub(crate) fn cancel_all(&self) -> usize {
-        Self::cancel_entries(&self.lock())
+    /// Cancels every running sync of `which`; how many were running.
+    pub(crate) fn cancel_all(&self, which: Which) -> usize {
+        Self::cancel_entries(&self.lock(), which)
     }
 
-    fn cancel_entries(inner: &Inner<W>) -> usize {
-        inner.entries.iter().filter(|entry| entry.job.cancel()).count()
+    fn cancel_entries(inner: &Inner<W>, which: Which) -> usize {
+        inner.entries.iter().filter(|entry| entry.is_in(which) && entry.job.cancel()).count()
     }
 
-    /// Refuses every later [`admit`](Self::admit) and cancels every running
-    /// sync, in one step; how many were cancelled.
-    pub(crate) fn close_and_cancel(&self) -> usize {
+    /// Refuses every later [`admit`](Self::admit) of `which` (the module,
+    /// or the objects of one scope) and cancels its running syncs, in one
+    /// step; how many were cancelled. A closed scope stays closed.
+    pub(crate) fn close_and_cancel(&self, which: Which) -> usize {
         let mut inner = self.lock();
-        inner.closed = true;
-        Self::cancel_entries(&inner)
+        match which {
+            Which::All => inner.closed = true,
+            Which::Scope(id) => inner.open_scopes.retain(|open| *open != id),
+        }
+        Self::cancel_entries(&inner, which)
     }
 
-    /// Admits syncs again.
+    /// Admits the module's syncs again (not those of a closed scope).
     pub(crate) fn reopen(&self) {
         self.lock().closed = false;
     }
 
-    /// Whether [`close_and_cancel`](Self::close_and_cancel) refuses syncs now.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+    /// Whether `which` refuses syncs now.
+    pub(crate) fn is_closed(&self, which: Which) -> bool {
+        let inner = self.lock();
+        match which {
+            Which::All => inner.closed,
+            Which::Scope(id) => inner.closed || !inner.open_scopes.contains(&id),
+        }
     }
 
-    /// Worker threads that have not exited, after reaping those that have.
-    pub(crate) fn running(&self) -> usize {
+    /// A new scope, open, in one step.
+    pub(crate) fn open_scope(&self) -> ScopeId {
+        let mut inner = self.lock();
+        let id = inner.next_scope;
+        inner.next_scope += 1;
+        inner.open_scopes.push(id);
+        id
+    }
+
+    /// The object at `key` belongs to `scope` (one more handle for it);
+    /// the latest scope to join an object owns it.
+    pub(crate) fn join(&self, key: usize, scope: ScopeId) {
+        let mut inner = self.lock();
+        match inner.members.iter_mut().find(|member| member.key == key) {
+            Some(member) if member.scope == scope => member.handles += 1,
+            Some(member) => *member = Member { key, scope, handles: 1 },
+            None => inner.members.push(Member { key, scope, handles: 1 }),
+        }
+    }
+
+    /// One handle of `scope` for the object at `key` is gone; the object
+    /// leaves the scope with its last one.
+    pub(crate) fn leave(&self, key: usize, scope: ScopeId) {
+        let mut inner = self.lock();
+        if let Some(index) = inner.members.iter().position(|member| member.key == key && member.scope == scope) {
+            inner.members[index].handles -= 1;
+            if inner.members[index].handles == 0 {
+                inner.members.swap_remove(index);
+            }
+        }
+    }
+
+    /// Worker threads of `which` that have not exited, after reaping those that have.
+    pub(crate) fn running(&self, which: Which) -> usize {
         let mut inner = self.lock();
         inner.reap_exited();
         inner.release_pin_if_idle();
-        inner.entries.len()
+        inner.entries.iter().filter(|entry| entry.is_in(which)).count()
     }
 
-    /// Waits until every worker thread has exited, at most `timeout`:
-    /// `Err(n)` with the `n` threads still there when the time ran out.
-    pub(crate) fn drain(&self, timeout: Duration) -> Result<(), usize> {
+    /// Waits until every worker thread of `which` has exited, at most
+    /// `timeout`: `Err(n)` with the `n` threads still there when the time
+    /// ran out. On a worker thread, its own entry (and those of other
+    /// workers draining now) is skipped: counted as exiting, never waited for.
+    pub(crate) fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
         let deadline = Instant::now().checked_add(timeout);
+        let me = W::current();
+        let on_worker = self.mark_draining(&me, true);
+        let awaited = |entry: &Entry<W>| entry.is_in(which) && entry.owner != me && !(on_worker && entry.draining);
+        let drained = self.drain_awaited(&awaited, deadline);
+        if on_worker {
+            self.mark_draining(&me, false);
+            self.release_pin_after_this_worker();
+        }
+        drained
+    }
+
+    /// On a worker thread whose own entry is all the registry has left:
+    /// hands the module's pin to the thread's exit (see `pin.rs`), so a host
+    /// that unloads the DLL right after a Shutdown that ran on this worker
+    /// (MAPI's `FreeLibrary`, with no other call into the DLL) does unload
+    /// it once the thread has terminated, instead of never. The entry stays,
+    /// to be reaped by a later call; a later sync takes a pin of its own.
+    pub(crate) fn release_pin_after_this_worker(&self) {
+        let me = W::current();
+        let mut inner = self.lock();
+        inner.reap_exited();
+        let only_me = !inner.entries.is_empty() && inner.entries.iter().all(|entry| entry.owner == me);
+        if let Some(pin) = inner.pin.take_if(|_| only_me) {
+            inner.pin = pin.release_after_this_thread().err();
+        }
+    }
+
+    /// Marks the calling thread's entry (if it is a worker) as draining or
+    /// not; whether it is a worker.
+    fn mark_draining(&self, me: &W::Id, draining: bool) -> bool {
+        let mut inner = self.lock();
+        let entry = inner.entries.iter_mut().find(|entry| entry.owner == *me);
+        entry.map(|entry| entry.draining = draining).is_some()
+    }
+
+    fn drain_awaited(&self, awaited: &impl Fn(&Entry<W>) -> bool, deadline: Option<Instant>) -> Result<(), usize> {
         let mut inner = self.lock();
         loop {
             inner.reap_exited();
             inner.release_pin_if_idle();
-            if inner.entries.is_empty() {
+            let left = inner.entries.iter().filter(|entry| awaited(entry)).count();
+            if left == 0 {
                 return Ok(());
             }
-            match inner.entries.iter_mut().find_map(|entry| Some((entry.job.clone(), entry.thread.take()?))) {
-                Some((job, thread)) => inner = self.wait_for(inner, job, thread, deadline)?,
-                None if deadline.is_some_and(|deadline| Instant::now() >= deadline) => {
-                    return Err(inner.entries.len());
-                }
+            let next = inner
+                .entries
+                .iter_mut()
+                .filter(|entry| awaited(entry))
+                .find_map(|entry| Some((entry.job.clone(), entry.thread.take()?)));
+            match next {
+                Some((job, thread)) => inner = self.wait_for(inner, job, thread, deadline, awaited)?,
+                None if deadline.is_some_and(|deadline| Instant::now() >= deadline) => return Err(left),
                 // Every thread left is being waited for by another drain.
                 None => inner = self.wait_for_other_drain(inner, deadline),
             }
@@ -169,6 +326,7 @@ impl<W: Exit> Registry<W> {
         job: Arc<JobState>,
         mut thread: W,
         deadline: Option<Instant>,
+        awaited: &impl Fn(&Entry<W>) -> bool,
     ) -> Result<MutexGuard<'a, Inner<W>>, usize> {
         drop(inner);
         let exited = thread.wait_exit(deadline);
@@ -188,7 +346,7 @@ impl<W: Exit> Registry<W> {
         // Count only what still runs: threads that exited while this one was
         // waited for are reaped first.
         inner.reap_exited();
-        Err(inner.entries.len())
+        Err(inner.entries.iter().filter(|entry| awaited(entry)).count())
     }
 
     fn wait_for_other_drain<'a>(
@@ -207,6 +365,13 @@ impl<W: Exit> Registry<W> {
 }
 
 impl<W: Exit> Inner<W> {
+    /// The scope that owns the object at `key`, or the store at `alias`
+    /// that forwards to it.
+    fn owner_of(&self, key: usize, alias: Option<usize>) -> Option<ScopeId> {
+        let owns = |member: &&Member| member.key == key || Some(member.key) == alias;
+        self.members.iter().find(owns).map(|member| member.scope)
+    }
+
     /// Drops the entries whose thread has exited (a taken thread is a
     /// drain's to reap).
     fn reap_exited(&mut self) {
@@ -215,7 +380,8 @@ impl<W: Exit> Inner<W> {
 
     /// Gives up the module's pin once no worker thread is left. Called only
     /// from calls the host makes into the DLL (see `pin.rs`), never from a
-    /// worker: a worker's own entry keeps `entries` non-empty.
+    /// worker: a worker's own entry keeps `entries` non-empty (a worker
+    /// hands the pin to its own exit instead, `release_pin_after_this_worker`).
     fn release_pin_if_idle(&mut self) {
         if self.entries.is_empty() {
             self.pin = None;
@@ -231,6 +397,16 @@ mod tests {
     struct Exited;
 
     impl Exit for Exited {
+        type Id = u8;
+
+        fn id(&self) -> u8 {
+            1
+        }
+
+        fn current() -> u8 {
+            0
+        }
+
         fn has_exited(&mut self) -> bool {
             true
         }
@@ -247,11 +423,11 @@ mod tests {
     fn a_thread_that_cannot_start_is_e_outofmemory_and_leaves_nothing_behind() {
         let registry = Registry::<Exited>::new();
         let job = Arc::new(JobState::new());
-        let refused = registry.admit(1, &job, || Err(std::io::Error::other("no thread for you")));
+        let refused = registry.admit(1, None, &job, || Err(std::io::Error::other("no thread for you")));
         assert_eq!(refused, Err(E_OUTOFMEMORY));
-        assert_eq!(registry.running(), 0);
+        assert_eq!(registry.running(Which::All), 0);
         assert!(!registry.cancel(1), "no entry was kept for the sync that never started");
-        assert_eq!(registry.admit(1, &job, || Ok(Exited)), Ok(()), "the next start is admitted");
-        assert_eq!(registry.running(), 0, "its exited thread is reaped");
+        assert_eq!(registry.admit(1, None, &job, || Ok(Exited)), Ok(()), "the next start is admitted");
+        assert_eq!(registry.running(Which::All), 0, "its exited thread is reaped");
     }
 }

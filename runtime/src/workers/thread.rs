@@ -17,6 +17,7 @@
 //!   bounded by the timeout.
 
 use std::io;
+use std::thread::ThreadId;
 use std::time::Instant;
 
 use crate::workers::registry::Exit;
@@ -24,18 +25,29 @@ use crate::workers::registry::Exit;
 /// The name every worker thread carries (debuggers, `ps -L`).
 const NAME: &str = "mapisync-sync";
 
-/// A running (or exited, not yet reaped) worker thread.
-pub(crate) struct WorkerThread(platform::Thread);
+/// A running (or exited, not yet reaped) worker thread, and its identity.
+pub(crate) struct WorkerThread(platform::Thread, ThreadId);
 
 impl WorkerThread {
     /// Starts `body` on a new thread.
     pub(crate) fn spawn(body: Box<dyn FnOnce() + Send>) -> io::Result<Self> {
         let handle = std::thread::Builder::new().name(NAME.into()).spawn(body)?;
-        Ok(Self(platform::Thread::from_std(handle)))
+        let id = handle.thread().id();
+        Ok(Self(platform::Thread::from_std(handle), id))
     }
 }
 
 impl Exit for WorkerThread {
+    type Id = ThreadId;
+
+    fn id(&self) -> ThreadId {
+        self.1
+    }
+
+    fn current() -> ThreadId {
+        std::thread::current().id()
+    }
+
     fn has_exited(&mut self) -> bool {
         self.0.try_reap()
     }

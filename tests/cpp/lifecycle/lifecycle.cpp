@@ -20,7 +20,8 @@
 // Usage: lifecycle <path of the DLL> [cycles]. Windows: LoadLibrary and
 // FreeLibrary, Win32 events. Linux: dlopen and dlclose, the DLL's own event
 // functions.
-#include "../imapisync.h"
+#include "../../../include/imapisync.h"
+#include "../imapisession.h"
 
 #include <atomic>
 #include <cstdarg>
@@ -43,6 +44,7 @@ constexpr HRESULT MAPI_E_END_OF_SESSION = static_cast<HRESULT>(0x80040200u);
 constexpr CLSID CLSID_Reporter = {0x6C1F0A01, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
 constexpr CLSID CLSID_SlowTls = {0x6C1F0A02, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
 constexpr CLSID CLSID_Stubborn = {0x6C1F0A03, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
+constexpr CLSID CLSID_ShutsDownOnWorker = {0x6C1F0A04, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
 
 constexpr uint32_t kTimeoutMs = 10000;
 
@@ -195,6 +197,18 @@ struct Library {
         ok = ok && bind(wait_event, "mapisync_wait_event") && bind(close_event, "mapisync_close_event");
 #endif
         return ok;
+    }
+
+    // Whether the loader still has the DLL (without counting a reference).
+    bool still_loaded() {
+#ifdef _WIN32
+        HMODULE again = nullptr;
+        return GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, path, &again) != 0;
+#else
+        void *again = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+        if (again != nullptr) dlclose(again);
+        return again != nullptr;
+#endif
     }
 
     // Unloads the DLL; true when the loader no longer has it (nothing kept it loaded).
@@ -425,6 +439,28 @@ void stubborn_cycle(Library &library, int cycle) {
     check_hr(library.can_unload_now(), S_OK, "DllCanUnloadNow after the drain", cycle);
 }
 
+#ifdef _WIN32
+// MAPI may run IMSProvider::Shutdown on a sync's worker thread (its last
+// Release comes there). The shutdown must neither wait for that thread nor
+// keep the DLL loaded for ever: no other call into the DLL follows here, only
+// the FreeLibrary (in `one_cycle_then_unload_eventually`).
+void worker_shutdown_cycle(Library &library, int cycle) {
+    Session session;
+    Callback callback(false);
+    IMAPISync *sync = library.create(CLSID_ShutsDownOnWorker);
+    if (sync == nullptr) return;
+    HANDLE event = nullptr;
+    check_hr(start(sync, &session, &callback, &event), S_OK, "SynchronizeInBackground", cycle);
+    sync->Release();
+    check(library.signalled(event, kTimeoutMs), "cycle %d: the sync that shut down on its worker ended", cycle);
+    check(eventually([&] { return callback.done_calls.load(std::memory_order_acquire) == 1; }),
+          "cycle %d: exactly one Done", cycle);
+    check_hr(callback.done_hr.load(), MAPI_E_USER_CANCEL, "Done's HRESULT (the shutdown cancelled it)", cycle);
+    library.close(event);
+    check_released(session, callback, cycle);
+}
+#endif
+
 typedef void (*Scenario)(Library &, int);
 
 struct CycleCall {
@@ -456,10 +492,29 @@ void one_cycle(Scenario scenario, const char *path, int cycle) {
     check(library.unload(), "cycle %d: the DLL is unloaded at once (nothing keeps it loaded)", cycle);
 }
 
-void run_cycles(const char *name, Scenario scenario, const char *path, int cycles) {
+#ifdef _WIN32
+// As one_cycle, but the unload is MAPI's FreeLibrary after a Shutdown on a
+// worker thread: the DLL must be gone once that thread has terminated.
+void one_cycle_then_unload_eventually(Scenario scenario, const char *path, int cycle) {
+    Library library;
+    if (!library.load(path)) return;
+    library.reopen();
+    CycleCall call{scenario, &library, cycle};
+    HostThread thread(call_cycle, &call);
+    check(thread.started(), "cycle %d: host thread", cycle);
+    thread.join();
+    FreeLibrary(library.module);
+    library.module = nullptr;
+    check(eventually([&] { return !library.still_loaded(); }),
+          "cycle %d: the DLL is unloaded once the worker that ran the shutdown has exited", cycle);
+}
+#endif
+
+void run_cycles(const char *name, Scenario scenario, const char *path, int cycles,
+                void (*cycle_fn)(Scenario, const char *, int) = one_cycle) {
     int failed_before = g_failed;
     int passed_before = g_passed;
-    for (int i = 1; i <= cycles; ++i) one_cycle(scenario, path, i);
+    for (int i = 1; i <= cycles; ++i) cycle_fn(scenario, path, i);
     std::printf("%s: %d cycles, %d checks passed, %d failed\n", name, cycles, g_passed - passed_before,
                 g_failed - failed_before);
     std::fflush(stdout);
@@ -476,6 +531,12 @@ int main(int argc, char **argv) {
     run_cycles("cancel in Progress, shutdown, unload", cancel_cycle, argv[1], cycles);
     run_cycles("slow thread-local destructor, unload at DllCanUnloadNow's S_OK", slow_tls_cycle, argv[1], cycles);
     run_cycles("provider ignoring the cancel", stubborn_cycle, argv[1], cycles < 10 ? cycles : 10);
+#ifdef _WIN32
+    // Windows only: there the module's pin is handed to the worker's exit (a
+    // thread-pool wait); on Linux it stays until the next call into the DLL.
+    run_cycles("shutdown on the sync's own worker, then FreeLibrary", worker_shutdown_cycle, argv[1], cycles,
+               one_cycle_then_unload_eventually);
+#endif
     std::printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
 }

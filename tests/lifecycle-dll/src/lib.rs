@@ -13,6 +13,9 @@
 //!   ran would crash the host.
 //! - [`Stubborn`] `{6C1F0A03-...}`: ignores cancellation: waits, reporting
 //!   nothing, until the host calls `mapisync_test_release_stubborn`.
+//! - [`ShutsDownOnWorker`] `{6C1F0A04-...}`: calls the module's shutdown
+//!   (without a time limit) on its own worker thread, as a provider whose
+//!   `IMSProvider::Shutdown` MAPI runs there does, and returns.
 //!
 //! Plain C exports (`extern "C"`): `mapisync_test_shutdown(timeout_ms)` and
 //! `mapisync_test_drain(timeout_ms)` (0 when every worker thread exited,
@@ -99,10 +102,24 @@ impl MapiSync for Stubborn {
     }
 }
 
+/// Shuts the module down from its own worker thread.
+#[derive(Debug, Default)]
+pub struct ShutsDownOnWorker(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for ShutsDownOnWorker {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
+        // Never waits for this very thread (it counts as exiting).
+        let _ = mapisync::lifecycle::shutdown(Duration::MAX);
+        Ok(())
+    }
+}
+
 mapisync::export_server! {
     Reporter => "{6C1F0A01-7B1E-4C2D-9E55-0A2B3C4D5E01}", Reporter::default;
     SlowTls => "{6C1F0A02-7B1E-4C2D-9E55-0A2B3C4D5E01}", SlowTls::default;
     Stubborn => "{6C1F0A03-7B1E-4C2D-9E55-0A2B3C4D5E01}", Stubborn::default;
+    ShutsDownOnWorker => "{6C1F0A04-7B1E-4C2D-9E55-0A2B3C4D5E01}", ShutsDownOnWorker::default;
 }
 
 /// 0 when every worker thread exited, else how many still run.

@@ -1,27 +1,49 @@
 //! Cancelling syncs, waiting for their worker threads to *exit*, and
-//! refusing new ones: what a provider's `IMSProvider::Shutdown` and
-//! `IMsgStore::StoreLogoff` / `IMSLogon::Logoff` call.
+//! refusing new ones: what a provider's `IMSProvider::Shutdown`, fast
+//! shutdown (`IMAPIProviderShutdown`) and `IMsgStore::StoreLogoff` /
+//! `IMSLogon::Logoff` call.
 //!
 //! MAPI does not unload a store provider the COM way: it calls
 //! `IMSProvider::Shutdown` after the last logon is gone and `FreeLibrary`s
-//! the DLL once MAPI is uninitialized, without asking `DllCanUnloadNow`. A
-//! worker thread still running the DLL's code then crashes Outlook, so:
+//! the DLL once MAPI is uninitialized, without asking `DllCanUnloadNow`; on
+//! a fast shutdown it calls `DoFastShutdown` and the process exits. A
+//! worker thread still running the DLL's code then crashes Outlook.
+//!
+//! One DLL may serve several provider instances at once (one `IMSProvider`
+//! per `MSProviderInit`), so each instance keeps a [`Scope`]: the syncs of
+//! the objects it [adopted](Scope::adopt) are its own to refuse, cancel and
+//! drain, and its shutdown leaves other instances alone.
 //!
 //! ```no_run
 //! use std::time::Duration;
+//! use mapisync::lifecycle::{Scope, SyncHandle};
 //!
-//! // IMsgStore::StoreLogoff / IMSLogon::Logoff: stop this store's sync.
-//! # fn store_logoff(sync: &mapisync::IMAPISync) {
-//! mapisync::lifecycle::cancel(sync);
-//! # }
-//! // IMSProvider::Shutdown: refuse new syncs, cancel the running ones, and
-//! // wait (at most 5 s) until every worker thread has exited.
-//! # fn shutdown() {
-//! if let Err(still_running) = mapisync::lifecycle::shutdown(Duration::from_secs(5)) {
+//! # fn provider(sync: &mapisync::IMAPISync) {
+//! let scope = Scope::open(); // MSProviderInit: kept in the IMSProvider
+//! let handle: SyncHandle = scope.adopt(sync); // IMSProvider::Logon: kept in the store
+//! // IMsgStore::StoreLogoff / IMSLogon::Logoff, on any thread: stop this store's sync.
+//! handle.cancel();
+//! // IMSProvider::Shutdown: refuse this instance's new syncs, cancel its
+//! // running ones, and wait (at most 5 s) until their threads have exited.
+//! if let Err(still_running) = scope.shutdown(Duration::from_secs(5)) {
 //!     eprintln!("{still_running} sync threads ignored the cancel");
 //! }
+//! // Fast shutdown: see FastShutdown (NotifyProcessShutdown, DoFastShutdown).
 //! # }
 //! ```
+//!
+//! A DLL that makes one provider instance at a time may use the
+//! module-wide functions instead: [`cancel`], [`shutdown`], [`reopen`].
+//!
+//! # On a worker thread
+//! The provider's code, and the host's `Done`, `Progress` and `Error`, run
+//! on the sync's worker thread, and MAPI may release its last reference
+//! (and so call `IMSProvider::Shutdown`) there. A [`drain`] or shutdown
+//! called there never waits for the calling thread: its own sync counts as
+//! exiting, at once, on every platform and for every timeout, and so does a
+//! worker that is itself inside a drain. The worker is reaped, and the
+//! module's load reference given back, by the next call into the DLL from
+//! another thread (the next sync, `DllCanUnloadNow`, a drain).
 //!
 //! # What cancelling does
 //! Inside the provider, [`SyncJob::is_cancelled`](crate::SyncJob::is_cancelled)
@@ -29,7 +51,8 @@
 //! [`error`](crate::SyncJob::error) return `Err(MAPI_E_USER_CANCEL)` without
 //! calling the host, so a provider that uses `?` stops at its next report.
 //! Code that reports nothing (a download) checks a
-//! [`CancelToken`] from [`SyncJob::cancel_token`](crate::SyncJob::cancel_token).
+//! [`CancelToken`] from [`SyncJob::cancel_token`](crate::SyncJob::cancel_token),
+//! or blocks in [`CancelToken::wait_cancelled`], which a cancel wakes at once.
 //! The sync still ends with exactly one `Done(event, hr)`: `hr` is
 //! `MAPI_E_USER_CANCEL`, unless the provider returned another error.
 //!
@@ -72,14 +95,22 @@
 use std::time::Duration;
 
 use crate::abi::IMAPISync;
-use crate::workers;
 pub use crate::workers::CancelToken;
+use crate::workers::{self, registry::Which};
+
+mod fast;
+mod scope;
+
+pub use fast::FastShutdown;
+pub use scope::{Scope, SyncHandle};
 
 /// Cancels the running sync of this object, if any (for `StoreLogoff` and
 /// `IMSLogon::Logoff`). Works for a plain provider, an aggregated inner
-/// object's IMAPISync and a [tear-off](crate::aggregate::tear_off); for a
-/// [`ForwardSync`](crate::ForwardSync) store, pass the object it forwards to
-/// (`store.sync()`). Returns whether a sync was running and is now cancelled.
+/// object's IMAPISync, a [tear-off](crate::aggregate::tear_off) and a
+/// [`ForwardSync`](crate::ForwardSync) store (the store's own IMAPISync or
+/// the object it forwards to, `store.sync()`). Returns whether a sync was
+/// running and is now cancelled. From a thread that cannot hold the
+/// `!Send` IMAPISync, use a [`SyncHandle`].
 ///
 /// ```
 /// # struct Store;
@@ -96,42 +127,53 @@ pub fn cancel(sync: &IMAPISync) -> bool {
 
 /// Cancels every running sync of this module (DLL); how many were running.
 pub fn cancel_all() -> usize {
-    workers::REGISTRY.cancel_all()
+    workers::REGISTRY.cancel_all(Which::All)
 }
 
 /// Waits until every worker thread of this module has exited (not only
 /// released its references), at most `timeout`. `Ok(())` when none runs;
 /// `Err(n)`: `n` were still running when the time ran out.
 ///
+/// On a worker thread of this module (called by the provider's code, or by
+/// the host's `Done`, `Progress` or `Error`, which run on the worker), the
+/// calling thread is never waited for: its own sync counts as exiting, and
+/// so does any other worker that is itself inside a drain (two workers
+/// never wait for each other). It is reaped by a later call (the next
+/// sync, `DllCanUnloadNow`, a drain from another thread). The same on
+/// every platform, whatever `timeout`, `Duration::MAX` included.
+///
 /// ```
 /// assert_eq!(mapisync::lifecycle::drain(std::time::Duration::from_secs(1)), Ok(()));
 /// ```
 pub fn drain(timeout: Duration) -> Result<(), usize> {
-    workers::REGISTRY.drain(timeout)
+    workers::REGISTRY.drain(timeout, Which::All)
 }
 
-/// For `IMSProvider::Shutdown`: refuses new syncs (`SynchronizeInBackground`
+/// For `IMSProvider::Shutdown` of a DLL with one provider instance (with
+/// several, each instance's [`Scope::shutdown`]): refuses new syncs (`SynchronizeInBackground`
 /// then answers [`MAPI_E_END_OF_SESSION`](crate::MAPI_E_END_OF_SESSION),
 /// starts nothing and leaves `*phSyncDoneEvent` NULL), cancels every running
 /// sync, then [`drain`]s for at most `timeout`. Refusing and cancelling are
-/// one step: no sync can start in between and escape the cancel.
+/// one step: no sync can start in between and escape the cancel. Reaches
+/// every [`Scope`].
 pub fn shutdown(timeout: Duration) -> Result<(), usize> {
-    workers::REGISTRY.close_and_cancel();
-    workers::REGISTRY.drain(timeout)
+    workers::REGISTRY.close_and_cancel(Which::All);
+    workers::REGISTRY.drain(timeout, Which::All)
 }
 
 /// Accepts syncs again after [`shutdown`] (`MSProviderInit` called again
-/// within the same load of the DLL; tests).
+/// within the same load of the DLL, in a DLL with one instance; tests). A
+/// [`Scope`] that was shut down stays shut down.
 pub fn reopen() {
     workers::REGISTRY.reopen();
 }
 
 /// Whether [`shutdown`] refuses new syncs now.
 pub fn is_shut_down() -> bool {
-    workers::REGISTRY.is_closed()
+    workers::REGISTRY.is_closed(Which::All)
 }
 
 /// Worker threads of this module that have not exited yet.
 pub fn running_workers() -> usize {
-    workers::REGISTRY.running()
+    workers::REGISTRY.running(Which::All)
 }

@@ -1,0 +1,1 @@
+../../include/imapisync.h
