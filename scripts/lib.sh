@@ -54,3 +54,27 @@ need_cargo_tool() {
   echo "installing: cargo $2"
   cargo install --quiet --locked "$2" >/dev/null 2>&1 || missing "cargo tool $2"
 }
+
+# need_wine32: installs Debian's 32-bit Wine (wine32:i386, beside wine64)
+# if absent, adding the i386 architecture first. On failure prints apt's
+# exact errors, then fails under CI=true and is a printed skip locally.
+need_wine32() {
+  dpkg-query -W -f='${Status}' wine32:i386 2>/dev/null | grep -q "install ok installed" && return 0
+  local sudo="" update install
+  [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+  echo "installing: wine32:i386"
+  if ! install="$($sudo dpkg --add-architecture i386 2>&1)"; then
+    printf 'dpkg --add-architecture i386: %s\n' "$install" >&2
+    missing "wine32:i386 (dpkg --add-architecture i386 failed)"
+    return
+  fi
+  update="$($sudo apt-get update 2>&1)" || true
+  if install="$(DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=900 install -y \
+    --no-install-recommends wine32:i386 2>&1)"; then
+    return 0
+  fi
+  echo "apt-get could not install wine32:i386. apt's errors:" >&2
+  printf '%s\n' "$update" | grep -E '^(E|Err):' >&2 || true
+  printf '%s\n' "$install" | grep -E '^(E:| [^ ].*: (Pre)?Depends:| +Depends:)' >&2 || printf '%s\n' "$install" | tail -n 20 >&2
+  missing "wine32:i386 (see apt's errors above)"
+}

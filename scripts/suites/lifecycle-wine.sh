@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The lifecycle (issue 11) under Wine, with the real Windows loader:
+# The lifecycle (issue 11) under Wine, with the real Windows loader, for x64
+# (x86_64-pc-windows-gnu) and again for x86 (i686-pc-windows-gnu, with the
+# 32-bit loader of wine32:i386 in the same WoW64 prefix):
 #
 # 1. `cargo test --target x86_64-pc-windows-gnu -p mapisync-tests --test
 #    lifecycle` under Wine: cancel, drain, shutdown and DllCanUnloadNow
@@ -12,12 +14,12 @@
 #    10 cycles with a provider that ignores the cancel. Requires its last line
 #    `N passed, 0 failed` and exit 0 (a crash after an unload ends it early).
 #
-# Locally a missing tool is a printed skip; under CI=true it is a failure.
+# Locally a missing tool (wine32 included) is a printed skip; under CI=true
+# it is a failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "$(repo_root)"
 
-readonly TARGET=x86_64-pc-windows-gnu
 step="setup"
 section() {
   step="$*"
@@ -30,42 +32,64 @@ fail() {
   false
 }
 
-section "tools (mingw-w64, Wine, rust target $TARGET)"
-need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 || exit 0
-need_target "$TARGET" || exit 0
+section "tools (mingw-w64, Wine, rust targets x86_64- and i686-pc-windows-gnu)"
+need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-i686 wine64 || exit 0
+need_target x86_64-pc-windows-gnu || exit 0
+need_target i686-pc-windows-gnu || exit 0
+have_wine32=1
+need_wine32 || have_wine32=""
 source scripts/wine/env.sh
 wine_binary >/dev/null || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || exit 0; }
 wine_prefix_ready
+if [ -n "$have_wine32" ] && ! wine32_ready; then
+  missing "a Wine prefix that runs 32-bit programs (see the error above)" || have_wine32=""
+fi
 
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
+export CARGO_TARGET_I686_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
 export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+summary=()
 
-section "cargo test --target $TARGET -p mapisync-tests --test lifecycle (under Wine)"
-cargo test --quiet --target "$TARGET" -p mapisync-tests --test lifecycle 2>&1 | tee "$target_dir/lifecycle-wine-rust.log"
-rust_result="$(grep -E '^test result:' "$target_dir/lifecycle-wine-rust.log" | tail -n1)"
-[[ "$rust_result" == "test result: ok."* ]] || fail "the Rust lifecycle tests did not pass under Wine: '$rust_result'"
+# one_target TRIPLE G++ LABEL: the steps below, for one bitness.
+one_target() {
+  TARGET="$1"
+  local gxx="$2" label="$3"
 
-section "lifecycle test DLL and host (x86_64-w64-mingw32-g++)"
-cargo build --quiet --target "$TARGET" -p mapisync-lifecycle-dll
-dll="$target_dir/$TARGET/debug/mapisync_lifecycle_dll.dll"
-[ -f "$dll" ] || fail "cargo build did not produce $dll"
-host="$target_dir/$TARGET/cpp-host/mapisync_lifecycle_host.exe"
-mkdir -p "$(dirname "$host")"
-# -static: libgcc, libstdc++ and winpthread linked in, as Wine has none of mingw's DLLs.
-x86_64-w64-mingw32-g++ -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$host" tests/cpp/lifecycle/lifecycle.cpp -luuid
-echo "built: $dll, $host"
+  section "$label: cargo test --target $TARGET -p mapisync-tests --test lifecycle (under Wine)"
+  cargo test --quiet --target "$TARGET" -p mapisync-tests --test lifecycle 2>&1 | tee "$target_dir/lifecycle-wine-rust.log"
+  rust_result="$(grep -E '^test result:' "$target_dir/lifecycle-wine-rust.log" | tail -n1)"
+  [[ "$rust_result" == "test result: ok."* ]] || fail "the Rust lifecycle tests did not pass under Wine: '$rust_result'"
 
-section "lifecycle host under Wine (LoadLibrary, shutdown, FreeLibrary; 100 cycles per scenario)"
-dll_windows="$(wine_run winepath -w "$dll" 2>/dev/null | tr -d '\r')"
-[ -n "$dll_windows" ] || fail "winepath could not name $dll"
-host_log="$target_dir/$TARGET/cpp-host/lifecycle.log"
-status=0
-scripts/wine/run.sh "$host" "$dll_windows" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
-last="$(tail -n1 "$host_log")"
-[ "$status" -eq 0 ] || fail "the lifecycle host exited with status $status (last line: '$last')"
-[[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "the lifecycle host's last line is '$last', expected 'N passed, 0 failed'"
+  section "$label: lifecycle test DLL and host ($gxx)"
+  cargo build --quiet --target "$TARGET" -p mapisync-lifecycle-dll
+  dll="$target_dir/$TARGET/debug/mapisync_lifecycle_dll.dll"
+  [ -f "$dll" ] || fail "cargo build did not produce $dll"
+  host="$target_dir/$TARGET/cpp-host/mapisync_lifecycle_host.exe"
+  mkdir -p "$(dirname "$host")"
+  # -static: libgcc, libstdc++ and winpthread linked in, as Wine has none of mingw's DLLs.
+  "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$host" tests/cpp/lifecycle/lifecycle.cpp -luuid
+  echo "built: $dll, $host"
+
+  section "$label: lifecycle host under Wine (LoadLibrary, shutdown, FreeLibrary; 100 cycles per scenario)"
+  dll_windows="$(wine_run winepath -w "$dll" 2>/dev/null | tr -d '\r')"
+  [ -n "$dll_windows" ] || fail "winepath could not name $dll"
+  host_log="$target_dir/$TARGET/cpp-host/lifecycle.log"
+  status=0
+  scripts/wine/run.sh "$host" "$dll_windows" </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
+  last="$(tail -n1 "$host_log")"
+  [ "$status" -eq 0 ] || fail "the lifecycle host exited with status $status (last line: '$last')"
+  [[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "the lifecycle host's last line is '$last', expected 'N passed, 0 failed'"
+
+  summary+=("$label: Rust under Wine: $rust_result" "$label: lifecycle host under Wine: $last")
+}
+
+one_target x86_64-pc-windows-gnu x86_64-w64-mingw32-g++ x64
+if [ -n "$have_wine32" ]; then
+  one_target i686-pc-windows-gnu i686-w64-mingw32-g++ x86
+else
+  summary+=("x86: not run (no 32-bit Wine; see above)")
+fi
 
 section "summary"
-echo "Rust under Wine: $rust_result"
-echo "lifecycle host under Wine: $last"
+printf '%s\n' "${summary[@]}"

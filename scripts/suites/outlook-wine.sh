@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
 # The outlook-store example the way Outlook reaches it, under Wine: MAPI's
-# entry points and MAPISVC.INF, for x64 and, where 32-bit Wine installs, x86.
+# entry points and MAPISVC.INF, for x64 and x86 alike.
 #
-# 1. installs mingw-w64 (x86-64 and i686), Wine and the rust targets, if absent;
-# 2. x64: runs the example's Rust tests under Wine; builds the DLL and
-#    stages it as mapisync_outlook_store32.dll (the name MAPI loads); merges
-#    it into a sample MAPISVC.INF with `rundll32 ...,MergeWithMAPISVC`
-#    (twice: the second run must change nothing); builds the C++ host
-#    tests/cpp/mapi_host/mapi_host.cpp against mingw-w64's MAPI headers and runs it
-#    (50 rounds of LoadLibrary, MSProviderInit, Logon, two syncs,
-#    StoreLogoff, Logoff, Shutdown, FreeLibrary), requiring its last line
+# 1. installs mingw-w64 (x86-64 and i686), Wine (wine64 and wine32:i386)
+#    and the rust targets, if absent; makes the Wine prefix run 32-bit
+#    programs (scripts/wine/env.sh);
+# 2. for each of x64 (x86_64-pc-windows-gnu, the 64-bit loader) and x86
+#    (i686-pc-windows-gnu, the 32-bit loader and the 32-bit rundll32):
+#    runs the example's Rust tests under Wine; builds the DLL and stages it
+#    as mapisync_outlook_store32.dll (the name MAPI loads); merges it into a
+#    sample MAPISVC.INF with `rundll32 ...,MergeWithMAPISVC` (twice: the
+#    second run must change nothing); builds the C++ host
+#    tests/cpp/mapi_host/mapi_host.cpp against mingw-w64's MAPI headers and
+#    runs it (50 rounds of LoadLibrary, MSProviderInit, Logon, two syncs,
+#    the first with a session that answers IID_IMAPISession, StoreLogoff,
+#    Logoff, Shutdown, FreeLibrary), requiring its last line
 #    `N passed, 0 failed`; then `RemoveFromMAPISVC` must give back the
-#    original file byte for byte;
-# 3. x86: builds the DLL for i686-pc-windows-gnu and the host with
-#    i686-w64-mingw32-g++, then tries to install 32-bit Wine
-#    (dpkg --add-architecture i386; apt-get install wine32). If apt
-#    refuses, its error is printed and only the 32-bit run is skipped (also
-#    under CI=true: the cause is outside this repository); if it installs,
-#    steps 2's merge, host and remove run again with the x86 builds.
+#    original file byte for byte; then MAPISVC.INF files as they are found:
+#    UTF-16LE and UTF-8 with a byte order mark (merged and restored byte for
+#    byte), in a folder whose name is not ASCII, and read-only (refused,
+#    untouched, no temporary file left).
 #
-# Locally a missing tool is a printed skip; under CI=true it is a failure.
+# Locally a missing tool is a printed skip; under CI=true it is a failure
+# (wine32 included).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "$(repo_root)"
@@ -42,10 +45,16 @@ section "tools (mingw-w64 x86-64 and i686, Wine, rust targets)"
 need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-i686 wine64 || exit 0
 need_target x86_64-pc-windows-gnu || exit 0
 need_target i686-pc-windows-gnu || exit 0
+have_wine32=1
+need_wine32 || have_wine32=""
 source scripts/wine/env.sh
 wine_binary >/dev/null || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || exit 0; }
 wine_prefix_ready
+if [ -n "$have_wine32" ] && ! wine32_ready; then
+  missing "a Wine prefix that runs 32-bit programs (see the error above)" || have_wine32=""
+fi
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
+export CARGO_TARGET_I686_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
 export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
@@ -131,57 +140,86 @@ run_host() {
   timeout --kill-after=10 "$MAPISYNC_WINE_TIMEOUT" "$wine" "$@" "$ROUNDS" </dev/null 2>&1
 }
 
+# real_world_infs WINE DIR LABEL: MAPISVC.INF files as they are found.
+real_world_infs() {
+  local wine="$1" dir="$2" label="$3" case_dir
+  # UTF-16LE and UTF-8, each with its byte order mark.
+  sample_inf "$dir/original.inf"
+  { printf '\377\376'; iconv -f WINDOWS-1252 -t UTF-16LE "$dir/original.inf"; } >"$dir/utf16.inf"
+  { printf '\357\273\277'; iconv -f WINDOWS-1252 -t UTF-8 "$dir/original.inf"; } >"$dir/utf8.inf"
+  for kind in utf16 utf8; do
+    cp -f "$dir/$kind.inf" "$dir/MAPISVC.INF"
+    rundll32 "$wine" "$dir" MergeWithMAPISVC
+    if [ "$kind" = utf16 ]; then
+      iconv -f UTF-16 -t UTF-8 "$dir/MAPISVC.INF" | grep -q "^PR_PROVIDER_DLL_NAME=.*${DLL_NAME}.dll"$'\r'"$" \
+        || fail "$label: MergeWithMAPISVC did not add the provider section, as UTF-16, to a UTF-16LE file"
+    else
+      [ "$(grep -c '\[Services\]' "$dir/MAPISVC.INF")" -eq 1 ] || fail "$label: a UTF-8 file with a BOM got a second [Services]"
+      grep -q "^PR_PROVIDER_DLL_NAME=.*${DLL_NAME}.dll" "$dir/MAPISVC.INF" || fail "$label: nothing merged into the UTF-8 file"
+    fi
+    rundll32 "$wine" "$dir" RemoveFromMAPISVC
+    cmp "$dir/$kind.inf" "$dir/MAPISVC.INF" || fail "$label: $kind: RemoveFromMAPISVC did not restore the file byte for byte"
+    echo "ok: $label: a $kind MAPISVC.INF with a byte order mark: merged in its encoding, restored byte for byte"
+  done
+
+  # A folder whose name is not ASCII ("é": 0xE9 in Windows-1252).
+  case_dir="$dir/caf$(printf '\303\251')"
+  mkdir -p "$case_dir"
+  cp -f "$dir/original.inf" "$case_dir/MAPISVC.INF"
+  rundll32_inf "$wine" "$dir" "$case_dir/MAPISVC.INF" MergeWithMAPISVC
+  grep -q "^PR_PROVIDER_DLL_NAME=.*${DLL_NAME}.dll" "$case_dir/MAPISVC.INF" \
+    || fail "$label: MergeWithMAPISVC did not reach a MAPISVC.INF in a folder named café"
+  rundll32_inf "$wine" "$dir" "$case_dir/MAPISVC.INF" RemoveFromMAPISVC
+  cmp "$dir/original.inf" "$case_dir/MAPISVC.INF" || fail "$label: café: RemoveFromMAPISVC did not restore the file"
+  echo "ok: $label: a MAPISVC.INF in a folder named café: merged and restored byte for byte"
+
+  # Read-only: refused with a message, the file untouched, nothing left beside it.
+  cp -f "$dir/original.inf" "$dir/MAPISVC.INF"
+  chmod a-w "$dir/MAPISVC.INF"
+  local said
+  said="$(rundll32 "$wine" "$dir" MergeWithMAPISVC 2>&1 | tr -d '\r')"
+  chmod u+w "$dir/MAPISVC.INF"
+  cmp "$dir/original.inf" "$dir/MAPISVC.INF" || fail "$label: MergeWithMAPISVC changed a read-only MAPISVC.INF"
+  [ ! -e "$dir/MAPISVC.INF.mapisync-tmp" ] || fail "$label: a temporary file was left beside the read-only MAPISVC.INF"
+  grep -q "read-only" <<<"$said" || fail "$label: no read-only message from MergeWithMAPISVC (it said: '$said')"
+  echo "ok: $label: a read-only MAPISVC.INF is refused ($said), untouched"
+}
+
+# rundll32_inf WINE DIR INF EXPORT: DIR's DLL's EXPORT on the file INF.
+rundll32_inf() {
+  local dll inf
+  dll="$("$1" winepath -w "$2/${DLL_NAME}32.dll" 2>/dev/null | tr -d '\r')"
+  inf="$("$1" winepath -w "$3" 2>/dev/null | tr -d '\r')"
+  "$1" rundll32 "$dll,$4" "$inf" </dev/null
+}
+
+# platform TRIPLE COMPILER WINE LABEL: every step for one bitness.
+platform() {
+  local triple="$1" compiler="$2" wine="$3" label="$4" dir tests
+  section "$label: cargo test --target $triple -p mapisync-outlook-store (under Wine)"
+  tests="$(cargo test --quiet --target "$triple" -p mapisync-outlook-store 2>&1)" || { printf '%s\n' "$tests"; fail "$label: the Rust tests failed"; }
+  grep -E "^test result|FAILED|panicked" <<<"$tests"
+  summary+=("$label: Rust tests under Wine: $(grep -E '^test result' <<<"$tests" | awk '{ p += $4; f += $6 } END { print p " passed, " f " failed" }')")
+
+  section "$label: the DLL, MAPISVC.INF and the MAPI host ($ROUNDS rounds)"
+  dir="$(stage "$triple")"
+  build_host "$compiler" "$dir"
+  mapi_round_trip "$wine" "$dir" "$label"
+
+  section "$label: real-world MAPISVC.INF files (UTF-16LE, UTF-8 BOM, non-ASCII folder, read-only)"
+  real_world_infs "$wine" "$dir" "$label"
+}
+
 summary=()
-
-section "x64: cargo test --target x86_64-pc-windows-gnu -p mapisync-outlook-store (under Wine)"
-cargo test --quiet --target x86_64-pc-windows-gnu -p mapisync-outlook-store 2>&1 | grep -E "^test result|FAILED|panicked"
-
-section "x64: the DLL, MAPISVC.INF and the MAPI host ($ROUNDS rounds)"
-dir64="$(stage x86_64-pc-windows-gnu)"
-build_host x86_64-w64-mingw32-g++ "$dir64"
-mapi_round_trip "$(wine_binary)" "$dir64" "x64"
-
-section "x86: the DLL (i686-pc-windows-gnu) and the host (i686-w64-mingw32-g++)"
-dir32="$(stage i686-pc-windows-gnu)"
-build_host i686-w64-mingw32-g++ "$dir32"
-echo "built: $dir32/${DLL_NAME}32.dll and $dir32/mapi_host.exe"
-
-# wine32_installed: installs wine32 (i386) unless it is there; on apt's
-# refusal prints apt's error lines and returns 1.
-wine32_installed() {
-  dpkg-query -W -f='${Status}' wine32:i386 2>/dev/null | grep -q "install ok installed" && return 0
-  local sudo="" update install
-  [ "$(id -u)" -ne 0 ] && sudo="sudo -n"
-  $sudo dpkg --add-architecture i386 || { echo "dpkg --add-architecture i386 failed" >&2; return 1; }
-  update="$($sudo apt-get update 2>&1)" || true
-  if install="$(DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends wine32:i386 2>&1)"; then
-    return 0
-  fi
-  echo "apt-get could not install wine32. apt's errors:" >&2
-  printf '%s\n' "$update" | grep -E '^(E|Err):' >&2 || true
-  printf '%s\n' "$install" | grep -E '^(E:| [^ ].*: (Pre)?Depends:| +Depends:)' >&2 || printf '%s\n' "$install" | tail -n 20 >&2
-  return 1
-}
-
-# wine32_ready: prints the 32-bit Wine loader once wine32 is installed and
-# the prefix runs x86 programs (syswow64 populated, with an x86 build of the
-# bcryptprimitives.dll shim); returns 1 when wine32 cannot be had.
-wine32_ready() {
-  local loader=/usr/lib/wine/wine
-  wine32_installed || return 1
-  [ -x "$loader" ] || { echo "wine32 is installed, but there is no $loader" >&2; return 1; }
-  "$loader" wineboot -u </dev/null >/dev/null 2>&1 || { echo "wineboot -u with $loader failed" >&2; return 1; }
-  i686-w64-mingw32-gcc -shared -O2 -s -static-libgcc -Wall -Wextra -Werror \
-    -o "$WINEPREFIX/drive_c/windows/syswow64/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
-  echo "$loader"
-}
-
-section "x86: 32-bit Wine (wine32)"
-if wine32="$(wine32_ready)"; then
-  mapi_round_trip "$wine32" "$dir32" "x86"
+platform x86_64-pc-windows-gnu x86_64-w64-mingw32-g++ "$(wine_binary)" x64
+if [ -n "$have_wine32" ]; then
+  platform i686-pc-windows-gnu i686-w64-mingw32-g++ "$(wine32_binary)" x86
 else
-  echo "SKIP: x86 under Wine: wine32 is not installable here (see apt's error above); the x86 builds were checked"
-  summary+=("x86: built; not run (wine32 not installable)")
+  section "x86: the DLL (i686-pc-windows-gnu) and the host (i686-w64-mingw32-g++), not run"
+  dir32="$(stage i686-pc-windows-gnu)"
+  build_host i686-w64-mingw32-g++ "$dir32"
+  echo "SKIP: x86 under Wine: no 32-bit Wine (see above); the x86 builds were checked"
+  summary+=("x86: built; not run (no 32-bit Wine)")
 fi
 
 section "summary"

@@ -1,101 +1,123 @@
 //! The `IMSLogon` object `IMSProvider::Logon` returns beside the store:
-//! MAPI's handle on one logged-on store.
+//! MAPI's handle on one logged-on store, `#[implement(IMSLogon)]`.
 //!
 //! It holds a reference to the store and to MAPI's support object from
 //! `Logon` until `Logoff`, which cancels the store's sync and releases
 //! both (as does the logon's last Release, if Logoff never came). Every
 //! other method answers MAPI_E_NO_SUPPORT with its out-parameters NULL.
 
-use core::ffi::c_void;
 use std::sync::Mutex;
 
-use mapisync::abi::IID_IUnknown;
-use mapisync::{HRESULT, IUnknown, Interface, S_OK};
-use windows_core::{GUID, IUnknown_Vtbl};
+use mapisync::MAPI_E_NO_SUPPORT;
+use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
+    ENTRYID, IMAPIAdviseSink, IMAPISupport, IMSLogon, IMSLogon_Impl, MAPIERROR,
+};
+use windows_core::{ComObject, GUID, HRESULT, IUnknown, OutRef, Ref, Result, implement};
 
-use crate::com::{ComObject, no_support, put};
-use crate::mapi_abi::{ENTRYID, IID_IMSLogon, IMSLogon_Vtbl, LPCIID, Opaque};
-use crate::store;
+use crate::diagnostics::guarded;
+use crate::spi::put;
+use crate::store::Store;
 
 /// What a logon holds until Logoff.
 struct Session {
     /// A counted reference to the store `Logon` returned with this logon.
-    store: IUnknown,
+    store: ComObject<Store>,
     /// MAPI's support object, AddRef'd in Logon as MAPI asks providers to.
-    _support: IUnknown,
+    _support: IMAPISupport,
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // SAFETY: COM: `store` is a counted reference to a store made by
-        // `store::create` (see `create`), alive until this drop ends.
-        unsafe { store::cancel_sync(self.store.as_raw()) };
+        self.store.cancel_sync();
     }
 }
 
-/// The logon's state: the session, taken by Logoff.
+/// The logon: the session, taken by Logoff.
+#[implement(IMSLogon)]
 pub(crate) struct Logon {
     session: Mutex<Option<Session>>,
 }
 
-type LogonObject = ComObject<IMSLogon_Vtbl, Logon>;
-
-/// Makes a logon with a count of one for `store` (a store made by
-/// [`store::create`]) and `support`, taking a reference to each; returns
-/// its `IMSLogon` pointer.
-pub(crate) fn create(store: &IUnknown, support: &IUnknown) -> *mut c_void {
-    let session = Session { store: store.clone(), _support: support.clone() };
-    LogonObject::create(&VTABLE, Logon { session: Mutex::new(Some(session)) })
+impl Logon {
+    /// A logon for `store` and `support`, taking a reference to each.
+    pub(crate) fn create(store: &ComObject<Store>, support: &IMAPISupport) -> IMSLogon {
+        let session = Session { store: store.clone(), _support: support.clone() };
+        Logon { session: Mutex::new(Some(session)) }.into()
+    }
 }
 
-/// Slot 0: IUnknown and IMSLogon are the logon itself.
-///
-/// # Safety
-/// COM: `this` is a live logon; `riid` and `ppv` are null or valid.
-unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
-    // SAFETY: COM: this function's Safety: `this` is a live logon; `riid` and `ppv` are null or valid.
-    unsafe { LogonObject::query(this, riid, ppv, &[IID_IUnknown, IID_IMSLogon]) }
+fn no_support<T>() -> Result<T> {
+    Err(MAPI_E_NO_SUPPORT.into())
 }
 
-/// Slot 4, `Logoff`: cancels the store's sync and releases the store and
-/// the support object; a second call does nothing. `*lpulFlags` (reserved,
-/// when non-null) is set to 0. Always S_OK.
-///
-/// # Safety
-/// COM: `this` is a live logon; `lpulFlags` is null or valid.
-unsafe extern "system" fn logoff(this: *mut c_void, lpulFlags: *mut u32) -> HRESULT {
-    // SAFETY: COM: the caller holds a reference to the logon.
-    let logon = unsafe { LogonObject::from_this(this) };
-    // A panic while the lock was held cannot leave the Option half-taken.
-    let session = logon.value.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-    drop(session);
-    // SAFETY: MAPI: `lpulFlags` is null or writable (this function's contract).
-    unsafe { put(lpulFlags, 0) };
-    S_OK
+impl IMSLogon_Impl for Logon_Impl {
+    /// Cancels the store's sync and releases the store and the support
+    /// object; a second call does nothing. `*lpulflags` (reserved, when
+    /// non-null) is set to 0. S_OK.
+    fn Logoff(&self, lpulflags: *mut u32) -> Result<()> {
+        guarded("IMSLogon::Logoff", || {
+            // A panic while the lock was held cannot leave the Option half-taken.
+            let session = self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+            drop(session);
+            // SAFETY: MAPI: `lpulflags` is null or writable.
+            unsafe { put(lpulflags, 0) };
+            Ok(())
+        })
+    }
+
+    fn GetLastError(&self, _: HRESULT, _: u32, error: *mut *mut MAPIERROR) -> Result<()> {
+        guarded("IMSLogon::GetLastError", || {
+            // SAFETY: MAPI: an out-parameter is null or writable.
+            unsafe { put(error, core::ptr::null_mut()) };
+            no_support()
+        })
+    }
+    fn OpenEntry(
+        &self,
+        _: u32,
+        _: *mut ENTRYID,
+        _: *mut GUID,
+        _: u32,
+        kind: *mut u32,
+        unk: OutRef<IUnknown>,
+    ) -> Result<()> {
+        guarded("IMSLogon::OpenEntry", || {
+            let _ = unk.write(None);
+            // SAFETY: MAPI: an out-parameter is null or writable.
+            unsafe { put(kind, 0) };
+            no_support()
+        })
+    }
+    fn CompareEntryIDs(
+        &self,
+        _: u32,
+        _: *mut ENTRYID,
+        _: u32,
+        _: *mut ENTRYID,
+        _: u32,
+        result: *mut u32,
+    ) -> Result<()> {
+        guarded("IMSLogon::CompareEntryIDs", || {
+            // SAFETY: MAPI: an out-parameter is null or writable.
+            unsafe { put(result, 0) };
+            no_support()
+        })
+    }
+    fn Advise(&self, _: u32, _: *mut ENTRYID, _: u32, _: Ref<IMAPIAdviseSink>, connection: *mut usize) -> Result<()> {
+        guarded("IMSLogon::Advise", || {
+            // SAFETY: MAPI: an out-parameter is null or writable.
+            unsafe { put(connection, 0) };
+            no_support()
+        })
+    }
+    fn Unadvise(&self, _: usize) -> Result<()> {
+        guarded("IMSLogon::Unadvise", no_support)
+    }
+    fn OpenStatusEntry(&self, _: *mut GUID, _: u32, kind: *mut u32, entry: *mut *mut core::ffi::c_void) -> Result<()> {
+        guarded("IMSLogon::OpenStatusEntry", || {
+            // SAFETY: MAPI: each out-parameter is null or writable.
+            unsafe { (put(kind, 0), put(entry, core::ptr::null_mut())) };
+            no_support()
+        })
+    }
 }
-
-static VTABLE: IMSLogon_Vtbl = IMSLogon_Vtbl {
-    base__: IUnknown_Vtbl {
-        QueryInterface: query_interface,
-        AddRef: LogonObject::add_ref,
-        Release: LogonObject::release,
-    },
-    GetLastError: get_last_error,
-    Logoff: logoff,
-    OpenEntry: open_entry,
-    CompareEntryIDs: compare_entry_ids,
-    Advise: advise,
-    Unadvise: unadvise,
-    OpenStatusEntry: open_status_entry,
-};
-
-no_support!(fn get_last_error(_hr: HRESULT, _flags: u32, error: *mut Opaque) clears [error]);
-no_support!(fn open_entry(
-    _cb: u32, _id: *const ENTRYID, _iid: LPCIID, _flags: u32, kind: *mut u32, unk: *mut *mut c_void
-) clears [kind, unk]);
-no_support!(fn compare_entry_ids(
-    _cb1: u32, _id1: *const ENTRYID, _cb2: u32, _id2: *const ENTRYID, _flags: u32, result: *mut u32
-) clears [result]);
-no_support!(fn advise(_cb: u32, _id: *const ENTRYID, _mask: u32, _sink: Opaque, _connection: *mut usize) clears []);
-no_support!(fn unadvise(_connection: usize) clears []);
-no_support!(fn open_status_entry(_iid: LPCIID, _flags: u32, kind: *mut u32, entry: *mut Opaque) clears [kind, entry]);

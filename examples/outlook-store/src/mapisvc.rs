@@ -1,21 +1,35 @@
 //! The MAPISVC.INF text transform: adding and removing this provider's
-//! message service. Pure functions over the file's bytes (MAPISVC.INF is
-//! ANSI text, so bytes, not `str`); [`crate::install`] does the file I/O.
+//! message service. Pure functions over the file's bytes; [`crate::install`]
+//! does the file I/O.
 //!
 //! [`merge`] puts one entry in `[Services]` and two sections at the end of
 //! the file: the message service section and its one provider section.
 //! [`remove`] takes exactly those out again. Both are idempotent, keep the
-//! file's line ending (CRLF or LF), and leave every other byte as it was.
+//! file's line ending (CRLF or LF) and its encoding, and leave every other
+//! byte as it was. MAPISVC.INF files come in three encodings, each kept:
+//! - ANSI (Office's own files): bytes in the ANSI code page, not UTF-8, so
+//!   the text is handled as bytes, never as `str`;
+//! - UTF-8 with a byte order mark (EF BB BF): the mark stays first;
+//! - UTF-16LE with a byte order mark (FF FE), as some editors and installers
+//!   save it: the text is decoded, changed and encoded again, so what is
+//!   added is UTF-16 too.
+//!
+//! A file these cannot read losslessly (UTF-16 big-endian, or UTF-16 with an
+//! unpaired surrogate) is an error with a message, and the caller leaves it
+//! untouched.
 //!
 //! ```
 //! use mapisync_outlook_store::mapisvc::{merge, remove};
 //! let inf = b"[Services]\r\nMSPST MS=Personal Folders\r\n\r\n[MSPST MS]\r\nPR_DISPLAY_NAME=Personal Folders\r\n";
-//! let merged = merge(inf, r"C:\Providers\mapisync_outlook_store.dll");
-//! assert_eq!(merge(&merged, r"C:\Providers\mapisync_outlook_store.dll"), merged);
-//! assert_eq!(remove(&merged), inf);
+//! let merged = merge(inf, r"C:\Providers\mapisync_outlook_store.dll")?;
+//! assert_eq!(merge(&merged, r"C:\Providers\mapisync_outlook_store.dll")?, merged);
+//! assert_eq!(remove(&merged)?, inf);
+//! # Ok::<(), String>(())
 //! ```
 
-use crate::provider::STORE_UID;
+/// The 16 bytes of the store's MAPIUID, written as `PR_MDB_PROVIDER` (the
+/// provider registers the same bytes with `IMAPISupport::SetProviderUID`).
+pub const STORE_UID_BYTES: [u8; 16] = *b"mapisync-example";
 
 /// The message service's section name, and its key in `[Services]`.
 pub const SERVICE_SECTION: &str = "MAPISYNC_EXAMPLE";
@@ -49,10 +63,76 @@ pub fn mapi_base_name(file: &str) -> Option<String> {
 }
 
 /// `inf` with this provider's service added (or replaced by the current
-/// entries) for the DLL base name `provider_dll` (see [`mapi_base_name`]).
-pub fn merge(inf: &[u8], provider_dll: &str) -> Vec<u8> {
+/// entries) for the DLL base name `provider_dll` (see [`mapi_base_name`]),
+/// in the file's own encoding; an error for a file that cannot be read
+/// losslessly (see the [module docs](self)).
+pub fn merge(inf: &[u8], provider_dll: &str) -> Result<Vec<u8>, String> {
+    let (encoding, text) = Encoding::decode(inf)?;
+    Ok(encoding.encode(&merge_text(&text, provider_dll)))
+}
+
+/// `inf` without this provider's `[Services]` entry and sections, any other
+/// byte unchanged; an error for a file that cannot be read losslessly.
+pub fn remove(inf: &[u8]) -> Result<Vec<u8>, String> {
+    let (encoding, text) = Encoding::decode(inf)?;
+    Ok(encoding.encode(&remove_text(&text)))
+}
+
+/// How a MAPISVC.INF is stored (see the [module docs](self)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Ansi,
+    Utf8Bom,
+    Utf16LeBom,
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+const UTF16LE_BOM: &[u8] = b"\xFF\xFE";
+const UTF16BE_BOM: &[u8] = b"\xFE\xFF";
+
+impl Encoding {
+    /// The file's encoding and its text without the byte order mark, as
+    /// 8-bit text (UTF-16 decoded to UTF-8).
+    fn decode(inf: &[u8]) -> Result<(Self, Vec<u8>), String> {
+        if let Some(text) = inf.strip_prefix(UTF8_BOM) {
+            return Ok((Self::Utf8Bom, text.to_vec()));
+        }
+        if inf.starts_with(UTF16BE_BOM) {
+            return Err("MAPISVC.INF is UTF-16 big-endian, which MAPI does not read; left unchanged".to_owned());
+        }
+        let Some(text) = inf.strip_prefix(UTF16LE_BOM) else { return Ok((Self::Ansi, inf.to_vec())) };
+        if text.len() % 2 != 0 {
+            return Err("MAPISVC.INF is UTF-16LE but has an odd number of bytes; left unchanged".to_owned());
+        }
+        let units = text.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+        let decoded: Result<String, _> = char::decode_utf16(units).collect();
+        let decoded = decoded.map_err(|e| {
+            format!(
+                "MAPISVC.INF is UTF-16LE but has an unpaired surrogate ({:#06x}); left unchanged",
+                e.unpaired_surrogate()
+            )
+        })?;
+        Ok((Self::Utf16LeBom, decoded.into_bytes()))
+    }
+
+    /// `text` (8-bit, as [`Encoding::decode`] gave it) stored this way again.
+    fn encode(self, text: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Ansi => text.to_vec(),
+            Self::Utf8Bom => [UTF8_BOM, text].concat(),
+            Self::Utf16LeBom => {
+                // Decoded from UTF-16 and changed only by ASCII lines and UTF-8 `str`s.
+                let text = String::from_utf8_lossy(text);
+                UTF16LE_BOM.iter().copied().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+            }
+        }
+    }
+}
+
+/// [`merge`] on 8-bit text.
+fn merge_text(inf: &[u8], provider_dll: &str) -> Vec<u8> {
     let eol = line_ending(inf);
-    let base = with_final_eol(remove(inf), eol);
+    let base = with_final_eol(remove_text(inf), eol);
     let service_entry = format!("{SERVICE_SECTION}={DISPLAY_NAME}");
     let mut out = match services_insertion_point(&base) {
         Some(at) => [&base[..at], service_entry.as_bytes(), eol, &base[at..]].concat(),
@@ -73,9 +153,8 @@ pub fn merge(inf: &[u8], provider_dll: &str) -> Vec<u8> {
     out
 }
 
-/// `inf` without this provider's `[Services]` entry and sections; any
-/// other byte unchanged.
-pub fn remove(inf: &[u8]) -> Vec<u8> {
+/// [`remove`] on 8-bit text.
+fn remove_text(inf: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(inf.len());
     let mut section: Option<&[u8]> = None;
     for line in inf.split_inclusive(|&b| b == b'\n') {
@@ -94,7 +173,7 @@ pub fn remove(inf: &[u8]) -> Vec<u8> {
 
 /// The lines of the two sections, each section followed by a blank line.
 fn our_sections(dll: &str) -> Vec<String> {
-    let uid: String = STORE_UID.ab.iter().map(|b| format!("{b:02x}")).collect();
+    let uid: String = STORE_UID_BYTES.iter().map(|b| format!("{b:02x}")).collect();
     vec![
         format!("[{SERVICE_SECTION}]"),
         format!("PR_DISPLAY_NAME={DISPLAY_NAME}"),
@@ -180,7 +259,7 @@ mod tests {
 
     #[test]
     fn merge_adds_the_service_entry_and_both_sections() {
-        let merged = text(&merge(INF, DLL));
+        let merged = text(&merge(INF, DLL).unwrap());
         assert!(
             merged.contains("CONTAB=Contacts\r\nMAPISYNC_EXAMPLE=mapisync example store\r\n\r\n[Default Services]")
         );
@@ -196,53 +275,93 @@ mod tests {
 
     #[test]
     fn merge_keeps_every_other_byte() {
-        let merged = merge(INF, DLL);
+        let merged = merge(INF, DLL).unwrap();
         // Everything before the new [Services] entry and after it, up to the
         // appended sections, is the original file byte for byte.
         let entry = b"MAPISYNC_EXAMPLE=mapisync example store\r\n";
         let at = merged.windows(entry.len()).position(|w| w == entry).expect("the entry is there");
         assert_eq!(&merged[..at], &INF[..at]);
         assert_eq!(&merged[at + entry.len()..at + entry.len() + INF.len() - at], &INF[at..]);
-        assert_eq!(remove(&merged), INF);
+        assert_eq!(remove(&merged).unwrap(), INF);
     }
 
     #[test]
     fn merge_and_remove_are_idempotent() {
-        let once = merge(INF, DLL);
-        assert_eq!(merge(&once, DLL), once);
-        assert_eq!(remove(&remove(&once)), INF);
-        assert_eq!(remove(INF), INF);
+        let once = merge(INF, DLL).unwrap();
+        assert_eq!(merge(&once, DLL).unwrap(), once);
+        assert_eq!(remove(&remove(&once).unwrap()).unwrap(), INF);
+        assert_eq!(remove(INF).unwrap(), INF);
     }
 
     #[test]
     fn merge_replaces_an_earlier_merge_with_another_dll_in_place_of_duplicating_it() {
-        let old = merge(INF, r"D:\old\mapisync_outlook_store.dll");
-        let new = merge(&old, DLL);
-        assert_eq!(new, merge(INF, DLL));
+        let old = merge(INF, r"D:\old\mapisync_outlook_store.dll").unwrap();
+        let new = merge(&old, DLL).unwrap();
+        assert_eq!(new, merge(INF, DLL).unwrap());
         assert!(!text(&new).contains(r"D:\old"));
     }
 
     #[test]
     fn names_match_without_regard_to_case() {
         let inf = b"[services]\r\nmapisync_example=old\r\n\r\n[mapisync_example]\r\nPR_X=1\r\n\r\n[Other]\r\nA=1\r\n";
-        assert_eq!(remove(inf), b"[services]\r\n\r\n[Other]\r\nA=1\r\n");
+        assert_eq!(remove(inf).unwrap(), b"[services]\r\n\r\n[Other]\r\nA=1\r\n");
     }
 
     #[test]
     fn a_file_without_services_gets_the_section() {
-        let merged = text(&merge(b"[Other]\r\nA=1", DLL));
+        let merged = text(&merge(b"[Other]\r\nA=1", DLL).unwrap());
         assert!(merged.starts_with(
             "[Other]\r\nA=1\r\n[Services]\r\nMAPISYNC_EXAMPLE=mapisync example store\r\n\r\n[MAPISYNC_EXAMPLE]\r\n"
         ));
-        assert_eq!(merge(merged.as_bytes(), DLL), merged.as_bytes());
-        assert_eq!(text(&merge(b"", DLL)).lines().next(), Some("[Services]"));
+        assert_eq!(merge(merged.as_bytes(), DLL).unwrap(), merged.as_bytes());
+        assert_eq!(text(&merge(b"", DLL).unwrap()).lines().next(), Some("[Services]"));
+    }
+
+    /// UTF-16LE with a byte order mark: the service is added as UTF-16
+    /// (not as ASCII bytes in the middle of UTF-16 text, which MAPI cannot
+    /// see), and remove gives back the file byte for byte.
+    #[test]
+    fn a_utf16le_file_stays_utf16le_and_is_restored_byte_for_byte() {
+        let ansi = String::from_utf8_lossy(INF).replace('\u{fffd}', "\u{e9}");
+        let utf16: Vec<u8> =
+            b"\xFF\xFE".iter().copied().chain(ansi.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let merged = merge(&utf16, DLL).unwrap();
+        assert!(merged.starts_with(b"\xFF\xFE") && merged.len() % 2 == 0);
+        let units: Vec<u16> = merged[2..].chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
+        let decoded = String::from_utf16(&units).expect("the merged file is UTF-16 throughout");
+        assert!(decoded.contains("CONTAB=Contacts\r\nMAPISYNC_EXAMPLE=mapisync example store\r\n"), "{decoded}");
+        assert!(decoded.contains(&format!("PR_PROVIDER_DLL_NAME={DLL}\r\n")));
+        assert!(decoded.contains("Dossiers personnels (caf\u{e9})"));
+        assert_eq!(merge(&merged, DLL).unwrap(), merged);
+        assert_eq!(remove(&merged).unwrap(), utf16);
+    }
+
+    /// UTF-8 with a byte order mark: `[Services]` on the first line is
+    /// found (not a second `[Services]` section), and the mark stays first.
+    #[test]
+    fn a_utf8_file_with_a_bom_gets_one_services_section() {
+        let file =
+            [b"\xEF\xBB\xBF".as_slice(), b"[Services]\r\nMSPST MS=Personal Folders\r\n\r\n[MSPST MS]\r\nA=1\r\n"]
+                .concat();
+        let merged = merge(&file, DLL).unwrap();
+        assert!(merged.starts_with(b"\xEF\xBB\xBF[Services]\r\nMSPST MS=Personal Folders\r\nMAPISYNC_EXAMPLE="));
+        assert_eq!(text(&merged).matches("[Services]").count(), 1);
+        assert_eq!(remove(&merged).unwrap(), file);
+    }
+
+    /// What cannot be read losslessly is refused, so the caller leaves the file alone.
+    #[test]
+    fn big_endian_and_broken_utf16_are_refused_with_a_message() {
+        assert!(merge(b"\xFE\xFF\0[", DLL).unwrap_err().contains("big-endian"));
+        assert!(merge(b"\xFF\xFE[\0\x00\xD8]\0", DLL).unwrap_err().contains("unpaired surrogate"));
+        assert!(remove(b"\xFF\xFE[\0S").unwrap_err().contains("odd number of bytes"));
     }
 
     #[test]
     fn a_file_with_lf_line_endings_keeps_them() {
-        let merged = merge(b"[Services]\nA=B\n", DLL);
+        let merged = merge(b"[Services]\nA=B\n", DLL).unwrap();
         assert!(!merged.contains(&b'\r'));
-        assert_eq!(remove(&merged), b"[Services]\nA=B\n");
+        assert_eq!(remove(&merged).unwrap(), b"[Services]\nA=B\n");
     }
 
     /// Outlook's MAPI inserts "32" before the first period of the whole

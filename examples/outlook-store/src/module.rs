@@ -1,12 +1,14 @@
-//! The DLL as a whole: how many providers MAPI holds, and what the last
-//! `IMSProvider::Shutdown` does so that MAPI's FreeLibrary right after it
-//! is safe.
+//! Every call the example makes into `mapisync::lifecycle`, in one place:
+//! how many providers MAPI holds, what the last `IMSProvider::Shutdown`
+//! does so that MAPI's FreeLibrary right after it is safe, and how a
+//! store's logoff cancels its sync.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use mapisync::{IMAPISync, lifecycle};
+
 use crate::diagnostics::log;
-use mapisync::lifecycle;
 
 /// How long the last Shutdown waits for running syncs to end.
 pub(crate) const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,4 +37,10 @@ pub(crate) fn provider_stopped() {
     if let Err(running) = lifecycle::shutdown(SHUTDOWN_TIMEOUT) {
         log(&format!("Shutdown: {running} sync worker(s) still running after {SHUTDOWN_TIMEOUT:?}"));
     }
+}
+
+/// StoreLogoff / Logoff: cancels the sync `sync` runs, if any (the object
+/// the store's `ForwardSync::sync` returns).
+pub(crate) fn cancel_store_sync(sync: &IMAPISync) {
+    lifecycle::cancel(sync);
 }

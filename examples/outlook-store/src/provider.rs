@@ -1,8 +1,9 @@
 //! `MSProviderInit`, the entry point MAPI calls after loading the DLL, and
-//! the `IMSProvider` object it returns.
+//! the `IMSProvider` object it returns (`#[implement(IMSProvider)]`).
 //!
 //! - `MSProviderInit` answers `*lpulProviderVer` with CURRENT_SPI_VERSION;
-//!   an older `ulMAPIVer` is MAPI_E_VERSION with `*lppMSProvider` NULL.
+//!   an older `ulMAPIVer` is MAPI_E_VERSION with `*lppMSProvider` NULL. It
+//!   is `extern "C"`, not the bindings' `extern "system"` (see `spi`).
 //! - `Logon` opens the example's one store: no entry ID (`cbEntryID` 0,
 //!   `lpEntryID` NULL); `lpInterface` NULL, IID_IMsgStore, IID_IMAPIProp
 //!   or IID_IUnknown; `ulFlags` and the profile name are not read (no
@@ -13,26 +14,66 @@
 //! - `SpoolerLogon` is MAPI_E_NO_SUPPORT (the store does not handle mail);
 //!   `CompareStoreIDs` compares the bytes of the two entry IDs.
 
-use core::ffi::{c_char, c_void};
-use core::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use mapisync::abi::IID_IUnknown;
-use mapisync::{E_INVALIDARG, E_NOINTERFACE, E_UNEXPECTED, HRESULT, IUnknown, Interface, MAPI_E_NO_SUPPORT, S_OK};
-use windows_core::{GUID, IUnknown_Vtbl};
-
-use crate::com::{ComObject, no_support, put};
-use crate::diagnostics::{guard, install_panic_hook, log};
-use crate::mapi_abi::{
-    AllocateBuffer, AllocateMore, CURRENT_SPI_VERSION, ENTRYID, FreeBuffer, IID_IMAPIProp, IID_IMSProvider,
-    IID_IMsgStore, IMAPISupport_Vtbl, IMSProvider_Vtbl, LPCIID, MAPI_E_VERSION, MAPIUID, MSProviderInitFn, Opaque,
+use mapisync::{E_INVALIDARG, E_NOINTERFACE, E_UNEXPECTED, HRESULT, MAPI_E_NO_SUPPORT, S_OK};
+use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
+    ENTRYID, IMAPIProp, IMAPISupport, IMSLogon, IMSProvider, IMSProvider_Impl, IMsgStore, LPALLOCATEBUFFER,
+    LPALLOCATEMORE, LPFREEBUFFER, MAPI_E_VERSION, MAPIERROR,
 };
-use crate::{logon, module, store};
+use windows::Win32::Foundation::HINSTANCE;
+use windows::Win32::System::Com::IMalloc;
+use windows_core::{GUID, IUnknown, Interface, OutRef, Ref, Result, implement};
 
-/// The UID this provider registers with `IMAPISupport::SetProviderUID`:
-/// MAPI routes entry IDs that carry it to this provider.
-pub const STORE_UID: MAPIUID = MAPIUID { ab: *b"mapisync-example" };
+use crate::diagnostics::{fail_point, guard, guarded, install_panic_hook, log};
+use crate::logon::Logon;
+use crate::module;
+use crate::spi::{MsProviderInit, SPI_VERSION, put, store_uid};
+use crate::store::Store;
+
+/// The store provider's entry point: `MSPROVIDERINIT` with the C calling
+/// convention MAPI uses (the bindings' type says `extern "system"`; see `spi`).
+///
+/// # Safety
+/// MAPI: `lpulProviderVer` and `lppMSProvider` are null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn MSProviderInit(
+    _hInstance: HINSTANCE,
+    _lpMalloc: Ref<IMalloc>,
+    _lpAllocateBuffer: LPALLOCATEBUFFER,
+    _lpAllocateMore: LPALLOCATEMORE,
+    _lpFreeBuffer: LPFREEBUFFER,
+    _ulFlags: u32,
+    ulMAPIVer: u32,
+    lpulProviderVer: *mut u32,
+    lppMSProvider: OutRef<IMSProvider>,
+) -> HRESULT {
+    install_panic_hook();
+    guard("MSProviderInit", || {
+        if lpulProviderVer.is_null() || lppMSProvider.is_null() {
+            return E_INVALIDARG;
+        }
+        // SAFETY: MAPI: checked non-null, so writable.
+        unsafe { *lpulProviderVer = SPI_VERSION };
+        if ulMAPIVer < SPI_VERSION {
+            log(&format!("MSProviderInit: MAPI's SPI version {ulMAPIVer:#010x} is older than {SPI_VERSION:#010x}"));
+            let _ = lppMSProvider.write(None);
+            return MAPI_E_VERSION;
+        }
+        module::provider_started();
+        let provider: IMSProvider = Provider { shut_down: AtomicBool::new(false) }.into();
+        match lppMSProvider.write(Some(provider)) {
+            Ok(()) => S_OK,
+            Err(error) => error.code(),
+        }
+    })
+}
+
+/// The export has exactly MSPROVIDERINIT's parameters, with the C convention.
+const _: MsProviderInit = MSProviderInit;
 
 /// The provider's state.
+#[implement(IMSProvider)]
 pub(crate) struct Provider {
     shut_down: AtomicBool,
 }
@@ -53,178 +94,136 @@ impl Drop for Provider {
     }
 }
 
-type ProviderObject = ComObject<IMSProvider_Vtbl, Provider>;
-
-/// The store provider's entry point (`MSPROVIDERINIT`, C calling convention).
-///
-/// # Safety
-/// MAPI: `lpulProviderVer` and `lppMSProvider` are null or valid for a write.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn MSProviderInit(
-    _hInstance: *mut c_void,
-    _lpMalloc: *mut c_void,
-    _lpAllocateBuffer: Option<AllocateBuffer>,
-    _lpAllocateMore: Option<AllocateMore>,
-    _lpFreeBuffer: Option<FreeBuffer>,
-    _ulFlags: u32,
-    ulMAPIVer: u32,
-    lpulProviderVer: *mut u32,
-    lppMSProvider: *mut *mut c_void,
-) -> HRESULT {
-    install_panic_hook();
-    guard("MSProviderInit", || {
-        if lpulProviderVer.is_null() || lppMSProvider.is_null() {
-            return E_INVALIDARG;
-        }
-        // SAFETY: MAPI: both out-parameters are non-null, so writable.
-        unsafe {
-            *lppMSProvider = core::ptr::null_mut();
-            *lpulProviderVer = CURRENT_SPI_VERSION;
-        }
-        if ulMAPIVer < CURRENT_SPI_VERSION {
-            log(&format!(
-                "MSProviderInit: MAPI's SPI version {ulMAPIVer:#010x} is older than {CURRENT_SPI_VERSION:#010x}"
-            ));
-            return MAPI_E_VERSION;
-        }
-        module::provider_started();
-        let provider = ProviderObject::create(&VTABLE, Provider { shut_down: AtomicBool::new(false) });
-        // SAFETY: MAPI: checked non-null above.
-        unsafe { *lppMSProvider = provider };
-        S_OK
-    })
+/// The IIDs `Logon` can hand the store out as.
+fn is_store_iid(iid: &GUID) -> bool {
+    [IUnknown::IID, IMAPIProp::IID, IMsgStore::IID].contains(iid)
 }
 
-/// The export has exactly MSPROVIDERINIT's type.
-const _: MSProviderInitFn = MSProviderInit;
-
-/// Slot 0: IUnknown and IMSProvider are the provider itself.
-///
-/// # Safety
-/// COM: `this` is a live provider; `riid` and `ppv` are null or valid.
-unsafe extern "system" fn query_interface(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
-    // SAFETY: COM: this function's Safety: `this` is a live provider; `riid`, `ppv` null or valid.
-    unsafe { ProviderObject::query(this, riid, ppv, &[IID_IUnknown, IID_IMSProvider]) }
-}
-
-/// Slot 3, `Shutdown`: see `module::provider_stopped`. Sets
-/// `*lpulFlags` (reserved, when non-null) to 0; always S_OK.
-///
-/// # Safety
-/// COM: `this` is a live provider; `lpulFlags` is null or valid.
-unsafe extern "system" fn shutdown(this: *mut c_void, lpulFlags: *mut u32) -> HRESULT {
-    guard("IMSProvider::Shutdown", || {
-        // SAFETY: COM: the caller holds a reference to the provider.
-        unsafe { ProviderObject::from_this(this) }.value.stop();
-        // SAFETY: MAPI: null or writable (this function's contract).
-        unsafe { put(lpulFlags, 0) };
-        S_OK
-    })
-}
-
-/// Slot 4, `Logon`.
-///
-/// # Safety
-/// COM: `this` is a live provider; every pointer is null or valid as
-/// IMSProvider::Logon documents.
-unsafe extern "system" fn logon(
-    this: *mut c_void,
-    lpMAPISup: *mut c_void,
-    _ulUIParam: usize,
-    _lpszProfileName: *const c_char,
-    cbEntryID: u32,
-    lpEntryID: *const ENTRYID,
-    _ulFlags: u32,
-    lpInterface: LPCIID,
-    lpcbSpoolSecurity: *mut u32,
-    lppbSpoolSecurity: *mut *mut u8,
-    lppMAPIError: *mut Opaque,
-    lppMSLogon: *mut *mut c_void,
-    lppMDB: *mut *mut c_void,
-) -> HRESULT {
-    // SAFETY: MAPI: each out-parameter is null or writable (this function's contract).
-    unsafe {
-        put(lpcbSpoolSecurity, 0);
-        put(lppbSpoolSecurity, core::ptr::null_mut());
-        put(lppMAPIError, core::ptr::null_mut());
-        put(lppMSLogon, core::ptr::null_mut());
-        put(lppMDB, core::ptr::null_mut());
+impl IMSProvider_Impl for Provider_Impl {
+    /// See `module::provider_stopped`. Sets `*lpulflags` (reserved, when
+    /// non-null) to 0; S_OK.
+    fn Shutdown(&self, lpulflags: *mut u32) -> Result<()> {
+        guarded("IMSProvider::Shutdown", || {
+            self.stop();
+            // SAFETY: MAPI: null or writable.
+            unsafe { put(lpulflags, 0) };
+            Ok(())
+        })
     }
-    guard("IMSProvider::Logon", || {
-        // SAFETY: COM: the caller holds a reference to the provider.
-        if unsafe { ProviderObject::from_this(this) }.value.shut_down.load(Ordering::Acquire) {
-            return E_UNEXPECTED;
+
+    fn Logon(
+        &self,
+        lpmapisup: Ref<IMAPISupport>,
+        _uluiparam: usize,
+        _lpszprofilename: *mut i8,
+        cbentryid: u32,
+        lpentryid: *mut ENTRYID,
+        _ulflags: u32,
+        lpinterface: *mut GUID,
+        lpcbspoolsecurity: *mut u32,
+        lppbspoolsecurity: *mut *mut u8,
+        lppmapierror: *mut *mut MAPIERROR,
+        lppmslogon: OutRef<IMSLogon>,
+        lppmdb: OutRef<IMsgStore>,
+    ) -> Result<()> {
+        // SAFETY: MAPI: each out-parameter is null or writable.
+        unsafe {
+            put(lpcbspoolsecurity, 0);
+            put(lppbspoolsecurity, core::ptr::null_mut());
+            put(lppmapierror, core::ptr::null_mut());
         }
-        if lppMSLogon.is_null() || lppMDB.is_null() {
-            return E_INVALIDARG;
+        if lppmslogon.is_null() || lppmdb.is_null() {
+            return Err(E_INVALIDARG.into());
         }
-        if cbEntryID != 0 || !lpEntryID.is_null() {
-            return MAPI_E_NO_SUPPORT; // this example opens only its default store
+        let opened = guarded("IMSProvider::Logon", || {
+            if self.shut_down.load(Ordering::Acquire) {
+                return Err(E_UNEXPECTED.into());
+            }
+            if cbentryid != 0 || !lpentryid.is_null() {
+                return Err(MAPI_E_NO_SUPPORT.into()); // this example opens only its default store
+            }
+            // SAFETY: MAPI: a non-null LPCIID points to an IID.
+            if !lpinterface.is_null() && !is_store_iid(unsafe { &*lpinterface }) {
+                return Err(E_NOINTERFACE.into());
+            }
+            open_default_store(lpmapisup.ok()?)
+        });
+        // Both out-parameters are written once: the new objects, or NULL.
+        match opened {
+            Ok((logon, store)) => {
+                lppmslogon.write(Some(logon))?;
+                lppmdb.write(Some(store))
+            }
+            Err(error) => {
+                let _ = lppmslogon.write(None);
+                let _ = lppmdb.write(None);
+                Err(error)
+            }
         }
-        // SAFETY: MAPI: a non-null LPCIID points to an IID.
-        if !lpInterface.is_null() && ![IID_IUnknown, IID_IMAPIProp, IID_IMsgStore].contains(unsafe { &*lpInterface }) {
-            return E_NOINTERFACE;
-        }
-        // SAFETY: COM: MAPI holds its support object for the whole call.
-        let Some(support) = (unsafe { IUnknown::from_raw_borrowed(&lpMAPISup) }) else { return E_INVALIDARG };
-        // SAFETY: COM: MAPI holds `support` for the call; the out-pointers were checked non-null.
-        unsafe { open_default_store(support, lppMSLogon, lppMDB) }
-    })
+    }
+
+    fn SpoolerLogon(
+        &self,
+        _: Ref<IMAPISupport>,
+        _: usize,
+        _: *mut i8,
+        _: u32,
+        _: *mut ENTRYID,
+        _: u32,
+        _: *mut GUID,
+        _: u32,
+        _: *mut u8,
+        lppmapierror: *mut *mut MAPIERROR,
+        lppmslogon: OutRef<IMSLogon>,
+        lppmdb: OutRef<IMsgStore>,
+    ) -> Result<()> {
+        guarded("IMSProvider::SpoolerLogon", || {
+            // SAFETY: MAPI: an out-parameter is null or writable.
+            unsafe { put(lppmapierror, core::ptr::null_mut()) };
+            let _ = lppmslogon.write(None);
+            let _ = lppmdb.write(None);
+            Err(MAPI_E_NO_SUPPORT.into())
+        })
+    }
+
+    /// `*lpulresult` is TRUE when the two entry IDs have the same bytes.
+    /// E_INVALIDARG for a NULL `lpulresult` or an entry ID that is NULL
+    /// with a non-zero size.
+    fn CompareStoreIDs(
+        &self,
+        cbentryid1: u32,
+        lpentryid1: *mut ENTRYID,
+        cbentryid2: u32,
+        lpentryid2: *mut ENTRYID,
+        _ulflags: u32,
+        lpulresult: *mut u32,
+    ) -> Result<()> {
+        guarded("IMSProvider::CompareStoreIDs", || {
+            fail_point("IMSProvider::CompareStoreIDs");
+            // SAFETY: MAPI: each entry ID is null or valid for its size.
+            let (first, second) = unsafe { (entry_bytes(cbentryid1, lpentryid1), entry_bytes(cbentryid2, lpentryid2)) };
+            let (Some(first), Some(second)) = (first, second) else { return Err(E_INVALIDARG.into()) };
+            if lpulresult.is_null() {
+                return Err(E_INVALIDARG.into());
+            }
+            // SAFETY: MAPI: checked non-null.
+            unsafe { *lpulresult = u32::from(first == second) };
+            Ok(())
+        })
+    }
 }
 
 /// Registers the store's UID with MAPI, then makes the store and its logon.
-///
-/// # Safety
-/// COM: `support` is MAPI's live IMAPISupport; `logon_out` and `store_out` are writable.
-unsafe fn open_default_store(support: &IUnknown, logon_out: *mut *mut c_void, store_out: *mut *mut c_void) -> HRESULT {
-    // SAFETY: COM: `support` is an IMAPISupport pointer (the Logon contract),
-    // so it points to an IMAPISupport vtable.
-    let vtable = unsafe { &**support.as_raw().cast::<*const IMAPISupport_Vtbl>() };
-    // SAFETY: COM: SetProviderUID is one of the support methods a provider
-    // may rely on; STORE_UID is read during the call only.
-    let hr = unsafe { (vtable.SetProviderUID)(support.as_raw(), &STORE_UID, 0) };
-    if hr.is_err() {
-        log(&format!("Logon: IMAPISupport::SetProviderUID failed with {:#010x}", hr.0 as u32));
-        return hr;
+fn open_default_store(support: &IMAPISupport) -> Result<(IMSLogon, IMsgStore)> {
+    let mut uid = store_uid(); // the bindings take a *mut MAPIUID: a copy of our own
+    // SAFETY: COM: MAPI holds `support` for the whole Logon call; `uid` is read during the call only.
+    if let Err(error) = unsafe { support.SetProviderUID(&mut uid, 0) } {
+        log(&format!("Logon: IMAPISupport::SetProviderUID failed with {:#010x}", error.code().0 as u32));
+        return Err(error);
     }
-    // SAFETY: COM: `store::create` hands over the new store's one reference.
-    let store = unsafe { IUnknown::from_raw(store::create()) };
-    let logon = logon::create(&store, support);
-    // SAFETY: MAPI: checked non-null by the caller.
-    unsafe {
-        *logon_out = logon;
-        *store_out = store.into_raw();
-    }
-    S_OK
-}
-
-/// Slot 6, `CompareStoreIDs`: `*lpulResult` is TRUE when the two entry IDs
-/// have the same bytes. E_INVALIDARG for a NULL `lpulResult` or an entry
-/// ID that is NULL with a non-zero size.
-///
-/// # Safety
-/// COM: `this` is a live provider; each entry ID is valid for its size.
-unsafe extern "system" fn compare_store_ids(
-    _this: *mut c_void,
-    cbEntryID1: u32,
-    lpEntryID1: *const ENTRYID,
-    cbEntryID2: u32,
-    lpEntryID2: *const ENTRYID,
-    _ulFlags: u32,
-    lpulResult: *mut u32,
-) -> HRESULT {
-    // SAFETY: MAPI: each entry ID is null or valid for its size (this function's contract).
-    let (Some(first), Some(second)) =
-        (unsafe { entry_bytes(cbEntryID1, lpEntryID1) }, unsafe { entry_bytes(cbEntryID2, lpEntryID2) })
-    else {
-        return E_INVALIDARG;
-    };
-    if lpulResult.is_null() {
-        return E_INVALIDARG;
-    }
-    // SAFETY: MAPI: checked non-null.
-    unsafe { *lpulResult = u32::from(first == second) };
-    S_OK
+    let store = Store::create();
+    let logon = Logon::create(&store, support);
+    Ok((logon, store.to_interface()))
 }
 
 /// The bytes of an entry ID; None when it is NULL with a non-zero size.
@@ -240,20 +239,63 @@ unsafe fn entry_bytes<'a>(cb: u32, id: *const ENTRYID) -> Option<&'a [u8]> {
     }
 }
 
-static VTABLE: IMSProvider_Vtbl = IMSProvider_Vtbl {
-    base__: IUnknown_Vtbl {
-        QueryInterface: query_interface,
-        AddRef: ProviderObject::add_ref,
-        Release: ProviderObject::release,
-    },
-    Shutdown: shutdown,
-    Logon: logon,
-    SpoolerLogon: spooler_logon,
-    CompareStoreIDs: compare_store_ids,
-};
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::panic_next;
 
-no_support!(fn spooler_logon(
-    _support: *mut c_void, _ui: usize, _profile: *const c_char, _cb: u32, _id: *const ENTRYID, _flags: u32,
-    _iid: LPCIID, _cb_security: u32, _security: *const u8, error: *mut Opaque,
-    logon: *mut *mut c_void, store: *mut *mut c_void
-) clears [error, logon, store]);
+    fn provider() -> IMSProvider {
+        let (mut version, mut provider) = (0, None);
+        // SAFETY: MAPI: the out-parameters are writable; the rest is not read.
+        let hr = unsafe {
+            MSProviderInit(
+                HINSTANCE::default(),
+                Ref::default(),
+                None,
+                None,
+                None,
+                0,
+                SPI_VERSION,
+                &mut version,
+                OutRef::from(&mut provider),
+            )
+        };
+        assert_eq!(hr, S_OK);
+        provider.expect("a provider")
+    }
+
+    /// A panic inside an `#[implement]` method (here CompareStoreIDs, made
+    /// to panic by the test) reaches the caller as E_UNEXPECTED through
+    /// windows-rs's vtable; unguarded, it would abort this process (Rust
+    /// aborts an unwind out of the `extern "system"` trampoline).
+    #[test]
+    fn a_panic_in_an_implement_method_is_e_unexpected_not_an_abort() {
+        let provider = provider();
+        let mut id = *b"same-id!";
+        let mut result = 7;
+        panic_next("IMSProvider::CompareStoreIDs");
+        // SAFETY: COM: the provider is live; the entry IDs are 8 readable bytes; `result` is writable.
+        let hr =
+            unsafe { provider.CompareStoreIDs(8, id.as_mut_ptr().cast(), 8, id.as_mut_ptr().cast(), 0, &mut result) };
+        assert_eq!(hr.unwrap_err().code(), E_UNEXPECTED);
+        assert_eq!(result, 7, "the panicking call wrote nothing");
+        // SAFETY: as above; the provider keeps working after the panic.
+        unsafe { provider.CompareStoreIDs(8, id.as_mut_ptr().cast(), 8, id.as_mut_ptr().cast(), 0, &mut result) }
+            .unwrap();
+        assert_eq!(result, 1);
+        // SAFETY: COM: the provider is live.
+        unsafe { provider.Shutdown(core::ptr::null_mut()) }.unwrap();
+    }
+
+    #[test]
+    fn compare_store_ids_refuses_a_null_id_with_a_size() {
+        let provider = provider();
+        let mut result = 0;
+        // SAFETY: COM: a NULL entry ID with size 4 is the documented misuse.
+        let hr =
+            unsafe { provider.CompareStoreIDs(4, core::ptr::null_mut(), 0, core::ptr::null_mut(), 0, &mut result) };
+        assert_eq!(hr.unwrap_err().code(), E_INVALIDARG);
+        // SAFETY: COM: the provider is live.
+        unsafe { provider.Shutdown(core::ptr::null_mut()) }.unwrap();
+    }
+}

