@@ -24,7 +24,7 @@
 
 // imapisync.h first: it declares MAPI_E_* as constants, which mapicode.h
 // would otherwise have turned into macros.
-#include "../imapisync.h"
+#include "../../../include/imapisync.h"
 
 #define INITGUID
 #define USES_IID_IMAPIProp
