@@ -107,12 +107,22 @@ impl From<windows_core::Error> for Error {
 
 /// The code, and the message if there is one. windows-core keeps a message
 /// only on Windows, where it hands it to combase (`RoOriginateErrorW`); a
-/// bare code goes through `from_hresult`, which calls nothing.
+/// bare code goes through `from_hresult`, which calls nothing. The code is
+/// always a failure code, as for [`HRESULT`]: `?` in a windows-rs
+/// `#[implement]` method never answers success for an error.
+///
+/// ```
+/// use mapisync::{E_FAIL, Error, S_OK};
+///
+/// let error = mapisync::windows_core::Error::from(Error::from(S_OK));
+/// assert_eq!(error.code(), E_FAIL);
+/// ```
 impl From<Error> for windows_core::Error {
     fn from(error: Error) -> Self {
+        let code = error.failure_code();
         match error.message {
-            None => windows_core::Error::from_hresult(error.code),
-            Some(message) => windows_core::Error::new(error.code, &*message),
+            None => windows_core::Error::from_hresult(code),
+            Some(message) => windows_core::Error::new(code, &*message),
         }
     }
 }
@@ -237,5 +247,16 @@ mod tests {
             assert_eq!(HRESULT::from(Error::new(code, "text")), E_FAIL, "{code:?}");
         }
         assert_eq!(HRESULT::from(Error::from(MAPI_E_NETWORK_ERROR)), MAPI_E_NETWORK_ERROR);
+    }
+
+    /// The conversion `?` takes in a windows-rs `#[implement]` method: the
+    /// same failure code (without a message, which needs combase on Windows
+    /// and Wine lacks its `RoOriginateErrorW`).
+    #[test]
+    fn an_error_becomes_a_failing_windows_core_error_always() {
+        for code in [S_OK, crate::hresult::S_FALSE, HRESULT(0x7FFF_FFFF)] {
+            assert_eq!(windows_core::Error::from(Error::from(code)).code(), E_FAIL, "{code:?}");
+        }
+        assert_eq!(windows_core::Error::from(Error::from(MAPI_E_NETWORK_ERROR)).code(), MAPI_E_NETWORK_ERROR);
     }
 }
