@@ -94,12 +94,57 @@ impl<W: Exit> Entry<W> {
     }
 }
 
-/// An object a scope owns: its syncs are the scope's while `handles` of the
-/// scope's [`SyncHandle`](crate::lifecycle::SyncHandle)s for it live.
-struct Member {
+/// One object that [`SyncHandle`](crate::lifecycle::SyncHandle)s stand
+/// for, from its first handle until its last handle of this life is gone or
+/// the object is destroyed ([`forget`](Registry::forget)).
+///
+/// `life` tells this object apart from a later one at the same address (a
+/// new record, a new number); `member` is the scope that owns it now.
+/// Adopting moves the object: the new membership gets a new `generation`,
+/// and the handles of the earlier adoption are stale for membership from
+/// then on (their clones and drops change nothing; they still cancel).
+struct Record {
     key: usize,
-    scope: ScopeId,
+    life: u64,
+    /// Handles of this life (clones included), scoped or not.
     handles: usize,
+    member: Option<Member>,
+}
+
+/// The scope that owns an object, by the adoption that made it so.
+struct Member {
+    scope: ScopeId,
+    generation: u64,
+    /// Handles of this adoption (the adopted one and its clones).
+    handles: usize,
+}
+
+/// What a [`SyncHandle`](crate::lifecycle::SyncHandle) holds: no COM
+/// reference, only the numbers the registry compares. A handle whose
+/// `life` is not its object's current one (the object was destroyed, or its
+/// last handle went) does nothing at all; one whose `adoption` is not the
+/// object's current membership changes no membership.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Ticket {
+    key: usize,
+    life: u64,
+    /// The scope and generation of the adoption that made the handle.
+    adoption: Option<(ScopeId, u64)>,
+}
+
+impl Ticket {
+    /// The scope the handle was adopted into, if any.
+    pub(crate) fn scope(&self) -> Option<ScopeId> {
+        self.adoption.map(|(scope, _)| scope)
+    }
+
+    fn is_life(&self, record: &Record) -> bool {
+        record.key == self.key && record.life == self.life
+    }
+
+    fn is_adoption(&self, member: &Member) -> bool {
+        self.adoption == Some((member.scope, member.generation))
+    }
 }
 
 struct Inner<W: Exit> {
@@ -108,7 +153,9 @@ struct Inner<W: Exit> {
     /// Scopes opened and not yet closed.
     open_scopes: Vec<ScopeId>,
     next_scope: ScopeId,
-    members: Vec<Member>,
+    records: Vec<Record>,
+    /// The next `life` or `generation` number (one sequence, never reused).
+    next_number: u64,
     /// Held while `entries` is not empty (see `pin.rs`), unless the last
     /// worker handed it to its own exit.
     pin: Option<ModulePin>,
@@ -129,7 +176,8 @@ impl<W: Exit> Registry<W> {
             entries: Vec::new(),
             open_scopes: Vec::new(),
             next_scope: 1,
-            members: Vec::new(),
+            records: Vec::new(),
+            next_number: 1,
             pin: None,
         };
         Self { inner: Mutex::new(inner), reaped: Condvar::new() }
@@ -223,27 +271,72 @@ impl<W: Exit> Registry<W> {
         id
     }
 
-    /// The object at `key` belongs to `scope` (one more handle for it);
-    /// the latest scope to join an object owns it.
-    pub(crate) fn join(&self, key: usize, scope: ScopeId) {
+    /// A new handle for the object at `key`: adopted into `scope` (which
+    /// then owns the object, moved from any scope that owned it before), or
+    /// in no scope.
+    pub(crate) fn handle(&self, key: usize, scope: Option<ScopeId>) -> Ticket {
         let mut inner = self.lock();
-        match inner.members.iter_mut().find(|member| member.key == key) {
-            Some(member) if member.scope == scope => member.handles += 1,
-            Some(member) => *member = Member { key, scope, handles: 1 },
-            None => inner.members.push(Member { key, scope, handles: 1 }),
+        let generation = inner.number();
+        let index = match inner.records.iter().position(|record| record.key == key) {
+            Some(index) => index,
+            None => {
+                let life = inner.number();
+                inner.records.push(Record { key, life, handles: 0, member: None });
+                inner.records.len() - 1
+            }
+        };
+        let record = &mut inner.records[index];
+        record.handles += 1;
+        if let Some(scope) = scope {
+            record.member = Some(Member { scope, generation, handles: 1 });
+        }
+        Ticket { key, life: record.life, adoption: scope.map(|scope| (scope, generation)) }
+    }
+
+    /// A clone of the handle `ticket`: counted while `ticket` is current
+    /// (its life, and for membership its adoption); a stale ticket's clone
+    /// changes nothing.
+    pub(crate) fn clone_handle(&self, ticket: &Ticket) {
+        let mut inner = self.lock();
+        if let Some(record) = inner.record_mut(ticket) {
+            record.handles += 1;
+            if let Some(member) = record.member.as_mut().filter(|member| ticket.is_adoption(member)) {
+                member.handles += 1;
+            }
         }
     }
 
-    /// One handle of `scope` for the object at `key` is gone; the object
-    /// leaves the scope with its last one.
-    pub(crate) fn leave(&self, key: usize, scope: ScopeId) {
+    /// The handle `ticket` is gone: the object leaves its scope with the
+    /// last handle of the current adoption, and the registry forgets it
+    /// with its last handle. A stale ticket's drop changes nothing.
+    pub(crate) fn drop_handle(&self, ticket: &Ticket) {
         let mut inner = self.lock();
-        if let Some(index) = inner.members.iter().position(|member| member.key == key && member.scope == scope) {
-            inner.members[index].handles -= 1;
-            if inner.members[index].handles == 0 {
-                inner.members.swap_remove(index);
+        let Some(index) = inner.records.iter().position(|record| ticket.is_life(record)) else { return };
+        let record = &mut inner.records[index];
+        record.handles -= 1;
+        if let Some(member) = record.member.as_mut().filter(|member| ticket.is_adoption(member)) {
+            member.handles -= 1;
+            if member.handles == 0 {
+                record.member = None;
             }
         }
+        if record.handles == 0 {
+            inner.records.swap_remove(index);
+        }
+    }
+
+    /// Cancels the running sync of the handle's object, if `ticket` is of
+    /// its current life; whether one ran.
+    pub(crate) fn cancel_handle(&self, ticket: &Ticket) -> bool {
+        let live = self.lock().records.iter().any(|record| ticket.is_life(record));
+        live && self.cancel(ticket.key)
+    }
+
+    /// The object at `key` is being destroyed (its final Release): every
+    /// handle made for it is stale from now on, so an object made later at
+    /// the same address starts a new life.
+    pub(crate) fn forget(&self, key: usize) {
+        self.lock().records.retain(|record| record.key != key);
     }
 
     /// Worker threads of `which` that have not exited, after reaping those that have.
@@ -368,8 +461,20 @@ impl<W: Exit> Inner<W> {
     /// The scope that owns the object at `key`, or the store at `alias`
     /// that forwards to it.
     fn owner_of(&self, key: usize, alias: Option<usize>) -> Option<ScopeId> {
-        let owns = |member: &&Member| member.key == key || Some(member.key) == alias;
-        self.members.iter().find(owns).map(|member| member.scope)
+        let owns = |record: &&Record| record.key == key || Some(record.key) == alias;
+        self.records.iter().filter(owns).find_map(|record| record.member.as_ref()).map(|member| member.scope)
+    }
+
+    /// The next life or generation number.
+    fn number(&mut self) -> u64 {
+        let number = self.next_number;
+        self.next_number += 1;
+        number
+    }
+
+    /// The record `ticket` is of, if its life is current.
+    fn record_mut(&mut self, ticket: &Ticket) -> Option<&mut Record> {
+        self.records.iter_mut().find(|record| ticket.is_life(record))
     }
 
     /// Drops the entries whose thread has exited (a taken thread is a
