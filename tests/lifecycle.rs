@@ -986,7 +986,7 @@ struct ThreadBound {
 #[cfg(not(miri))]
 impl Drop for ThreadBound {
     fn drop(&mut self) {
-        *self.dropped_on.lock().unwrap() = Some(std::thread::current().id());
+        *self.dropped_on.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::thread::current().id());
     }
 }
 
@@ -1008,10 +1008,9 @@ fn a_sync_handle_sent_to_another_thread_never_releases_the_object_there() {
         windows_core::ComObject::new(ThreadBound { _shared: std::rc::Rc::new(()), dropped_on: dropped_on.clone() })
             .into_interface();
     let handle = lifecycle::SyncHandle::new(&sync);
-    std::thread::spawn(move || drop(handle)).join().unwrap();
-    assert_eq!(*dropped_on.lock().unwrap(), None, "the handle held no reference");
     drop(sync);
-    assert_eq!(*dropped_on.lock().unwrap(), Some(std::thread::current().id()));
+    assert_eq!(*dropped_on.lock().unwrap(), Some(std::thread::current().id()), "the handle held no reference");
+    std::thread::spawn(move || drop(handle)).join().unwrap();
 }
 
 /// The worker holds the forwarding store until Done: a store released by
