@@ -105,9 +105,7 @@ mod platform {
         pub(super) fn wait(&mut self, deadline: Option<Instant>) -> bool {
             let ms = match deadline {
                 None => INFINITE,
-                Some(deadline) => {
-                    super::wait_ms(deadline.saturating_duration_since(Instant::now()), INFINITE - 1)
-                }
+                Some(deadline) => super::wait_ms(deadline.saturating_duration_since(Instant::now()), INFINITE - 1),
             };
             // SAFETY: Win32: `self.0` is our open thread handle (closed only in Drop).
             unsafe { WaitForSingleObject(self.0, ms) == WAIT_OBJECT_0 }
