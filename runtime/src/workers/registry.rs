@@ -166,6 +166,10 @@ pub(crate) struct Registry<W: Exit> {
     inner: Mutex<Inner<W>>,
     /// Notified when a `drain` finishes waiting for a thread.
     reaped: Condvar,
+    /// `records.len()`, stored under the lock after each change, so that
+    /// [`forget`](Self::forget) (every object's destruction) takes no lock
+    /// while no handle exists.
+    recorded: core::sync::atomic::AtomicUsize,
 }
 
 impl<W: Exit> Registry<W> {
@@ -180,7 +184,7 @@ impl<W: Exit> Registry<W> {
             next_number: 1,
             pin: None,
         };
-        Self { inner: Mutex::new(inner), reaped: Condvar::new() }
+        Self { inner: Mutex::new(inner), reaped: Condvar::new(), recorded: core::sync::atomic::AtomicUsize::new(0) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<W>> {
@@ -290,7 +294,9 @@ impl<W: Exit> Registry<W> {
         if let Some(scope) = scope {
             record.member = Some(Member { scope, generation, handles: 1 });
         }
-        Ticket { key, life: record.life, adoption: scope.map(|scope| (scope, generation)) }
+        let ticket = Ticket { key, life: record.life, adoption: scope.map(|scope| (scope, generation)) };
+        self.count_records(&inner);
+        ticket
     }
 
     /// A clone of the handle `ticket`: counted while `ticket` is current
@@ -322,6 +328,7 @@ impl<W: Exit> Registry<W> {
         }
         if record.handles == 0 {
             inner.records.swap_remove(index);
+            self.count_records(&inner);
         }
     }
 
@@ -336,7 +343,21 @@ impl<W: Exit> Registry<W> {
     /// handle made for it is stale from now on, so an object made later at
     /// the same address starts a new life.
     pub(crate) fn forget(&self, key: usize) {
-        self.lock().records.retain(|record| record.key != key);
+        // Relaxed is enough: a record for this object was made while its
+        // maker held a reference, so its count's store happens before the
+        // final Release's Acquire fence that precedes this call; a 0 read
+        // here was stored when no record existed, and none can be made for
+        // an object without a reference.
+        if self.recorded.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.records.retain(|record| record.key != key);
+        self.count_records(&inner);
+    }
+
+    fn count_records(&self, inner: &Inner<W>) {
+        self.recorded.store(inner.records.len(), core::sync::atomic::Ordering::Relaxed);
     }
 
     /// Worker threads of `which` that have not exited, after reaping those that have.
@@ -534,5 +555,32 @@ mod tests {
         assert!(!registry.cancel(1), "no entry was kept for the sync that never started");
         assert_eq!(registry.admit(1, None, &job, || Ok(Exited)), Ok(()), "the next start is admitted");
         assert_eq!(registry.running(Which::All), 0, "its exited thread is reaped");
+    }
+
+    /// Adopting moves an object; a stale handle's clone and drop change
+    /// nothing; a destroyed object's handles do nothing; the record goes
+    /// with the last handle.
+    #[test]
+    fn adopting_moves_the_object_and_stale_handles_change_nothing() {
+        let registry = Registry::<Exited>::new();
+        let (a, b) = (registry.open_scope(), registry.open_scope());
+        let handle_a = registry.handle(7, Some(a));
+        let handle_b = registry.handle(7, Some(b));
+        registry.clone_handle(&handle_a);
+        registry.drop_handle(&handle_a);
+        assert_eq!(registry.lock().owner_of(7, None), Some(b), "A's stale clone moved nothing");
+        registry.drop_handle(&handle_a);
+        assert_eq!(registry.lock().owner_of(7, None), Some(b));
+        registry.drop_handle(&handle_b);
+        assert_eq!(registry.lock().owner_of(7, None), None, "B's last handle is gone");
+        assert_eq!(registry.recorded.load(core::sync::atomic::Ordering::Relaxed), 0, "forgotten");
+        let old = registry.handle(7, None);
+        registry.forget(7);
+        let new = registry.handle(7, Some(a));
+        registry.drop_handle(&old);
+        assert_eq!(registry.lock().owner_of(7, None), Some(a), "the old life's drop left the new one alone");
+        assert!(!registry.cancel_handle(&old));
+        registry.drop_handle(&new);
+        assert_eq!(registry.recorded.load(core::sync::atomic::Ordering::Relaxed), 0);
     }
 }
