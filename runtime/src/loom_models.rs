@@ -11,7 +11,7 @@
 //!   AddRef and Release with their orderings and fence; `crate::atomic`
 //!   swaps in loom's atomics (and Mutex and Condvar) under `--cfg loom`.
 //! - The sync states are the shipping types of `state.rs`: the object's
-//!   [`Busy`] flag (in the real object header) and the job's [`JobState`]
+//!   [`Busy`](crate::state::Busy) flag (in the real object header) and the job's [`JobState`]
 //!   cancel/end word; the module's registry is the shipping
 //!   [`Registry`] (admission, cancel, close, reaping and drain, with its
 //!   lock and condition variable), run here with loom threads behind its
@@ -37,7 +37,7 @@ use crate::abi::IID_IUnknown;
 use crate::atomic::Ordering;
 use crate::hresult::{MAPI_E_END_OF_SESSION, MAPI_E_USER_CANCEL, S_OK};
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
-use crate::state::{Busy, JobState};
+use crate::state::JobState;
 use crate::workers::registry::{Exit, Registry, Which};
 
 /// Executions explored, over every model in this process (printed by each test).
