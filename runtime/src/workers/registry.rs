@@ -67,7 +67,10 @@ struct Entry<W: Exit> {
     /// ended entry is never matched, so a reused address cannot be confused.
     key: usize,
     /// The address of the `ForwardSync` store whose slot 3 forwarded to
-    /// `key`, if any: `cancel` of the store's IMAPISync matches it too.
+    /// `key`, if any: `cancel` of the store's IMAPISync matches it too. The
+    /// worker holds the store until after `JobState::end` (see
+    /// `workers::start_worker`), so while the entry's sync runs no other
+    /// store can be at this address; an ended entry is never matched.
     alias: Option<usize>,
     /// The scope that owned the object when the sync started.
     scope: Option<ScopeId>,
