@@ -54,6 +54,10 @@ pub(crate) fn start_worker(
     // SAFETY: COM: a recorded forwarder is the IMAPISync of a store whose
     // slot 3 is running on this thread now, so the host holds it for the call.
     let store = alias.and_then(|store| unsafe { Forwarder::add_ref(store as *mut c_void) });
+    // Should no thread start, `body` is dropped under the registry's lock:
+    // none of its references is the last (the host holds the object, and the
+    // store, for the call), so no object is destroyed (and no `forget`
+    // locks the registry again) there.
     let body = Box::new(move || {
         body();
         drop(store);
