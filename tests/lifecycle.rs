@@ -826,3 +826,260 @@ fn imapiprovidershutdown_from_an_implement_provider_stops_its_sync() {
         assert_eq!(broken.DoFastShutdown(), mapisync::E_UNEXPECTED);
     }
 }
+
+// Issue 19, second review: handles that name the wrong object or scope.
+
+/// Runs one sync of `sync` to its end: its Done HRESULTs, or the refusal.
+fn one_sync(sync: &IMAPISync) -> Result<Vec<i32>, i32> {
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(sync), &session, &callback);
+    if hr != S_OK {
+        return Err(hr);
+    }
+    let done = done_calls(&callback.wait_done(PATIENCE));
+    close_event(sib.handle());
+    Ok(done)
+}
+
+/// Adopting moves the object (A's handle is stale once B adopted it): a
+/// clone of A's stale handle does not take it back, so A's shutdown leaves
+/// B's object alone (main: the clone re-joined A, and B's next sync was
+/// refused with MAPI_E_END_OF_SESSION).
+#[test]
+fn a_clone_of_a_stale_handle_does_not_take_the_object_back_from_the_scope_that_adopted_it() {
+    let _serial = serial();
+    let (a, b) = (lifecycle::Scope::open(), lifecycle::Scope::open());
+    let sync: IMAPISync = Quick.into();
+    let handle_a = a.adopt(&sync);
+    let _handle_b = b.adopt(&sync);
+    let _copy_of_a = handle_a.clone();
+    assert_eq!(a.shutdown(PATIENCE), Ok(()));
+    assert_eq!(one_sync(&sync), Ok(vec![S_OK]), "A's shutdown leaves B's object alone");
+    assert!(!handle_a.cancel(), "nothing runs");
+}
+
+/// Dropping a clone of a stale handle changes no membership (main: it took
+/// the object out of B, whose shutdown then let its next sync run).
+#[test]
+fn dropping_a_clone_of_a_stale_handle_leaves_the_object_in_the_scope_that_adopted_it() {
+    let _serial = serial();
+    let (a, b) = (lifecycle::Scope::open(), lifecycle::Scope::open());
+    let sync: IMAPISync = Quick.into();
+    let handle_a = a.adopt(&sync);
+    let _handle_b = b.adopt(&sync);
+    drop(handle_a.clone());
+    drop(handle_a);
+    assert_eq!(b.shutdown(PATIENCE), Ok(()));
+    assert_eq!(one_sync(&sync), Err(MAPI_E_END_OF_SESSION), "B's handle lives: B's shutdown refuses the object");
+}
+
+/// A handle holds no COM reference: kept in an aggregated store (the
+/// README's advice), it makes no cycle (main: it counted a reference on the
+/// store itself, which was then never freed).
+#[test]
+fn a_sync_handle_holds_no_reference_on_an_aggregated_store() {
+    let _serial = serial();
+    let drops = DropCount::new();
+    let watch = drops.watch();
+    let made = mapisync_tests::aggregated(mapisync_tests::Steps { drops }, watch);
+    let sync: IMAPISync = made.outer_unknown().cast().unwrap();
+    let scope = lifecycle::Scope::open();
+    let handle = scope.adopt(&sync);
+    let plain = lifecycle::SyncHandle::new(&sync);
+    drop(sync);
+    let count = made.outer_count();
+    assert_eq!(count, 1, "the handles count no reference on the store");
+    drop((handle, plain, scope));
+    made.release_and_check_freed();
+}
+
+/// An apartment-threaded C++ object (a non-atomic `++m_cRef`, ATL's
+/// CComSingleThreadModel): clones of one handle on two threads touch the
+/// object not at all (main: both AddRef'd it at once, a data race Miri reports).
+mod single_threaded {
+    use std::cell::UnsafeCell;
+    use std::ffi::c_void;
+
+    #[repr(C)]
+    struct Vtbl {
+        query: unsafe extern "system" fn(*mut c_void, *const mapisync_tests::Guid, *mut *mut c_void) -> i32,
+        add_ref: unsafe extern "system" fn(*mut c_void) -> u32,
+        release: unsafe extern "system" fn(*mut c_void) -> u32,
+        sync: unsafe extern "system" fn(*mut c_void, *const c_void) -> i32,
+    }
+
+    #[repr(C)]
+    struct Object {
+        vtbl: &'static Vtbl,
+        refs: UnsafeCell<u32>,
+    }
+
+    unsafe extern "system" fn query(this: *mut c_void, _: *const mapisync_tests::Guid, out: *mut *mut c_void) -> i32 {
+        // SAFETY: COM: the caller passes a writable `out` and holds `this`.
+        unsafe {
+            *out = this;
+            add_ref(this);
+        }
+        0
+    }
+
+    unsafe extern "system" fn add_ref(this: *mut c_void) -> u32 {
+        // SAFETY: COM: `this` is live; the count is the apartment's own (non-atomic, the C++ way).
+        unsafe {
+            let refs = (*(this as *const Object)).refs.get();
+            *refs += 1;
+            *refs
+        }
+    }
+
+    unsafe extern "system" fn release(this: *mut c_void) -> u32 {
+        // SAFETY: COM: as `add_ref`; the object is freed with its last reference.
+        unsafe {
+            let refs = (*(this as *const Object)).refs.get();
+            *refs -= 1;
+            let left = *refs;
+            if left == 0 {
+                drop(Box::from_raw(this as *mut Object));
+            }
+            left
+        }
+    }
+
+    unsafe extern "system" fn sync(_: *mut c_void, _: *const c_void) -> i32 {
+        0x8004_0200_u32 as i32
+    }
+
+    static VTBL: Vtbl = Vtbl { query, add_ref, release, sync };
+
+    pub fn new() -> mapisync::IMAPISync {
+        let raw = Box::into_raw(Box::new(Object { vtbl: &VTBL, refs: UnsafeCell::new(1) })) as *mut c_void;
+        // SAFETY: COM: `raw` is a live object with one reference, which this takes.
+        unsafe { <mapisync::IMAPISync as mapisync::Interface>::from_raw(raw) }
+    }
+}
+
+#[test]
+fn clones_of_a_sync_handle_on_two_threads_never_touch_an_apartment_threaded_object() {
+    let sync = single_threaded::new();
+    let handle = lifecycle::SyncHandle::new(&sync);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..100 {
+                    drop(handle.clone());
+                }
+            });
+        }
+    });
+    drop(handle);
+    drop(sync); // on its own thread, with the only reference it ever had
+}
+
+/// A windows-rs object that is not Send (an Rc inside), and records where it was dropped.
+#[cfg(not(miri))]
+#[windows_core::implement(mapisync::IMAPISync)]
+struct ThreadBound {
+    _shared: std::rc::Rc<()>,
+    dropped_on: Arc<Mutex<Option<std::thread::ThreadId>>>,
+}
+
+#[cfg(not(miri))]
+impl Drop for ThreadBound {
+    fn drop(&mut self) {
+        *self.dropped_on.lock().unwrap_or_else(PoisonError::into_inner) = Some(std::thread::current().id());
+    }
+}
+
+#[cfg(not(miri))]
+impl mapisync::abi::IMAPISync_Impl for ThreadBound_Impl {
+    unsafe fn SynchronizeInBackground(&self, _: *const mapisync::abi::MAPISIB) -> windows_core::HRESULT {
+        windows_core::HRESULT(MAPI_E_END_OF_SESSION)
+    }
+}
+
+/// A handle sent to another thread takes no reference there: a !Send
+/// object is released on its own thread (main: the handle's reference was
+/// the last, and the object was dropped on the other thread).
+#[cfg(not(miri))]
+#[test]
+fn a_sync_handle_sent_to_another_thread_never_releases_the_object_there() {
+    let dropped_on = Arc::new(Mutex::new(None));
+    let sync: IMAPISync =
+        windows_core::ComObject::new(ThreadBound { _shared: std::rc::Rc::new(()), dropped_on: dropped_on.clone() })
+            .into_interface();
+    let handle = lifecycle::SyncHandle::new(&sync);
+    drop(sync);
+    assert_eq!(*dropped_on.lock().unwrap(), Some(std::thread::current().id()), "the handle held no reference");
+    std::thread::spawn(move || drop(handle)).join().unwrap();
+}
+
+/// The worker holds the forwarding store until Done: a store released by
+/// the host while its sync runs keeps its address, so no new store there
+/// is confused with it (main: a new idle store landed on the address, and
+/// cancelling it cancelled the old store's sync).
+#[cfg(not(miri))]
+#[test]
+fn cancel_of_a_new_store_never_reaches_a_released_stores_running_sync() {
+    let _serial = serial();
+    let (busy, _seen, _drops) = reporter();
+    let old_store: IMAPISync = windows_core::ComObject::new(ForwardingStore { sync: busy.clone() }).into_interface();
+    let old_address = old_store.as_raw() as usize;
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&old_store), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1));
+    drop(old_store); // the host's last reference; the sync runs on
+    let idle: IMAPISync = Quick.into();
+    let mut reused = false;
+    let mut cancelled = false;
+    let mut kept = Vec::new();
+    for _ in 0..1000 {
+        let store: IMAPISync = windows_core::ComObject::new(ForwardingStore { sync: idle.clone() }).into_interface();
+        reused |= store.as_raw() as usize == old_address;
+        let handle = lifecycle::SyncHandle::new(&store);
+        cancelled |= std::thread::spawn(move || handle.cancel()).join().unwrap() | lifecycle::cancel(&store);
+        kept.push(store);
+    }
+    let old_done = done_calls(&callback.calls());
+    assert!(lifecycle::cancel(&busy), "the old store's sync still runs");
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+    assert!(!reused && !cancelled && old_done.is_empty(), "reused {reused}, cancelled {cancelled}, {old_done:?}");
+}
+
+/// A handle outlived by its mapisync object is stale: a new object made at
+/// the same address is never cancelled through it.
+#[cfg(not(miri))]
+#[test]
+fn a_handle_of_a_destroyed_object_never_cancels_a_new_object_at_its_address() {
+    let _serial = serial();
+    let (old, _seen, _drops) = reporter();
+    let old_address = old.as_raw() as usize;
+    let handle = lifecycle::SyncHandle::new(&old);
+    drop(old);
+    let mut kept = Vec::new();
+    let new = loop {
+        let (sync, seen, drops) = reporter();
+        if sync.as_raw() as usize == old_address {
+            break Some(sync);
+        }
+        kept.push((sync, seen, drops));
+        if kept.len() > 1000 {
+            break None;
+        }
+    };
+    let Some(new) = new else {
+        eprintln!("the allocator did not reuse the address: nothing to confuse");
+        return;
+    };
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(&new), &session, &callback);
+    assert_eq!(hr, S_OK);
+    assert!(wait_progress(&callback, 1));
+    assert!(!handle.cancel(), "the old object's handle is stale");
+    assert!(lifecycle::cancel(&new));
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+}

@@ -45,10 +45,11 @@
 //! # fn main() {}
 //! ```
 //!
-//! The worker of a running sync holds the mapisync object, not the store:
-//! the host may release the store before `Done`, and the sync runs to its
-//! end. A store that must live until `Done` aggregates the mapisync object
-//! instead ([`aggregate::create_inner`](crate::aggregate::create_inner)).
+//! The worker of a running sync holds the mapisync object and the store
+//! (one reference each, released after `Done`): the host may release the
+//! store before `Done`, and the store lives on until the sync has ended.
+//! So the store's address, under which `lifecycle::cancel` and scopes find
+//! its sync, is never another store's while that sync runs.
 //!
 //! The store depends on `windows-core = "0.62"` itself: `#[implement]`
 //! expands to `::windows_core` paths (see [`crate::windows_core`]).

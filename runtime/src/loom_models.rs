@@ -11,7 +11,7 @@
 //!   AddRef and Release with their orderings and fence; `crate::atomic`
 //!   swaps in loom's atomics (and Mutex and Condvar) under `--cfg loom`.
 //! - The sync states are the shipping types of `state.rs`: the object's
-//!   [`Busy`] flag (in the real object header) and the job's [`JobState`]
+//!   [`Busy`](crate::state::Busy) flag (in the real object header) and the job's [`JobState`]
 //!   cancel/end word; the module's registry is the shipping
 //!   [`Registry`] (admission, cancel, close, reaping and drain, with its
 //!   lock and condition variable), run here with loom threads behind its
@@ -37,7 +37,7 @@ use crate::abi::IID_IUnknown;
 use crate::atomic::Ordering;
 use crate::hresult::{MAPI_E_END_OF_SESSION, MAPI_E_USER_CANCEL, S_OK};
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
-use crate::state::{Busy, JobState};
+use crate::state::JobState;
 use crate::workers::registry::{Exit, Registry, Which};
 
 /// Executions explored, over every model in this process (printed by each test).
@@ -394,7 +394,7 @@ fn a_scopes_shutdown_racing_a_start_of_its_object_refuses_it_or_cancels_it_and_d
         // MSProviderInit and Logon: the scope, and its store's sync object.
         let scope = registry.open_scope();
         let (object, host) = object_and_host(&drops);
-        registry.join(object.as_raw() as usize, scope);
+        let _handle = registry.handle(object.as_raw() as usize, Some(scope));
         let (raw, host_registry, host_done) = (Raw(host.as_raw()), registry.clone(), done.clone());
         let starter = thread::spawn(move || {
             let raw = raw;
@@ -430,7 +430,7 @@ fn instance_as_shutdown_racing_instance_bs_open_and_start_leaves_b_untouched() {
         let registry = Arc::new(Registry::<LoomThread>::new());
         let a = registry.open_scope();
         let object_a = ObjectRef::<Model>::new(Tracked::new(&drops));
-        registry.join(object_a.as_raw() as usize, a);
+        let _handle_a = registry.handle(object_a.as_raw() as usize, Some(a));
         // SAFETY: loom model: `object_a` holds a reference.
         assert!(unsafe { start(object_a.as_raw(), &registry, &done_a) }.is_some(), "A syncs");
         // B's MSProviderInit, Logon and first sync, on MAPI's other thread.
@@ -438,7 +438,7 @@ fn instance_as_shutdown_racing_instance_bs_open_and_start_leaves_b_untouched() {
         let instance_b = thread::spawn(move || {
             let b = b_registry.open_scope();
             let object_b = ObjectRef::<Model>::new(Tracked::new(&b_drops));
-            b_registry.join(object_b.as_raw() as usize, b);
+            let _handle_b = b_registry.handle(object_b.as_raw() as usize, Some(b));
             // SAFETY: loom model: `object_b` holds a reference.
             unsafe { start(object_b.as_raw(), &b_registry, &b_done) }.is_some()
         });
@@ -451,6 +451,47 @@ fn instance_as_shutdown_racing_instance_bs_open_and_start_leaves_b_untouched() {
         assert_eq!(done_b.hr.load(Ordering::Relaxed), S_OK.0 as u32 as usize, "B's sync is never cancelled by A");
         drop(object_a);
         assert_eq!(drops.load(Ordering::Relaxed), 2);
+    });
+}
+
+/// Issue 19's second review (D1): B adopts A's object and a clone of A's
+/// now stale handle is made and dropped, racing A's shutdown, then B
+/// starts a sync: the object stays B's throughout, so A's shutdown neither
+/// refuses nor cancels B's sync, and B's shutdown does refuse the object.
+#[test]
+fn a_stale_handles_clone_racing_a_shutdown_never_moves_the_object_between_scopes() {
+    explore_bounded("scopes, B's adoption and a stale handle's clone racing A's shutdown and B's start", 2, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(Dones::default());
+        let registry = Arc::new(Registry::<LoomThread>::new());
+        let (a, b) = (registry.open_scope(), registry.open_scope());
+        let (object, host) = object_and_host(&drops);
+        let key = object.as_raw() as usize;
+        let handle_a = registry.handle(key, Some(a)); // A's Logon
+        let (raw, b_registry, b_done) = (Raw(host.as_raw()), registry.clone(), done.clone());
+        let instance_b = thread::spawn(move || {
+            let raw = raw;
+            let handle_b = b_registry.handle(key, Some(b)); // B adopts it: it is B's now
+            b_registry.clone_handle(&handle_a); // a clone of A's stale handle ...
+            // SAFETY: loom model: `host` (moved here) holds a reference.
+            let started = unsafe { start(raw.0, &b_registry, &b_done) }.is_some();
+            b_registry.drop_handle(&handle_a); // ... dropped again
+            drop(host);
+            (handle_b, started)
+        });
+        registry.close_and_cancel(Which::Scope(a)); // A's Shutdown
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::Scope(a)), Ok(()));
+        let (handle_b, started) = instance_b.join().unwrap();
+        assert!(started, "A's shutdown never refuses B's object");
+        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        assert_eq!(done.hr.load(Ordering::Relaxed), S_OK.0 as u32 as usize, "nor cancels its sync");
+        registry.close_and_cancel(Which::Scope(b)); // B's Shutdown
+        // SAFETY: loom model: `object` holds a reference.
+        assert!(unsafe { start(object.as_raw(), &registry, &done) }.is_none(), "the object is still B's");
+        registry.drop_handle(&handle_b);
+        registry.drop_handle(&handle_a);
+        drop(object);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
     });
 }
 

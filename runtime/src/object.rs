@@ -168,6 +168,9 @@ impl<C: Class> ComObject<C> {
     /// `this` came from `create` and no reference to it is left.
     #[cold]
     unsafe fn free(this: *mut c_void) {
+        // Before the memory can be reused: the handles of this object go
+        // stale, so none acts on a later object at this address.
+        crate::workers::forget(this as usize);
         // SAFETY: Box: the caller guarantees unique ownership of the allocation `create` leaked.
         let boxed = unsafe { Box::from_raw(this as *mut Self) };
         // A panicking Drop in the value must not unwind into the host; the

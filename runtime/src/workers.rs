@@ -24,7 +24,9 @@ use core::ffi::c_void;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use windows_core::HRESULT;
+use windows_core::{HRESULT, Interface};
+
+use crate::abi::IMAPISync;
 
 use crate::state::JobState;
 use registry::Registry;
@@ -46,7 +48,51 @@ pub(crate) fn start_worker(
     body: Box<dyn FnOnce() + Send>,
 ) -> Result<(), HRESULT> {
     let alias = FORWARDING.get();
+    // The worker holds the forwarding store until after `Done` (with its
+    // other references), so the store's address, recorded as the entry's
+    // alias, names that store for as long as the entry's sync runs.
+    // SAFETY: COM: a recorded forwarder is the IMAPISync of a store whose
+    // slot 3 is running on this thread now, so the host holds it for the call.
+    let store = alias.and_then(|store| unsafe { Forwarder::add_ref(store as *mut c_void) });
+    // Should no thread start, `body` is dropped under the registry's lock:
+    // none of its references is the last (the host holds the object, and the
+    // store, for the call), so no object is destroyed (and no `forget`
+    // locks the registry again) there.
+    let body = Box::new(move || {
+        body();
+        drop(store);
+    });
     REGISTRY.admit(key as usize, alias, &token.0, move || WorkerThread::spawn(body))
+}
+
+/// A counted reference to a `ForwardSync` store, held by its sync's worker.
+struct Forwarder {
+    _store: IMAPISync,
+}
+
+// SAFETY: Send: a `ForwardSync` store is a windows-core `#[implement]`
+// object (forward.rs is its only forwarder), whose AddRef and Release are
+// atomic; the worker only releases it. MAPI calls a store from any thread
+// (ThreadingModel "Both"), so its last Release may run on any thread too.
+unsafe impl Send for Forwarder {}
+
+impl Forwarder {
+    /// # Safety
+    /// COM: `store` is a live IMAPISync the caller holds for this call.
+    unsafe fn add_ref(store: *mut c_void) -> Option<Self> {
+        // SAFETY: COM: this function's Safety; `cloned` takes a reference of its own.
+        unsafe { IMAPISync::from_raw_borrowed(&store) }.cloned().map(|store| Self { _store: store })
+    }
+}
+
+/// The object at `key` (a mapisync object's IMAPISync pointer) is being
+/// destroyed: its [`SyncHandle`](crate::lifecycle::SyncHandle)s go stale.
+pub(crate) fn forget(key: usize) {
+    // Loom models run their own registries; the module's is not theirs.
+    #[cfg(not(loom))]
+    REGISTRY.forget(key);
+    #[cfg(loom)]
+    let _ = key;
 }
 
 thread_local! {

@@ -8,7 +8,7 @@ use windows_core::{HRESULT, Interface};
 use crate::abi::IMAPISync;
 use crate::hresult::S_OK;
 use crate::workers::REGISTRY;
-use crate::workers::registry::{ScopeId, Which};
+use crate::workers::registry::{ScopeId, Ticket, Which};
 
 /// The syncs of one provider instance (one `IMSProvider`), from
 /// `MSProviderInit` to `IMSProvider::Shutdown` or fast shutdown.
@@ -63,21 +63,21 @@ impl Scope {
         Which::Scope(self.id)
     }
 
-    /// Makes the object `sync` belongs to this scope's, for as long as the
-    /// returned handle (or a clone) lives, and returns that handle: it
-    /// cancels the object's sync from any thread (`StoreLogoff`). Pass the
-    /// IMAPISync the host will call: a plain or aggregated mapisync object,
-    /// a [tear-off](crate::aggregate::tear_off), or a
+    /// Makes the object `sync` belongs to this scope's, and returns a
+    /// handle that cancels the object's sync from any thread (`StoreLogoff`).
+    /// Pass the IMAPISync the host will call: a plain or aggregated
+    /// mapisync object, a [tear-off](crate::aggregate::tear_off), or a
     /// [`ForwardSync`](crate::ForwardSync) store.
     ///
-    /// A sync already running when the object is adopted stays outside the
-    /// scope; adopt the object when it is made, before the host sees it.
-    /// Adopting an object another scope owns moves it to this one.
+    /// Adopting moves the object: it is this scope's from now on, until the
+    /// last clone of the returned handle is dropped, another scope adopts it
+    /// (then this adoption's handles are stale: their clones and drops
+    /// change no membership, though they still cancel), or the object is
+    /// destroyed. A sync already running when the object is adopted stays
+    /// outside the scope; adopt the object when it is made, before the
+    /// host sees it.
     pub fn adopt(&self, sync: &IMAPISync) -> SyncHandle {
-        let object = crate::aggregate::sync_target(sync);
-        let key = object.as_raw() as usize;
-        REGISTRY.join(key, self.id);
-        SyncHandle { key, scope: Some(self.id), object: Held(object.clone()) }
+        SyncHandle { ticket: REGISTRY.handle(key_of(sync), Some(self.id)) }
     }
 
     /// Refuses new syncs of this scope's objects, cancels their running
@@ -150,19 +150,19 @@ impl Drop for Scope {
 
 /// Cancels one object's sync from any thread: `Send + Sync`, cheap to
 /// clone, made from the object's IMAPISync with [`SyncHandle::new`] or by
-/// [`Scope::adopt`] (which also makes the object the scope's while the
-/// handle lives). For `IMsgStore::StoreLogoff` and `IMSLogon::Logoff`,
-/// which MAPI may call on any thread.
+/// [`Scope::adopt`] (which also makes the object the scope's). For
+/// `IMsgStore::StoreLogoff` and `IMSLogon::Logoff`, which MAPI may call on
+/// any thread.
 ///
-/// The handle holds a reference to the object (so its address, which
-/// identifies its syncs, cannot be reused while the handle lives): keep it
-/// beside the object, in the store, and drop it with the store. Make it
-/// from the mapisync object the store keeps (for a
-/// [`ForwardSync`](crate::ForwardSync) store, `&self.sync`, not the store's
-/// own IMAPISync): a handle made from an IMAPISync counted on the store
-/// itself (the store's, an aggregate's) and kept in the store would keep
-/// the store alive; such a handle lives outside the store or is dropped at
-/// its logoff.
+/// The handle holds no reference to the object, only numbers the module's
+/// registry compares: keeping it in the store makes no reference cycle, and
+/// it never touches the object itself from another thread. A handle outlived
+/// by its object does nothing: a mapisync object tells the registry when it
+/// is destroyed, so a new object at the same address is never cancelled
+/// through an old handle. A [`ForwardSync`](crate::ForwardSync) store is not
+/// a mapisync object and cannot tell: keep a handle made from a store's own
+/// IMAPISync in that store (it then dies with it), or make it from the
+/// mapisync object the store forwards to (`&self.sync`).
 ///
 /// ```
 /// # struct Inbox;
@@ -177,10 +177,13 @@ impl Drop for Scope {
 /// ```
 #[derive(Debug)]
 pub struct SyncHandle {
-    /// The address that identifies the object's syncs (see `lifecycle::cancel`).
-    key: usize,
-    scope: Option<ScopeId>,
-    object: Held,
+    ticket: Ticket,
+}
+
+/// The address that identifies the syncs of the object `sync` belongs to
+/// (a tear-off stands for its sync object).
+fn key_of(sync: &IMAPISync) -> usize {
+    crate::aggregate::sync_target(sync).as_raw() as usize
 }
 
 impl SyncHandle {
@@ -188,48 +191,32 @@ impl SyncHandle {
     /// tear-off stands for its sync object, a `ForwardSync` store for the
     /// object it forwards to), in no scope.
     pub fn new(sync: &IMAPISync) -> Self {
-        let object = crate::aggregate::sync_target(sync);
-        Self { key: object.as_raw() as usize, scope: None, object: Held(object.clone()) }
+        Self { ticket: REGISTRY.handle(key_of(sync), None) }
     }
 
     /// Cancels the object's running sync, if any; whether one was running
     /// (and is now cancelled), as [`lifecycle::cancel`](super::cancel).
+    /// `false` once the object was destroyed, whatever runs at its address.
     pub fn cancel(&self) -> bool {
-        REGISTRY.cancel(self.key)
+        REGISTRY.cancel_handle(&self.ticket)
     }
 
     /// Whether the scope this handle was adopted into (if any) or the
-    /// module refuses the object's syncs now.
+    /// module refuses syncs now.
     pub fn is_shut_down(&self) -> bool {
-        REGISTRY.is_closed(self.scope.map_or(Which::All, Which::Scope))
+        REGISTRY.is_closed(self.ticket.scope().map_or(Which::All, Which::Scope))
     }
 }
 
 impl Clone for SyncHandle {
     fn clone(&self) -> Self {
-        if let Some(scope) = self.scope {
-            REGISTRY.join(self.key, scope);
-        }
-        Self { key: self.key, scope: self.scope, object: Held(self.object.0.clone()) }
+        REGISTRY.clone_handle(&self.ticket);
+        Self { ticket: self.ticket }
     }
 }
 
 impl Drop for SyncHandle {
     fn drop(&mut self) {
-        if let Some(scope) = self.scope {
-            REGISTRY.leave(self.key, scope);
-        }
+        REGISTRY.drop_handle(&self.ticket);
     }
 }
-
-/// The handle's reference to its object, given up on drop.
-#[derive(Debug)]
-struct Held(IMAPISync);
-
-// SAFETY: Send/Sync: the handle only ever Releases (and clones) this
-// reference, and the objects of a provider are free-threaded (a mapisync
-// object always is; a store the provider writes must be, as MAPI calls it
-// from any thread, ThreadingModel "Both").
-unsafe impl Send for Held {}
-// SAFETY: Send/Sync: shared use is AddRef (clone) only, atomic on a free-threaded object.
-unsafe impl Sync for Held {}

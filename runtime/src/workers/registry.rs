@@ -67,7 +67,10 @@ struct Entry<W: Exit> {
     /// ended entry is never matched, so a reused address cannot be confused.
     key: usize,
     /// The address of the `ForwardSync` store whose slot 3 forwarded to
-    /// `key`, if any: `cancel` of the store's IMAPISync matches it too.
+    /// `key`, if any: `cancel` of the store's IMAPISync matches it too. The
+    /// worker holds the store until after `JobState::end` (see
+    /// `workers::start_worker`), so while the entry's sync runs no other
+    /// store can be at this address; an ended entry is never matched.
     alias: Option<usize>,
     /// The scope that owned the object when the sync started.
     scope: Option<ScopeId>,
@@ -94,12 +97,57 @@ impl<W: Exit> Entry<W> {
     }
 }
 
-/// An object a scope owns: its syncs are the scope's while `handles` of the
-/// scope's [`SyncHandle`](crate::lifecycle::SyncHandle)s for it live.
-struct Member {
+/// One object that [`SyncHandle`](crate::lifecycle::SyncHandle)s stand
+/// for, from its first handle until its last handle of this life is gone or
+/// the object is destroyed ([`forget`](Registry::forget)).
+///
+/// `life` tells this object apart from a later one at the same address (a
+/// new record, a new number); `member` is the scope that owns it now.
+/// Adopting moves the object: the new membership gets a new `generation`,
+/// and the handles of the earlier adoption are stale for membership from
+/// then on (their clones and drops change nothing; they still cancel).
+struct Record {
     key: usize,
-    scope: ScopeId,
+    life: u64,
+    /// Handles of this life (clones included), scoped or not.
     handles: usize,
+    member: Option<Member>,
+}
+
+/// The scope that owns an object, by the adoption that made it so.
+struct Member {
+    scope: ScopeId,
+    generation: u64,
+    /// Handles of this adoption (the adopted one and its clones).
+    handles: usize,
+}
+
+/// What a [`SyncHandle`](crate::lifecycle::SyncHandle) holds: no COM
+/// reference, only the numbers the registry compares. A handle whose
+/// `life` is not its object's current one (the object was destroyed, or its
+/// last handle went) does nothing at all; one whose `adoption` is not the
+/// object's current membership changes no membership.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Ticket {
+    key: usize,
+    life: u64,
+    /// The scope and generation of the adoption that made the handle.
+    adoption: Option<(ScopeId, u64)>,
+}
+
+impl Ticket {
+    /// The scope the handle was adopted into, if any.
+    pub(crate) fn scope(&self) -> Option<ScopeId> {
+        self.adoption.map(|(scope, _)| scope)
+    }
+
+    fn is_life(&self, record: &Record) -> bool {
+        record.key == self.key && record.life == self.life
+    }
+
+    fn is_adoption(&self, member: &Member) -> bool {
+        self.adoption == Some((member.scope, member.generation))
+    }
 }
 
 struct Inner<W: Exit> {
@@ -108,7 +156,9 @@ struct Inner<W: Exit> {
     /// Scopes opened and not yet closed.
     open_scopes: Vec<ScopeId>,
     next_scope: ScopeId,
-    members: Vec<Member>,
+    records: Vec<Record>,
+    /// The next `life` or `generation` number (one sequence, never reused).
+    next_number: u64,
     /// Held while `entries` is not empty (see `pin.rs`), unless the last
     /// worker handed it to its own exit.
     pin: Option<ModulePin>,
@@ -119,6 +169,10 @@ pub(crate) struct Registry<W: Exit> {
     inner: Mutex<Inner<W>>,
     /// Notified when a `drain` finishes waiting for a thread.
     reaped: Condvar,
+    /// `records.len()`, stored under the lock after each change, so that
+    /// [`forget`](Self::forget) (every object's destruction) takes no lock
+    /// while no handle exists.
+    recorded: core::sync::atomic::AtomicUsize,
 }
 
 impl<W: Exit> Registry<W> {
@@ -129,10 +183,11 @@ impl<W: Exit> Registry<W> {
             entries: Vec::new(),
             open_scopes: Vec::new(),
             next_scope: 1,
-            members: Vec::new(),
+            records: Vec::new(),
+            next_number: 1,
             pin: None,
         };
-        Self { inner: Mutex::new(inner), reaped: Condvar::new() }
+        Self { inner: Mutex::new(inner), reaped: Condvar::new(), recorded: core::sync::atomic::AtomicUsize::new(0) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<W>> {
@@ -223,27 +278,89 @@ impl<W: Exit> Registry<W> {
         id
     }
 
-    /// The object at `key` belongs to `scope` (one more handle for it);
-    /// the latest scope to join an object owns it.
-    pub(crate) fn join(&self, key: usize, scope: ScopeId) {
+    /// A new handle for the object at `key`: adopted into `scope` (which
+    /// then owns the object, moved from any scope that owned it before), or
+    /// in no scope.
+    pub(crate) fn handle(&self, key: usize, scope: Option<ScopeId>) -> Ticket {
         let mut inner = self.lock();
-        match inner.members.iter_mut().find(|member| member.key == key) {
-            Some(member) if member.scope == scope => member.handles += 1,
-            Some(member) => *member = Member { key, scope, handles: 1 },
-            None => inner.members.push(Member { key, scope, handles: 1 }),
+        let generation = inner.number();
+        let index = match inner.records.iter().position(|record| record.key == key) {
+            Some(index) => index,
+            None => {
+                let life = inner.number();
+                inner.records.push(Record { key, life, handles: 0, member: None });
+                inner.records.len() - 1
+            }
+        };
+        let record = &mut inner.records[index];
+        record.handles += 1;
+        if let Some(scope) = scope {
+            record.member = Some(Member { scope, generation, handles: 1 });
+        }
+        let ticket = Ticket { key, life: record.life, adoption: scope.map(|scope| (scope, generation)) };
+        self.count_records(&inner);
+        ticket
+    }
+
+    /// A clone of the handle `ticket`: counted while `ticket` is current
+    /// (its life, and for membership its adoption); a stale ticket's clone
+    /// changes nothing.
+    pub(crate) fn clone_handle(&self, ticket: &Ticket) {
+        let mut inner = self.lock();
+        if let Some(record) = inner.record_mut(ticket) {
+            record.handles += 1;
+            if let Some(member) = record.member.as_mut().filter(|member| ticket.is_adoption(member)) {
+                member.handles += 1;
+            }
         }
     }
 
-    /// One handle of `scope` for the object at `key` is gone; the object
-    /// leaves the scope with its last one.
-    pub(crate) fn leave(&self, key: usize, scope: ScopeId) {
+    /// The handle `ticket` is gone: the object leaves its scope with the
+    /// last handle of the current adoption, and the registry forgets it
+    /// with its last handle. A stale ticket's drop changes nothing.
+    pub(crate) fn drop_handle(&self, ticket: &Ticket) {
         let mut inner = self.lock();
-        if let Some(index) = inner.members.iter().position(|member| member.key == key && member.scope == scope) {
-            inner.members[index].handles -= 1;
-            if inner.members[index].handles == 0 {
-                inner.members.swap_remove(index);
+        let Some(index) = inner.records.iter().position(|record| ticket.is_life(record)) else { return };
+        let record = &mut inner.records[index];
+        record.handles -= 1;
+        if let Some(member) = record.member.as_mut().filter(|member| ticket.is_adoption(member)) {
+            member.handles -= 1;
+            if member.handles == 0 {
+                record.member = None;
             }
         }
+        if record.handles == 0 {
+            inner.records.swap_remove(index);
+            self.count_records(&inner);
+        }
+    }
+
+    /// Cancels the running sync of the handle's object, if `ticket` is of
+    /// its current life; whether one ran.
+    pub(crate) fn cancel_handle(&self, ticket: &Ticket) -> bool {
+        let live = self.lock().records.iter().any(|record| ticket.is_life(record));
+        live && self.cancel(ticket.key)
+    }
+
+    /// The object at `key` is being destroyed (its final Release): every
+    /// handle made for it is stale from now on, so an object made later at
+    /// the same address starts a new life.
+    pub(crate) fn forget(&self, key: usize) {
+        // Relaxed is enough: a record for this object was made while its
+        // maker held a reference, so its count's store happens before the
+        // final Release's Acquire fence that precedes this call; a 0 read
+        // here was stored when no record existed, and none can be made for
+        // an object without a reference.
+        if self.recorded.load(core::sync::atomic::Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.records.retain(|record| record.key != key);
+        self.count_records(&inner);
+    }
+
+    fn count_records(&self, inner: &Inner<W>) {
+        self.recorded.store(inner.records.len(), core::sync::atomic::Ordering::Relaxed);
     }
 
     /// Worker threads of `which` that have not exited, after reaping those that have.
@@ -368,8 +485,20 @@ impl<W: Exit> Inner<W> {
     /// The scope that owns the object at `key`, or the store at `alias`
     /// that forwards to it.
     fn owner_of(&self, key: usize, alias: Option<usize>) -> Option<ScopeId> {
-        let owns = |member: &&Member| member.key == key || Some(member.key) == alias;
-        self.members.iter().find(owns).map(|member| member.scope)
+        let owns = |record: &&Record| record.key == key || Some(record.key) == alias;
+        self.records.iter().filter(owns).find_map(|record| record.member.as_ref()).map(|member| member.scope)
+    }
+
+    /// The next life or generation number.
+    fn number(&mut self) -> u64 {
+        let number = self.next_number;
+        self.next_number += 1;
+        number
+    }
+
+    /// The record `ticket` is of, if its life is current.
+    fn record_mut(&mut self, ticket: &Ticket) -> Option<&mut Record> {
+        self.records.iter_mut().find(|record| ticket.is_life(record))
     }
 
     /// Drops the entries whose thread has exited (a taken thread is a
@@ -429,5 +558,32 @@ mod tests {
         assert!(!registry.cancel(1), "no entry was kept for the sync that never started");
         assert_eq!(registry.admit(1, None, &job, || Ok(Exited)), Ok(()), "the next start is admitted");
         assert_eq!(registry.running(Which::All), 0, "its exited thread is reaped");
+    }
+
+    /// Adopting moves an object; a stale handle's clone and drop change
+    /// nothing; a destroyed object's handles do nothing; the record goes
+    /// with the last handle.
+    #[test]
+    fn adopting_moves_the_object_and_stale_handles_change_nothing() {
+        let registry = Registry::<Exited>::new();
+        let (a, b) = (registry.open_scope(), registry.open_scope());
+        let handle_a = registry.handle(7, Some(a));
+        let handle_b = registry.handle(7, Some(b));
+        registry.clone_handle(&handle_a);
+        registry.drop_handle(&handle_a);
+        assert_eq!(registry.lock().owner_of(7, None), Some(b), "A's stale clone moved nothing");
+        registry.drop_handle(&handle_a);
+        assert_eq!(registry.lock().owner_of(7, None), Some(b));
+        registry.drop_handle(&handle_b);
+        assert_eq!(registry.lock().owner_of(7, None), None, "B's last handle is gone");
+        assert_eq!(registry.recorded.load(core::sync::atomic::Ordering::Relaxed), 0, "forgotten");
+        let old = registry.handle(7, None);
+        registry.forget(7);
+        let new = registry.handle(7, Some(a));
+        registry.drop_handle(&old);
+        assert_eq!(registry.lock().owner_of(7, None), Some(a), "the old life's drop left the new one alone");
+        assert!(!registry.cancel_handle(&old));
+        registry.drop_handle(&new);
+        assert_eq!(registry.recorded.load(core::sync::atomic::Ordering::Relaxed), 0);
     }
 }

@@ -57,6 +57,23 @@ impl Exit for WorkerThread {
     }
 }
 
+/// `left` as `WaitForSingleObject` milliseconds, at most `longest`: rounded
+/// up, so a sub-millisecond rest waits 1 ms instead of testing once (0 ms).
+#[cfg(any(windows, test))]
+fn wait_ms(left: std::time::Duration, longest: u32) -> u32 {
+    u32::try_from(left.as_nanos().div_ceil(1_000_000)).map_or(longest, |ms| ms.min(longest))
+}
+
+#[cfg(test)]
+#[test]
+fn a_sub_millisecond_rest_waits_a_millisecond_and_a_long_one_stays_finite() {
+    use std::time::Duration;
+    assert_eq!(wait_ms(Duration::ZERO, 9), 0);
+    assert_eq!(wait_ms(Duration::from_micros(500), 9), 1, "rounded up, not down to a 0 ms test");
+    assert_eq!(wait_ms(Duration::from_nanos(1_000_001), 9), 2);
+    assert_eq!(wait_ms(Duration::MAX, u32::MAX - 1), u32::MAX - 1, "never INFINITE");
+}
+
 #[cfg(windows)]
 mod platform {
     use std::os::windows::io::IntoRawHandle;
@@ -88,10 +105,7 @@ mod platform {
         pub(super) fn wait(&mut self, deadline: Option<Instant>) -> bool {
             let ms = match deadline {
                 None => INFINITE,
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    u32::try_from(left.as_millis()).unwrap_or(INFINITE - 1).min(INFINITE - 1)
-                }
+                Some(deadline) => super::wait_ms(deadline.saturating_duration_since(Instant::now()), INFINITE - 1),
             };
             // SAFETY: Win32: `self.0` is our open thread handle (closed only in Drop).
             unsafe { WaitForSingleObject(self.0, ms) == WAIT_OBJECT_0 }
