@@ -185,6 +185,16 @@ else
   fail "cargo generate-lockfile for a crate depending on mapisync failed"
 fi
 
+# loom is mapisync's dev-dependency: a provider that runs loom models of its
+# own builds mapisync with --cfg loom, and mapisync must build there on std.
+loom_target="$(mktemp -d)"
+if RUSTFLAGS="--cfg loom" cargo check --quiet -p mapisync --target-dir "$loom_target" >/dev/null 2>"$loom_target/log"; then
+  echo "ok: mapisync builds with --cfg loom outside its own tests"
+else
+  fail "mapisync does not build with --cfg loom outside its own tests:"
+  grep -E "^error" "$loom_target/log" | head -5
+fi
+rm -rf "$loom_target"
 
 section "the exports of a release provider DLL"
 bash scripts/check-exports.sh || failed=1

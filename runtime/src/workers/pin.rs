@@ -43,7 +43,7 @@ impl ModulePin {
     }
 }
 
-#[cfg(all(windows, not(loom)))]
+#[cfg(all(windows, not(all(loom, test))))]
 mod platform {
     use core::ffi::c_void;
 
@@ -145,7 +145,7 @@ mod platform {
     }
 }
 
-#[cfg(all(target_os = "linux", not(miri), not(loom)))]
+#[cfg(all(target_os = "linux", not(miri), not(all(loom, test))))]
 mod platform {
     use core::ffi::{c_char, c_int, c_void};
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -224,7 +224,7 @@ mod platform {
     }
 }
 
-#[cfg(any(miri, loom, not(any(windows, target_os = "linux"))))]
+#[cfg(any(miri, all(loom, test), not(any(windows, target_os = "linux"))))]
 mod platform {
     pub(super) struct Handle;
 
