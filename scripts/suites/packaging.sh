@@ -108,7 +108,10 @@ if [ -f CHANGELOG.md ]; then
   grep -q "keepachangelog.com" CHANGELOG.md || fail "CHANGELOG.md does not say it follows Keep a Changelog"
   grep -q '^## \[Unreleased\]' CHANGELOG.md || fail "CHANGELOG.md has no '## [Unreleased]' section"
   version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
-  grep -q "^## \[$version\]" CHANGELOG.md || fail "CHANGELOG.md has no section for $version (the workspace's version)"
+  # A published version has a section of its own; before publication its
+  # contents are [Unreleased], which names it.
+  grep -qE "^## \[$version\]|^The first release, $version, is not published yet" CHANGELOG.md ||
+    fail "CHANGELOG.md has no section for $version (the workspace's version), nor says it is unpublished"
   grep -q '^\[Unreleased\]: https://' CHANGELOG.md || fail "CHANGELOG.md has no [Unreleased] link"
   bad="$(grep -E '^### ' CHANGELOG.md | grep -vE '^### (Added|Changed|Deprecated|Removed|Fixed|Security)$' || true)"
   [ -z "$bad" ] || fail "CHANGELOG.md: headings Keep a Changelog does not use: $bad"
