@@ -68,7 +68,10 @@ mod tests {
         );
         assert!(glue.contains("unsafe impl :: mapisync :: __private :: Provider for Store"), "{glue}");
         assert!(glue.contains("= & VTABLE ;"), "{glue}");
-        assert!(glue.contains("impl :: mapisync :: __private :: ProviderOf < Store > for :: mapisync :: IMAPISync"), "{glue}");
+        assert!(
+            glue.contains("impl :: mapisync :: __private :: ProviderOf < Store > for :: mapisync :: IMAPISync"),
+            "{glue}"
+        );
         assert!(!glue.contains("From"), "the runtime's blanket impl serves every provider: {glue}");
     }
 
