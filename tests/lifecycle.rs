@@ -1083,3 +1083,68 @@ fn a_handle_of_a_destroyed_object_never_cancels_a_new_object_at_its_address() {
     assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
     close_event(sib.handle());
 }
+
+/// Keeps its job, reports once through it from a thread of its own, and
+/// returns as soon as the host's `Progress` has begun (so that call is in
+/// flight when the sync ends).
+struct KeepsAndReports {
+    in_progress: Arc<Latch>,
+}
+
+#[mapisync::provider]
+impl MapiSync for KeepsAndReports {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let mut kept = std::mem::replace(job, SyncJob::new(job.flags()));
+        std::thread::spawn(move || kept.progress_count(1, 2));
+        assert!(self.in_progress.wait(PATIENCE), "the host's Progress never began");
+        Ok(())
+    }
+}
+
+/// Runs one `KeepsAndReports` sync whose host calls `hook` inside its
+/// `Progress` (on the provider's thread), and returns what `hook` returned
+/// and how long it took.
+fn progress_that_calls(
+    hook: impl Fn() -> Result<(), usize> + Send + Sync + 'static,
+) -> (mapisync::host::Report, Result<(), usize>, Duration) {
+    use mapisync::host::{Event, Host};
+    let in_progress = Arc::new(Latch::default());
+    let sync: IMAPISync = KeepsAndReports { in_progress: in_progress.clone() }.into();
+    let result = Arc::new(Mutex::new(None));
+    let seen = result.clone();
+    let report = Host::new()
+        .timeout(PATIENCE)
+        .on_event(move |event| {
+            if let Event::Progress { .. } = event {
+                in_progress.open();
+                let began = std::time::Instant::now();
+                let outcome = hook();
+                *seen.lock().unwrap() = Some((outcome, began.elapsed()));
+            }
+        })
+        .run(&sync)
+        .unwrap();
+    let (outcome, took) = result.lock().unwrap().take().expect("the host's Progress ran");
+    (report, outcome, took)
+}
+
+#[test]
+fn a_host_progress_that_shuts_down_does_not_wait_for_the_worker_that_waits_for_it() {
+    let _serial = serial();
+    let (report, shut, took) = progress_that_calls(|| lifecycle::shutdown(Duration::from_millis(500)));
+    lifecycle::reopen();
+    eprintln!("shutdown inside Progress: {shut:?} after {took:?}; Done {:?} after {:?}", report.done, report.duration);
+    assert_eq!(shut, Ok(()), "shutdown waited {took:?} for a worker waiting for the host's own Progress");
+    // The shutdown races the sync's end: it may still cancel it.
+    assert!(matches!(report.done.map(|hr| hr.0), Some(S_OK | MAPI_E_USER_CANCEL)), "{:?}", report.done);
+    assert_eq!(report.done_calls, 1, "Done once");
+}
+
+#[test]
+fn a_host_progress_that_drains_does_not_wait_for_the_worker_that_waits_for_it() {
+    let _serial = serial();
+    let (report, drained, took) = progress_that_calls(|| lifecycle::drain(Duration::from_millis(500)));
+    eprintln!("drain inside Progress: {drained:?} after {took:?}; Done {:?} after {:?}", report.done, report.duration);
+    assert_eq!(drained, Ok(()), "drain waited {took:?} for a worker waiting for the host's own Progress");
+    assert_eq!((report.done.map(|hr| hr.0), report.done_calls), (Some(S_OK), 1), "Done once");
+}
