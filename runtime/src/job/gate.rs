@@ -131,14 +131,14 @@ impl<T> Drop for Exit<'_, T> {
 /// The cell behind the gate: loom's in its models (which then check every
 /// access against happens-before), else a plain `UnsafeCell` with loom's API.
 mod cell {
-    #[cfg(loom)]
+    #[cfg(all(loom, test))]
     pub(crate) use loom::cell::UnsafeCell;
 
     /// `core::cell::UnsafeCell` with loom's `with`/`with_mut`.
-    #[cfg(not(loom))]
+    #[cfg(not(all(loom, test)))]
     pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
 
-    #[cfg(not(loom))]
+    #[cfg(not(all(loom, test)))]
     impl<T> UnsafeCell<T> {
         pub(crate) const fn new(value: T) -> Self {
             Self(core::cell::UnsafeCell::new(value))
