@@ -69,15 +69,13 @@ impl MapiSync for StoreSync {
         // A sync that calls `session`'s methods initializes COM and MAPI here first.
         drop(session);
         let max = STEPS.len() as u32;
-        let mut done = 0;
-        for (index, text) in (1..).zip(STEPS) {
-            if let Err(error) = job.progress(text, index, max) {
+        for (done, text) in STEPS.into_iter().enumerate() {
+            if let Err(error) = job.progress(text, done as u32 + 1, max) {
                 if job.is_cancelled() {
-                    persist(&cancelled_state(done));
+                    persist(&cancelled_state(done)); // `done` steps were reported
                 }
                 return Err(error);
             }
-            done += 1;
         }
         Ok(())
     }
