@@ -121,6 +121,7 @@ mapi_round_trip() {
   [[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "$label: the host's last line is '$last'"
   [ "$status" -eq 0 ] || fail "$label: the host exited with status $status"
   echo "ok: $label: mapi_host: $last"
+  summary+=("$label: $last")
   fast_shutdown "$wine" "$dir" "$label" "$inf_windows"
 
   rundll32 "$wine" "$dir" RemoveFromMAPISVC
@@ -135,7 +136,6 @@ mapi_round_trip() {
   rundll32 "$wine" "$dir/My.App" MergeWithMAPISVC 2>/dev/null
   cmp "$dir/original.inf" "$dir/My.App/MAPISVC.INF" || fail "$label: MergeWithMAPISVC wrote a path MAPI cannot load"
   echo "ok: $label: MergeWithMAPISVC refuses a DLL path with another period (My.App), leaving the file alone"
-  summary+=("$label: $last")
 }
 
 # fast_shutdown WINE DIR LABEL INF: the host's fast-shutdown run, a process
