@@ -14,8 +14,12 @@
 #    tests/cpp/mapi_host/mapi_host.cpp against mingw-w64's MAPI headers and
 #    runs it (50 rounds of LoadLibrary, MSProviderInit, Logon, two syncs,
 #    the first with a session that answers IID_IMAPISession, StoreLogoff,
-#    Logoff, Shutdown, FreeLibrary), requiring its last line
-#    `N passed, 0 failed`; then `RemoveFromMAPISVC` must give back the
+#    Logoff, Shutdown, FreeLibrary; then two provider instances in one
+#    process, Shutdown racing MSProviderInit, StoreLogoff on another
+#    thread), requiring its last line `N passed, 0 failed`; runs it again
+#    as `mapi_host.exe MAPISVC.INF fast-shutdown` (IMAPIProviderShutdown
+#    while a sync runs, then exit without Shutdown), requiring exit status
+#    0 and the state the cancelled sync persisted; then `RemoveFromMAPISVC` must give back the
 #    original file byte for byte; then MAPISVC.INF files as they are found:
 #    UTF-16LE and UTF-8 with a byte order mark (merged and restored byte for
 #    byte), in a folder whose name is not ASCII, and read-only (refused,
@@ -117,6 +121,8 @@ mapi_round_trip() {
   [[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "$label: the host's last line is '$last'"
   [ "$status" -eq 0 ] || fail "$label: the host exited with status $status"
   echo "ok: $label: mapi_host: $last"
+  summary+=("$label: $last")
+  fast_shutdown "$wine" "$dir" "$label" "$inf_windows"
 
   rundll32 "$wine" "$dir" RemoveFromMAPISVC
   cmp "$dir/original.inf" "$dir/MAPISVC.INF" || fail "$label: RemoveFromMAPISVC did not restore the file byte for byte"
@@ -130,7 +136,25 @@ mapi_round_trip() {
   rundll32 "$wine" "$dir/My.App" MergeWithMAPISVC 2>/dev/null
   cmp "$dir/original.inf" "$dir/My.App/MAPISVC.INF" || fail "$label: MergeWithMAPISVC wrote a path MAPI cannot load"
   echo "ok: $label: MergeWithMAPISVC refuses a DLL path with another period (My.App), leaving the file alone"
-  summary+=("$label: $last")
+}
+
+# fast_shutdown WINE DIR LABEL INF: the host's fast-shutdown run, a process
+# of its own: its checks, exit status 0 (nothing crashed at the exit without
+# Shutdown or FreeLibrary), and the state the provider's cancelled sync
+# persisted beside MAPISVC.INF.
+fast_shutdown() {
+  local wine="$1" dir="$2" label="$3" log="$2/mapi_host-fast.log" last status=0
+  rm -f "$dir/mapisync-sync.state"
+  run_host "$wine" "$dir/mapi_host.exe" "$4" fast-shutdown >"$log.raw" || status=$?
+  tr -d '\r' <"$log.raw" >"$log"
+  cat "$log"
+  last="$(tail -n1 "$log")"
+  [[ "$last" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || fail "$label: fast shutdown: the host's last line is '$last'"
+  [ "$status" -eq 0 ] || fail "$label: fast shutdown: the host exited with status $status"
+  grep -q '^cancelled after [0-9] of 3 steps' "$dir/mapisync-sync.state" 2>/dev/null \
+    || fail "$label: fast shutdown: the provider's sync persisted no state in $dir/mapisync-sync.state"
+  echo "ok: $label: fast shutdown: $last, exit status 0, the sync's state: $(tr -d '\r' <"$dir/mapisync-sync.state")"
+  summary+=("$label: fast shutdown: $last")
 }
 
 # run_host WINE EXE ARGS...: the host under WINE, with the suite's time limit.

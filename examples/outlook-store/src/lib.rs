@@ -9,9 +9,14 @@
 //! `IMSProvider::Logon`, which returns an `IMSLogon` and an `IMsgStore`.
 //! Outlook asks that store for IMAPISync with QueryInterface, and starts a
 //! Send/Receive with `SynchronizeInBackground`. At the end MAPI calls
-//! `StoreLogoff` / `IMSLogon::Logoff` (each cancels the store's sync),
-//! then `IMSProvider::Shutdown` (cancels and waits for every sync of the
-//! DLL), then FreeLibrary.
+//! `StoreLogoff` / `IMSLogon::Logoff` (each cancels the store's sync, on
+//! any thread), then `IMSProvider::Shutdown` (cancels and waits for the
+//! syncs of that provider instance's stores, leaving any other instance
+//! of the DLL alone), then FreeLibrary. On Outlook's fast shutdown MAPI
+//! instead asks the IMSProvider for `IMAPIProviderShutdown`, calls
+//! `QueryFastShutdown`, `NotifyProcessShutdown` and `DoFastShutdown`
+//! (the running syncs see the cancel and persist their state), and the
+//! process exits.
 //!
 //! **Windows only.** The provider (every MAPI object and export) is built
 //! for Windows targets only: outlook-mapi-sys and the `windows` crate are
@@ -25,7 +30,8 @@
 //! (`#[implement(IMSLogon)]`), `store` (`#[implement(IMsgStore,
 //! mapisync::IMAPISync)]`, with `mapisync::ForwardSync`), `sync` (what a
 //! sync does, and the session as an `IMAPISession`), `module` (every call
-//! into `mapisync::lifecycle`), [`mapisvc`] and [`install`] (MAPISVC.INF),
+//! into `mapisync::lifecycle`: a `Scope` per provider instance, a
+//! `SyncHandle` per store), [`mapisvc`] and [`install`] (MAPISVC.INF),
 //! [`diagnostics`] (where errors and panics go inside OUTLOOK.EXE, and the
 //! guard every `#[implement]` method runs its body in).
 //!

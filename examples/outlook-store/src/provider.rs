@@ -9,13 +9,20 @@
 //!   or IID_IUnknown; `ulFlags` and the profile name are not read (no
 //!   dialogs, nothing stored in the profile). Of the support object it
 //!   calls AddRef/Release and `SetProviderUID` only.
-//! - `Shutdown` cancels and drains every sync of the DLL when it is the
-//!   last live provider (see `module.rs`).
+//! - Each provider keeps its own `mapisync::lifecycle::Scope`, opened by
+//!   `MSProviderInit`; `Shutdown` refuses, cancels and drains the syncs of
+//!   this instance's stores only (see `module.rs`), and a later `Logon` is
+//!   E_UNEXPECTED.
+//! - Fast shutdown: the provider answers `IMAPIProviderShutdown`
+//!   (`{00020398-0000-0000-C000-000000000046}`) through
+//!   `mapisync::lifecycle::FastShutdown`: `QueryFastShutdown` S_OK,
+//!   `NotifyProcessShutdown` refuses and cancels this instance's syncs,
+//!   `DoFastShutdown` gives them 2 s to persist their state (see `sync`)
+//!   and returns; the process exits right after, without `Shutdown`.
 //! - `SpoolerLogon` is MAPI_E_NO_SUPPORT (the store does not handle mail);
 //!   `CompareStoreIDs` compares the bytes of the two entry IDs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
+use mapisync::lifecycle::{FastShutdown, Scope};
 use mapisync::{E_INVALIDARG, E_NOINTERFACE, E_UNEXPECTED, HRESULT, MAPI_E_NO_SUPPORT, S_OK};
 use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
     ENTRYID, IMAPIProp, IMAPISupport, IMSLogon, IMSProvider, IMSProvider_Impl, IMsgStore, LPALLOCATEBUFFER,
@@ -60,8 +67,7 @@ pub unsafe extern "C" fn MSProviderInit(
             let _ = lppMSProvider.write(None);
             return MAPI_E_VERSION;
         }
-        module::provider_started();
-        let provider: IMSProvider = Provider { shut_down: AtomicBool::new(false) }.into();
+        let provider: IMSProvider = Provider { scope: Scope::open() }.into();
         match lppMSProvider.write(Some(provider)) {
             Ok(()) => S_OK,
             Err(error) => error.code(),
@@ -72,25 +78,17 @@ pub unsafe extern "C" fn MSProviderInit(
 /// The export has exactly MSPROVIDERINIT's parameters, with the C convention.
 const _: MsProviderInit = MSProviderInit;
 
-/// The provider's state.
-#[implement(IMSProvider)]
+/// The provider instance: the scope of its stores' syncs. A provider
+/// released without Shutdown ends its scope when it is dropped.
+#[implement(IMSProvider, mapisync::abi::IMAPIProviderShutdown)]
 pub(crate) struct Provider {
-    shut_down: AtomicBool,
+    scope: Scope,
 }
 
-impl Provider {
-    /// Counts this provider out of the DLL's live providers, once.
-    fn stop(&self) {
-        if !self.shut_down.swap(true, Ordering::AcqRel) {
-            module::provider_stopped();
-        }
-    }
-}
-
-impl Drop for Provider {
-    /// A provider released without Shutdown still lets the DLL drain.
-    fn drop(&mut self) {
-        self.stop();
+/// `IMAPIProviderShutdown`, answered from the scope (see the file's docs).
+impl FastShutdown for Provider {
+    fn scope(&self) -> &Scope {
+        &self.scope
     }
 }
 
@@ -100,11 +98,11 @@ fn is_store_iid(iid: &GUID) -> bool {
 }
 
 impl IMSProvider_Impl for Provider_Impl {
-    /// See `module::provider_stopped`. Sets `*lpulflags` (reserved, when
-    /// non-null) to 0; S_OK.
+    /// See `module::shutdown`: this instance's syncs only. Sets
+    /// `*lpulflags` (reserved, when non-null) to 0; S_OK.
     fn Shutdown(&self, lpulflags: *mut u32) -> Result<()> {
         guarded("IMSProvider::Shutdown", || {
-            self.stop();
+            module::shutdown(&self.scope);
             // SAFETY: MAPI: null or writable.
             unsafe { put(lpulflags, 0) };
             Ok(())
@@ -136,7 +134,7 @@ impl IMSProvider_Impl for Provider_Impl {
             return Err(E_INVALIDARG.into());
         }
         let opened = guarded("IMSProvider::Logon", || {
-            if self.shut_down.load(Ordering::Acquire) {
+            if self.scope.is_shut_down() {
                 return Err(E_UNEXPECTED.into());
             }
             if cbentryid != 0 || !lpentryid.is_null() {
@@ -146,7 +144,7 @@ impl IMSProvider_Impl for Provider_Impl {
             if !lpinterface.is_null() && !is_store_iid(unsafe { &*lpinterface }) {
                 return Err(E_NOINTERFACE.into());
             }
-            open_default_store(lpmapisup.ok()?)
+            open_default_store(lpmapisup.ok()?, &self.scope)
         });
         // Both out-parameters are written once: the new objects, or NULL.
         match opened {
@@ -214,14 +212,14 @@ impl IMSProvider_Impl for Provider_Impl {
 }
 
 /// Registers the store's UID with MAPI, then makes the store and its logon.
-fn open_default_store(support: &IMAPISupport) -> Result<(IMSLogon, IMsgStore)> {
+fn open_default_store(support: &IMAPISupport, scope: &Scope) -> Result<(IMSLogon, IMsgStore)> {
     let mut uid = store_uid(); // the bindings take a *mut MAPIUID: a copy of our own
     // SAFETY: COM: MAPI holds `support` for the whole Logon call; `uid` is read during the call only.
     if let Err(error) = unsafe { support.SetProviderUID(&mut uid, 0) } {
         log(&format!("Logon: IMAPISupport::SetProviderUID failed with {:#010x}", error.code().0 as u32));
         return Err(error);
     }
-    let store = Store::create();
+    let store = Store::create(scope);
     let logon = Logon::create(&store, support);
     Ok((logon, store.to_interface()))
 }

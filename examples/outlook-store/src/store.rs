@@ -17,12 +17,16 @@
 //! (`mapisync::aggregate::create_inner`, docs/store-objects.md), which
 //! makes every running sync count a reference on the store.
 //!
+//! The store adopts its mapisync object into its provider instance's
+//! `lifecycle::Scope` and keeps the `SyncHandle` (see `module`).
+//!
 //! What works: the IUnknown methods and StoreLogoff (which cancels the
-//! store's sync). Every other method answers MAPI_E_NO_SUPPORT with its
+//! store's sync, and only its, on any thread). Every other method answers MAPI_E_NO_SUPPORT with its
 //! out-parameters NULL (see `spi` for the two it cannot clear).
 
 use core::ffi::c_void;
 
+use mapisync::lifecycle::{Scope, SyncHandle};
 use mapisync::{E_INVALIDARG, ForwardSync, IMAPISync, MAPI_E_NO_SUPPORT};
 use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
     ENTRYID, IMAPIAdviseSink, IMAPIProgress, IMAPIProp_Impl, IMAPITable, IMessage, IMsgStore, IMsgStore_Impl,
@@ -35,21 +39,28 @@ use crate::module;
 use crate::spi::put;
 use crate::sync::StoreSync;
 
-/// The store: the mapisync object that runs its syncs.
+/// The store: the mapisync object that runs its syncs, and the handle
+/// that cancels them from any thread.
 #[implement(IMsgStore, mapisync::IMAPISync)]
 pub(crate) struct Store {
     sync: IMAPISync,
+    /// `scope.adopt(&sync)`: makes the sync object the provider instance's
+    /// (its Shutdown reaches this store's syncs, no other instance's does),
+    /// and is `Send + Sync`, for a StoreLogoff on any thread.
+    handle: SyncHandle,
 }
 
 impl Store {
-    /// A new store, with a count of one.
-    pub(crate) fn create() -> ComObject<Store> {
-        ComObject::new(Store { sync: StoreSync.into() })
+    /// A new store of the provider instance that owns `scope`, with a count of one.
+    pub(crate) fn create(scope: &Scope) -> ComObject<Store> {
+        let sync: IMAPISync = StoreSync.into();
+        let handle = scope.adopt(&sync);
+        ComObject::new(Store { sync, handle })
     }
 
     /// Cancels the sync this store runs, if any (StoreLogoff, Logoff).
     pub(crate) fn cancel_sync(&self) {
-        module::cancel_store_sync(&self.sync);
+        module::cancel_store_sync(&self.handle);
     }
 }
 

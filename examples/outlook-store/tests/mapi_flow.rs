@@ -246,3 +246,55 @@ fn the_sync_reaches_the_session_as_an_imapisession() {
     // SAFETY: COM: live objects, writable flags.
     unsafe { (logon.Logoff(&mut flags).unwrap(), provider.Shutdown(&mut flags).unwrap()) };
 }
+
+// ---------------------------------------------------------------- provider instances
+
+/// Two provider instances of the DLL (two MSProviderInit calls): A's
+/// Shutdown refuses A's syncs (MAPI_E_END_OF_SESSION) and leaves B's store
+/// syncing, as MAPI's per-instance lifecycle wants.
+#[test]
+fn one_instances_shutdown_leaves_another_instance_syncing() {
+    let (_, _, a) = init(SPI_VERSION);
+    let (_, _, b) = init(SPI_VERSION);
+    let (a, b) = (a.expect("provider A"), b.expect("provider B"));
+    let support_object = windows_core::ComObject::new(Support::default());
+    let support: IMAPISupport = support_object.to_interface();
+    let (logon_a, store_a) = logon(&a, &support);
+    let (logon_b, store_b) = logon(&b, &support);
+    let mut flags = 0;
+    // SAFETY: COM: the provider is live; `flags` is writable.
+    unsafe { a.Shutdown(&mut flags) }.unwrap();
+    let host = mapisync::host::Host::new();
+    assert_eq!(host.run(&store_a).unwrap().started, mapisync::MAPI_E_END_OF_SESSION, "A's syncs are refused");
+    let report = host.run(&store_b).unwrap();
+    assert_eq!((report.started, report.done), (S_OK, Some(S_OK)), "B is untouched");
+    drop((store_a, store_b));
+    // SAFETY: COM: live objects, writable flags.
+    unsafe {
+        (logon_a.Logoff(&mut flags).unwrap(), logon_b.Logoff(&mut flags).unwrap(), b.Shutdown(&mut flags).unwrap())
+    };
+}
+
+/// The IMSProvider answers IMAPIProviderShutdown ({00020398-...}): the
+/// three calls answer S_OK, and the instance's syncs are refused after them.
+#[test]
+fn the_provider_answers_imapiprovidershutdown() {
+    let (_, _, provider) = init(SPI_VERSION);
+    let provider = provider.expect("a provider");
+    let fast: mapisync::abi::IMAPIProviderShutdown = provider.cast().expect("the IMSProvider answers fast shutdown");
+    assert_eq!(<mapisync::abi::IMAPIProviderShutdown as Interface>::IID, mapisync::abi::IID_IMAPIProviderShutdown);
+    let support_object = windows_core::ComObject::new(Support::default());
+    let (logon, store) = logon(&provider, &support_object.to_interface());
+    // SAFETY: COM: `fast` is a live IMAPIProviderShutdown.
+    unsafe {
+        assert_eq!(fast.QueryFastShutdown(), S_OK);
+        assert_eq!(fast.NotifyProcessShutdown(), S_OK);
+        assert_eq!(fast.DoFastShutdown(), S_OK);
+    }
+    let report = mapisync::host::Host::new().run(&store).unwrap();
+    assert_eq!(report.started, mapisync::MAPI_E_END_OF_SESSION, "no sync starts after fast shutdown");
+    drop(store);
+    let mut flags = 0;
+    // SAFETY: COM: the logon is live; `flags` is writable.
+    unsafe { logon.Logoff(&mut flags) }.unwrap();
+}

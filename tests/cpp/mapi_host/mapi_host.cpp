@@ -6,7 +6,21 @@
 // Done, runs a second one and calls StoreLogoff while it runs (that sync
 // must end with one Done carrying MAPI_E_USER_CANCEL), then Logoff,
 // Shutdown and FreeLibrary. The whole round is repeated (50 times by
-// default) in one process.
+// default) in one process. Then, in one more load of the DLL, provider
+// instances as a process can hold several: two instances, A's Shutdown
+// while B's sync runs (B's sync ends S_OK, its next one runs, A's are
+// refused); the old instance's Shutdown on another thread racing the next
+// MSProviderInit (2 x ROUNDS times; each new instance must sync); two
+// stores of one instance, store 1's StoreLogoff on another thread
+// cancelling store 1's sync only.
+//
+// `mapi_host.exe MAPISVC.INF fast-shutdown` plays Outlook's fast shutdown
+// instead: QI the IMSProvider for IMAPIProviderShutdown, QueryFastShutdown,
+// NotifyProcessShutdown while a sync runs, DoFastShutdown, then the process
+// exits without Shutdown or FreeLibrary. The provider's cancelled sync
+// writes its state to mapisync-sync.state beside MAPISVC.INF (the host
+// names it in MAPISYNC_OUTLOOK_STATE); the host checks it, and so does
+// scripts/suites/outlook-wine.sh after the process exited (status 0).
 //
 // The MAPI interfaces come from mingw-w64's own mapispi.h / mapidefs.h /
 // mapiguid.h / mapicode.h: compiling and running against them checks the
@@ -16,7 +30,7 @@
 // Build and run:
 //   x86_64-w64-mingw32-g++ -std=c++17 -Wall -Wextra -Werror -O1 -static -o mapi_host.exe
 //     tests/cpp/mapi_host/mapi_host.cpp -lole32 -luuid          (i686-w64-mingw32-g++ for x86)
-//   mapi_host.exe C:\path\MAPISVC.INF [ROUNDS]
+//   mapi_host.exe C:\path\MAPISVC.INF [ROUNDS | fast-shutdown]
 //
 // Every check of the first round prints one line; later rounds print only
 // failed checks. The last line is "N passed, M failed"; the exit status is
@@ -65,7 +79,11 @@ bool check(bool ok, const char *format, ...) {
     if (ok && !g_verbose) return ok;
     va_list args;
     va_start(args, format);
-    std::printf("%s - round %d: ", ok ? "ok  " : "FAIL", g_round);
+    if (g_round > 0) {
+        std::printf("%s - round %d: ", ok ? "ok  " : "FAIL", g_round);
+    } else {
+        std::printf("%s - ", ok ? "ok  " : "FAIL");
+    }
     std::vprintf(format, args);
     std::printf("\n");
     std::fflush(stdout);
@@ -506,6 +524,244 @@ void run_round(const std::string &dll) {
     check(GetModuleHandleA(dll.c_str()) == nullptr, "the DLL is unloaded after FreeLibrary");
 }
 
+// ---------------------------------------------------------------- provider instances
+
+// IMAPIProviderShutdown (MAPI's fast shutdown), which mingw-w64's mapispi.h lacks.
+const IID kIID_IMAPIProviderShutdown = {0x00020398, 0x0000, 0x0000, {0xC0, 0, 0, 0, 0, 0, 0, 0x46}};
+struct IMAPIProviderShutdown : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE QueryFastShutdown() = 0;
+    virtual HRESULT STDMETHODCALLTYPE NotifyProcessShutdown() = 0;
+    virtual HRESULT STDMETHODCALLTYPE DoFastShutdown() = 0;
+};
+
+// A new provider instance (MSProviderInit), or NULL.
+LPMSPROVIDER new_provider(MSPROVIDERINIT *init, HMODULE module) {
+    ULONG version = 0;
+    LPMSPROVIDER provider = nullptr;
+    HRESULT hr = init(module, nullptr, allocate_buffer, allocate_more, free_buffer, 0, CURRENT_SPI_VERSION, &version,
+                      &provider);
+    return hr == S_OK ? provider : nullptr;
+}
+
+// Shutdown, then the last Release, of a provider instance.
+void end_provider(LPMSPROVIDER provider, const char *what) {
+    if (!provider) return;
+    ULONG flags = 0;
+    check_hr(provider->Shutdown(&flags), S_OK, what);
+    provider->Release();
+}
+
+// One logged-on store of a provider instance: its logon, store and IMAPISync.
+struct Opened {
+    Support support;
+    LPMSLOGON logon = nullptr;
+    LPMDB store = nullptr;
+    IMAPISync *sync = nullptr;
+
+    // IMSProvider::Logon and QI(IMAPISync); prints nothing (the caller checks).
+    bool open(IMSProvider *provider) {
+        LPMAPIERROR error = nullptr;
+        ULONG cb_security = 0;
+        LPBYTE security = nullptr;
+        char profile[] = "mapisync test profile";
+        HRESULT hr = provider->Logon(&support, 0, profile, 0, nullptr, 0, nullptr, &cb_security, &security, &error,
+                                     &logon, &store);
+        if (hr != S_OK || !logon || !store) return false;
+        return store->QueryInterface(IID_IMAPISync, reinterpret_cast<void **>(&sync)) == S_OK && sync;
+    }
+    // StoreLogoff and Logoff, then the host's references go.
+    void close() {
+        ULONG flags = LOGOFF_ORDERLY;
+        if (store) store->StoreLogoff(&flags), store->Release();
+        if (logon) logon->Logoff(&flags), logon->Release();
+        if (sync) sync->Release();
+        store = nullptr, logon = nullptr, sync = nullptr;
+    }
+};
+
+// A sync of `sync` that is refused: `want`, no done event, no Done.
+void check_refused(IMAPISync *sync, HRESULT want, const char *what) {
+    Callback callback(false);
+    HANDLE event = reinterpret_cast<HANDLE>(1);
+    MAPISIB sib{sizeof(MAPISIB), SYNC_DOWNLOAD_CONTENTS, nullptr, &callback, &event};
+    check_hr(sync->SynchronizeInBackground(&sib), want, what);
+    check(event == nullptr && callback.dones == 0 && wait_for(callback.refs, 1),
+          "%s: no done event, no Done, the callback released", what);
+    if (event && event != reinterpret_cast<HANDLE>(1)) WaitForSingleObject(event, kTimeoutMs), CloseHandle(event);
+}
+
+// Two instances: A's Shutdown while B's sync runs leaves B alone, and refuses A's syncs.
+void two_instances(MSPROVIDERINIT *init, HMODULE module) {
+    LPMSPROVIDER a = new_provider(init, module), b = new_provider(init, module);
+    Opened on_a, on_b;
+    if (check(a && b && a != b, "two MSProviderInit calls: two provider instances") && on_a.open(a) && on_b.open(b)) {
+        Callback a_sync(false);
+        finish_sync(start_sync(on_a.sync, a_sync, "A: sync"), a_sync, S_OK, 3, "A: a sync runs to Done(S_OK)");
+        Callback b_sync(true);
+        HANDLE event = start_sync(on_b.sync, b_sync, "B: sync");
+        check(WaitForSingleObject(b_sync.started, kTimeoutMs) == WAIT_OBJECT_0, "B: its sync is running");
+        ULONG flags = LOGOFF_ORDERLY;
+        check_hr(on_a.store->StoreLogoff(&flags), S_OK, "A: StoreLogoff");
+        check_hr(on_a.logon->Logoff(&flags), S_OK, "A: IMSLogon::Logoff");
+        DWORD before = GetTickCount();
+        check_hr(a->Shutdown(&flags), S_OK, "A: IMSProvider::Shutdown while B's sync runs");
+        check(GetTickCount() - before < 5000, "A's Shutdown did not wait for B's sync");
+        check_refused(on_a.sync, MAPI_E_END_OF_SESSION, "A: a sync after A's Shutdown is MAPI_E_END_OF_SESSION");
+        SetEvent(b_sync.gate);
+        finish_sync(event, b_sync, S_OK, 3, "B: the sync that ran through A's Shutdown ends with Done(S_OK)");
+        Callback b_next(false);
+        finish_sync(start_sync(on_b.sync, b_next, "B: next sync"), b_next, S_OK, 3, "B: its next sync runs to Done(S_OK)");
+    } else {
+        check(false, "both instances logged on");
+    }
+    on_a.close(), on_b.close();
+    if (a) a->Release();  // A was shut down above (or never logged on)
+    end_provider(b, "B: IMSProvider::Shutdown");
+}
+
+// A sync of a new logon on `provider` runs to Done(S_OK); prints nothing.
+bool syncs(IMSProvider *provider) {
+    Opened opened;
+    bool ok = opened.open(provider);
+    if (ok) {
+        Callback callback(false);
+        HANDLE event = nullptr;
+        MAPISIB sib{sizeof(MAPISIB), SYNC_DOWNLOAD_CONTENTS, nullptr, &callback, &event};
+        ok = opened.sync->SynchronizeInBackground(&sib) == S_OK && event &&
+             WaitForSingleObject(event, kTimeoutMs) == WAIT_OBJECT_0 && callback.done_hr == S_OK;
+        ok &= wait_for(callback.refs, 1);
+        if (event) CloseHandle(event);
+    }
+    opened.close();
+    return ok;
+}
+
+struct ShutdownCall {
+    IMSProvider *provider;
+    HANDLE go;
+    HRESULT hr;
+};
+
+DWORD WINAPI shutdown_thread(LPVOID argument) {
+    auto *call = static_cast<ShutdownCall *>(argument);
+    WaitForSingleObject(call->go, kTimeoutMs);
+    ULONG flags = 0;
+    call->hr = call->provider->Shutdown(&flags);
+    return 0;
+}
+
+// The old instance's Shutdown on another thread races the next MSProviderInit;
+// the new instance must sync every time.
+void shutdown_racing_init(MSPROVIDERINIT *init, HMODULE module, int times) {
+    LPMSPROVIDER old = new_provider(init, module);
+    int unable = 0, failed_shutdowns = 0, done = 0;
+    for (; done < times && old; done += 1) {
+        ShutdownCall call{old, CreateEventW(nullptr, TRUE, FALSE, nullptr), E_FAIL};
+        HANDLE thread = CreateThread(nullptr, 0, shutdown_thread, &call, 0, nullptr);
+        SetEvent(call.go);
+        LPMSPROVIDER fresh = new_provider(init, module);
+        bool joined = thread && WaitForSingleObject(thread, kTimeoutMs) == WAIT_OBJECT_0;
+        if (thread) CloseHandle(thread);
+        CloseHandle(call.go);
+        failed_shutdowns += !joined || call.hr != S_OK;
+        old->Release();
+        old = fresh;
+        unable += !fresh || !syncs(fresh);
+    }
+    check(done == times && unable == 0, "Shutdown racing MSProviderInit %d times: every new instance synced (%d did not)",
+          done, unable);
+    check(failed_shutdowns == 0, "... and each racing Shutdown returned S_OK (%d did not)", failed_shutdowns);
+    end_provider(old, "the last racing instance: IMSProvider::Shutdown");
+}
+
+DWORD WINAPI logoff_thread(LPVOID store) {
+    ULONG flags = LOGOFF_ORDERLY;
+    return static_cast<IMsgStore *>(store)->StoreLogoff(&flags) == S_OK ? 0 : 1;
+}
+
+// Two stores of one instance syncing; store 1's StoreLogoff on another thread
+// cancels store 1's sync only.
+void logoff_from_another_thread(MSPROVIDERINIT *init, HMODULE module) {
+    LPMSPROVIDER provider = new_provider(init, module);
+    Opened one, two;
+    if (check(provider && one.open(provider) && two.open(provider), "one instance, two logons")) {
+        Callback first(true), second(true);
+        HANDLE e1 = start_sync(one.sync, first, "store 1: sync"), e2 = start_sync(two.sync, second, "store 2: sync");
+        check(WaitForSingleObject(first.started, kTimeoutMs) == WAIT_OBJECT_0 &&
+                  WaitForSingleObject(second.started, kTimeoutMs) == WAIT_OBJECT_0,
+              "both stores' syncs are running");
+        HANDLE thread = CreateThread(nullptr, 0, logoff_thread, one.store, 0, nullptr);
+        DWORD code = 1;
+        check(thread && WaitForSingleObject(thread, kTimeoutMs) == WAIT_OBJECT_0 && GetExitCodeThread(thread, &code) &&
+                  code == 0,
+              "store 1: IMsgStore::StoreLogoff on another thread: S_OK");
+        if (thread) CloseHandle(thread);
+        SetEvent(first.gate), SetEvent(second.gate);
+        finish_sync(e1, first, MAPI_E_USER_CANCEL, 1, "store 1: its sync ends with Done(MAPI_E_USER_CANCEL)");
+        finish_sync(e2, second, S_OK, 3, "store 2: its sync, same instance, ends with Done(S_OK)");
+    }
+    one.close(), two.close();
+    end_provider(provider, "IMSProvider::Shutdown after the two logons");
+}
+
+// The instance scenarios, in one load of the DLL.
+void run_instances(const std::string &dll, int race_times) {
+    HMODULE module = LoadLibraryA(dll.c_str());
+    auto init = module ? reinterpret_cast<MSPROVIDERINIT *>(
+                             reinterpret_cast<void (*)()>(GetProcAddress(module, "MSProviderInit")))
+                       : nullptr;
+    if (!check(init != nullptr, "instances: LoadLibrary and MSProviderInit")) return;
+    two_instances(init, module);
+    shutdown_racing_init(init, module, race_times);
+    logoff_from_another_thread(init, module);
+    check(FreeLibrary(module) != 0, "instances: FreeLibrary");
+    check(GetModuleHandleA(dll.c_str()) == nullptr, "instances: the DLL is unloaded after FreeLibrary");
+}
+
+// The contents of a small file ("" when it cannot be read).
+std::string read_file(const std::string &path) {
+    std::string text;
+    if (FILE *file = std::fopen(path.c_str(), "rb")) {
+        char buffer[256];
+        size_t got = std::fread(buffer, 1, sizeof buffer, file);
+        text.assign(buffer, got);
+        std::fclose(file);
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+}
+
+// Outlook's fast shutdown while a sync runs: QI the IMSProvider for
+// IMAPIProviderShutdown, the three calls; the caller then exits the process
+// without Shutdown, Release or FreeLibrary.
+void fast_shutdown(const std::string &dll, const std::string &state) {
+    DeleteFileA(state.c_str());
+    HMODULE module = LoadLibraryA(dll.c_str());
+    auto init = module ? reinterpret_cast<MSPROVIDERINIT *>(
+                             reinterpret_cast<void (*)()>(GetProcAddress(module, "MSProviderInit")))
+                       : nullptr;
+    LPMSPROVIDER provider = init ? new_provider(init, module) : nullptr;
+    if (!check(provider != nullptr, "fast shutdown: LoadLibrary, MSProviderInit")) return;
+    IMAPIProviderShutdown *fast = nullptr;
+    check_hr(provider->QueryInterface(kIID_IMAPIProviderShutdown, reinterpret_cast<void **>(&fast)), S_OK,
+             "IMSProvider QI(IMAPIProviderShutdown)");
+    static Opened opened;  // never closed: the process exits as after Outlook's DoFastShutdown
+    if (!fast || !check(opened.open(provider), "fast shutdown: Logon")) return;
+    static Callback running(true);
+    HANDLE event = start_sync(opened.sync, running, "fast shutdown: sync");
+    check(WaitForSingleObject(running.started, kTimeoutMs) == WAIT_OBJECT_0, "fast shutdown: the sync is running");
+    check_hr(fast->QueryFastShutdown(), S_OK, "IMAPIProviderShutdown::QueryFastShutdown");
+    check_hr(fast->NotifyProcessShutdown(), S_OK, "IMAPIProviderShutdown::NotifyProcessShutdown while the sync runs");
+    SetEvent(running.gate);
+    check_hr(fast->DoFastShutdown(), S_OK, "IMAPIProviderShutdown::DoFastShutdown");
+    check(event && WaitForSingleObject(event, 0) == WAIT_OBJECT_0 && running.dones == 1 &&
+              running.done_hr == MAPI_E_USER_CANCEL,
+          "by DoFastShutdown's return the sync saw the cancel and ended: Done(MAPI_E_USER_CANCEL)");
+    std::string saved = read_file(state);
+    check(saved.rfind("cancelled after ", 0) == 0, "the sync persisted its state on the cancel: '%s'", saved.c_str());
+    check_refused(opened.sync, MAPI_E_END_OF_SESSION, "a sync after NotifyProcessShutdown is MAPI_E_END_OF_SESSION");
+}
+
 // The DLL MAPI would load for the provider section of `inf`: "32" inserted
 // before the first period of the whole value (a full path included).
 std::string provider_dll(const char *inf) {
@@ -516,23 +772,45 @@ std::string provider_dll(const char *inf) {
     return name.empty() ? name : name.insert(dot == std::string::npos ? name.size() : dot, "32");
 }
 
+// The file the provider's sync writes its state to when cancelled
+// (MAPISYNC_OUTLOOK_STATE): mapisync-sync.state beside `inf`.
+std::string state_file(const std::string &inf) {
+    size_t slash = inf.find_last_of("\\/");
+    return (slash == std::string::npos ? std::string() : inf.substr(0, slash + 1)) + "mapisync-sync.state";
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s MAPISVC.INF [ROUNDS]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s MAPISVC.INF [ROUNDS | fast-shutdown]\n", argv[0]);
         return 2;
     }
-    int rounds = argc > 2 ? std::atoi(argv[2]) : 50;
+    bool fast = argc > 2 && std::strcmp(argv[2], "fast-shutdown") == 0;
+    int rounds = argc > 2 && !fast ? std::atoi(argv[2]) : 50;
     std::string dll = provider_dll(argv[1]);
+    std::string state = state_file(argv[1]);
+    SetEnvironmentVariableA("MAPISYNC_OUTLOOK_STATE", state.c_str());
     check(!dll.empty(), "MAPISVC.INF names the provider DLL; MAPI loads %s", dll.c_str());
+    if (fast) {
+        if (!dll.empty()) fast_shutdown(dll, state);
+        std::printf("fast shutdown while a sync runs; the process exits without Shutdown or FreeLibrary\n");
+        std::printf("%d passed, %d failed\n", g_passed, g_failed);
+        std::fflush(stdout);
+        return g_failed == 0 ? 0 : 1;
+    }
     if (!dll.empty()) {
         for (g_round = 1; g_round <= rounds; g_round += 1) {
             run_round(dll);
             g_verbose = false;
         }
+        g_round = 0;
+        g_verbose = true;
+        run_instances(dll, 2 * rounds);
     }
     std::printf("%d rounds of load, logon, two syncs, logoff, shutdown, unload\n", rounds);
+    std::printf("then two instances, Shutdown racing MSProviderInit %d times, StoreLogoff on another thread\n",
+                2 * rounds);
     std::printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
 }
