@@ -71,23 +71,25 @@ pub fn both(first: impl ToTokens, last: impl ToTokens) -> TokenStream {
     quote!(#first #last)
 }
 
-/// One `compile_error! { "message" }` per message of `error`, reading the
-/// same in every edition.
+/// One `::std::compile_error! { "message" }` per message of `error`, reading
+/// the same in every edition.
 ///
 /// syn writes `::core::compile_error! { ... }` with the path at the user's
 /// first token, so the path resolves in the user's edition, and in Rust 2015
 /// `::core` names the crate root's `core`, which is not there: every error
-/// would read "cannot find `core` in the crate root". `compile_error!`
-/// alone is in every edition's prelude. The spans stay syn's (the name at
-/// the first token, the braces at the last), so rustc underlines the same
-/// tokens.
+/// would read "cannot find `core` in the crate root". `::std` is there in
+/// every edition (2015 puts `extern crate std` at the crate root; later
+/// editions have it in the extern prelude, and mapisync needs std anyway).
+/// A bare `compile_error!` would read the same too, but a user's own macro
+/// named `compile_error` would then take every error away, and the invalid
+/// impl would compile. The spans stay syn's (the path at the first token,
+/// the braces at the last), so rustc underlines the same tokens.
 pub fn to_compile_error(error: &syn::Error) -> TokenStream {
-    let is_root_path = |token: &TokenTree| match token {
-        TokenTree::Punct(punct) => punct.as_char() == ':',
-        TokenTree::Ident(ident) => ident == "core",
-        _ => false,
+    let std_for_core = |token: TokenTree| match token {
+        TokenTree::Ident(ident) if ident == "core" => TokenTree::Ident(proc_macro2::Ident::new("std", ident.span())),
+        token => token,
     };
-    error.to_compile_error().into_iter().filter(|token| !is_root_path(token)).collect()
+    error.to_compile_error().into_iter().map(std_for_core).collect()
 }
 
 #[cfg(test)]
@@ -111,13 +113,13 @@ mod tests {
     }
 
     #[test]
-    fn the_compile_error_names_no_crate() {
+    fn the_compile_error_is_std_s_by_its_absolute_path() {
         let mut error = syn::Error::new_spanned(quote!(impl MapiSync for Store), "first");
         error.combine(syn::Error::new_spanned(quote!(Store), "second \"quoted\""));
         let ours = to_compile_error(&error).to_string();
-        assert_eq!(ours, r#"compile_error ! { "first" } compile_error ! { "second \"quoted\"" }"#);
+        assert_eq!(ours, r#":: std :: compile_error ! { "first" } :: std :: compile_error ! { "second \"quoted\"" }"#);
         let syn = error.to_compile_error().to_string();
-        assert_eq!(syn.replace(":: core :: ", ""), ours, "only the path differs from syn's");
+        assert_eq!(syn.replace(":: core :: ", ":: std :: "), ours, "only the crate differs from syn's");
     }
 
     #[test]

@@ -103,7 +103,7 @@ mod tests {
             struct MyStore;
         );
         let expanded = provider(TokenStream::new(), input.clone()).to_string();
-        assert!(expanded.starts_with("compile_error !"), "{expanded}");
+        assert!(expanded.starts_with(":: std :: compile_error !"), "{expanded}");
         assert!(expanded.ends_with(&input.to_string()), "{expanded}");
     }
 

@@ -22,8 +22,8 @@ use crate::model::Provider;
 ///   item would only repeat each error.
 /// - `impl From<T> for IMAPISync` is not generated: the runtime's blanket
 ///   impl serves every provider through `ProviderOf<T>`, implemented here
-///   on `IMAPISync`, so a type without the attribute gets that trait's "add
-///   `#[mapisync::provider]`" message from `.into()` as from
+///   on `ProviderProbe<T>`, so a type without the attribute gets that
+///   trait's "add `#[mapisync::provider]`" message from `.into()` as from
 ///   `IMAPISync::from`.
 pub fn provider(provider: &Provider) -> TokenStream {
     let Provider { krate, self_ty } = provider;
@@ -36,7 +36,7 @@ pub fn provider(provider: &Provider) -> TokenStream {
                 const VTABLE: &'static #krate::__private::IMAPISync_Vtbl = &VTABLE;
             }
             #[automatically_derived]
-            impl #krate::__private::ProviderOf<#self_ty> for #krate::IMAPISync {
+            impl #krate::__private::ProviderOf<#self_ty> for #krate::__private::ProviderProbe<#self_ty> {
                 #[inline]
                 fn into_sync(provider: #self_ty) -> #krate::IMAPISync {
                     #krate::__private::into_interface(provider)
@@ -69,7 +69,7 @@ mod tests {
         assert!(glue.contains("unsafe impl :: mapisync :: __private :: Provider for Store"), "{glue}");
         assert!(glue.contains("= & VTABLE ;"), "{glue}");
         assert!(
-            glue.contains("impl :: mapisync :: __private :: ProviderOf < Store > for :: mapisync :: IMAPISync"),
+            glue.contains("impl :: mapisync :: __private :: ProviderOf < Store > for :: mapisync :: __private :: ProviderProbe < Store >"),
             "{glue}"
         );
         assert!(!glue.contains("From"), "the runtime's blanket impl serves every provider: {glue}");

@@ -477,7 +477,7 @@ mod tests {
             let error = item(input.clone()).err().unwrap();
             assert_eq!(messages(error.clone()), [expected], "{input}");
             let tokens = crate::errors::to_compile_error(&error).to_string();
-            assert!(tokens.starts_with("compile_error !"), "{tokens}");
+            assert!(tokens.starts_with(":: std :: compile_error !"), "{tokens}");
             // The error spans the head: syn gives its first and last token's spans.
             let _ = head;
         }

@@ -182,7 +182,7 @@ pub use windows_core;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::IMAPISync_Vtbl;
-    pub use crate::protocol::{Provider, ProviderOf, into_interface, vtable};
+    pub use crate::protocol::{Provider, ProviderOf, ProviderProbe, into_interface, vtable};
 }
 
 /// Compiles the README's Rust examples as doctests.

@@ -108,14 +108,15 @@ pub const fn vtable<T: Provider>() -> IMAPISync_Vtbl {
     }
 }
 
-/// `IMAPISync: ProviderOf<T>`: `T` is a provider. Implemented by
+/// `ProviderProbe<T>: ProviderOf<T>`: `T` is a provider. Implemented by
 /// `#[mapisync::provider]` beside [`Provider`]; not by hand.
 ///
 /// It exists for the error message: the blanket `From` below is bound on
-/// this trait, whose self type is `IMAPISync`, not the user's type, so
-/// rustc shows this message for `.into()` too (a bound on `T: Provider`
-/// would be reported as the root obligation `T: Into<IMAPISync>`, without
-/// any hint).
+/// this trait, whose self type is neither the user's type nor `IMAPISync`,
+/// so rustc shows this message for `.into()` and `IMAPISync::from` alike (a
+/// bound on `T: Provider` was reported as the bare root obligation
+/// `T: Into<IMAPISync>`; one on `IMAPISync` lost `IMAPISync::from` to the
+/// reflexive `From<T> for T`, a bare "mismatched types").
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{T}` is not a mapisync provider: its `impl MapiSync` lacks `#[mapisync::provider]`",
@@ -127,16 +128,39 @@ pub trait ProviderOf<T> {
     fn into_sync(provider: T) -> IMAPISync;
 }
 
+/// The self type of [`ProviderOf`]: a type of this crate's, so the
+/// attribute's `impl ProviderOf<MyStore> for ProviderProbe<MyStore>` is the
+/// user crate's to write (its type is the first local one) and no other
+/// crate's.
+#[doc(hidden)]
+pub struct ProviderProbe<T>(PhantomData<T>);
+
 /// A provider becomes a live COM object (count one) with IMAPISync's vtable:
 /// `let sync: mapisync::IMAPISync = MyStore.into();` for any type whose
 /// `impl MapiSync` carries `#[mapisync::provider]`.
 impl<T> From<T> for IMAPISync
 where
-    IMAPISync: ProviderOf<T>,
+    ProviderProbe<T>: ProviderOf<T>,
 {
     #[inline]
     fn from(provider: T) -> Self {
-        <IMAPISync as ProviderOf<T>>::into_sync(provider)
+        <ProviderProbe<T> as ProviderOf<T>>::into_sync(provider)
+    }
+}
+
+impl IMAPISync {
+    /// `IMAPISync::from(MyStore)`, the same as `MyStore.into()`. Inherent,
+    /// so that for a type without the attribute rustc reports the missing
+    /// attribute here too: through the trait, `IMAPISync::from(x)` also
+    /// matches core's reflexive `From<T> for T`, and the error was a bare
+    /// "mismatched types".
+    #[allow(clippy::should_implement_trait)] // it does implement From; this is the same conversion
+    #[inline]
+    pub fn from<T>(provider: T) -> Self
+    where
+        ProviderProbe<T>: ProviderOf<T>,
+    {
+        <ProviderProbe<T> as ProviderOf<T>>::into_sync(provider)
     }
 }
 

@@ -16,7 +16,8 @@ const _: () = {
         const VTABLE: &'static ::mapisync::__private::IMAPISync_Vtbl = &VTABLE;
     }
     #[automatically_derived]
-    impl ::mapisync::__private::ProviderOf<MyStore> for ::mapisync::IMAPISync {
+    impl ::mapisync::__private::ProviderOf<MyStore>
+    for ::mapisync::__private::ProviderProbe<MyStore> {
         #[inline]
         fn into_sync(provider: MyStore) -> ::mapisync::IMAPISync {
             ::mapisync::__private::into_interface(provider)
