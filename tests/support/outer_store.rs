@@ -151,6 +151,18 @@ impl Made {
         unsafe { IUnknown::from_raw_borrowed(&self.outer.0) }.expect("a live store")
     }
 
+    /// The host lets go of the store first and keeps only `kept`, an
+    /// IMAPISync of it: `kept` keeps the store and its provider alive, and its
+    /// last Release frees both, once.
+    pub fn release_outer_keeping(self, kept: Raw) {
+        assert_eq!(self.outer.release(), 1);
+        assert_eq!(self.store_freed.load(Ordering::SeqCst), 0, "the kept IMAPISync keeps the store alive");
+        assert_eq!(self.provider_drops.get(), 0);
+        assert_eq!(kept.release(), 0, "the kept IMAPISync was the last reference");
+        assert_eq!(self.store_freed.load(Ordering::SeqCst), 1, "the store is freed exactly once");
+        assert_eq!(self.provider_drops.get(), 1, "the provider is dropped exactly once");
+    }
+
     /// Releases the test's reference and checks everything was freed exactly once.
     ///
     /// The provider's drop may come a moment later: with a tear-off the
