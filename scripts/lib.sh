@@ -78,3 +78,58 @@ need_wine32() {
   printf '%s\n' "$install" | grep -E '^(E:| [^ ].*: (Pre)?Depends:| +Depends:)' >&2 || printf '%s\n' "$install" | tail -n 20 >&2
   missing "wine32:i386 (see apt's errors above)"
 }
+
+# suite_start NAME: what every suite script sets up first. Defines
+# `section TITLE` (prints a heading and names the current step) and
+# `fail MESSAGE` (prints MESSAGE and fails the step), makes any failing
+# command print "FAIL: NAME: STEP", and sets target_dir to cargo's target
+# directory. Call it after `cd "$(repo_root)"`.
+suite_start() {
+  _suite="$1"
+  step="setup"
+  section() {
+    step="$*"
+    echo
+    echo "== $_suite: $*"
+  }
+  fail() {
+    echo "$*" >&2
+    false
+  }
+  trap 'echo "FAIL: $_suite: $step" >&2' ERR
+  target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+}
+
+# need_wine_suite: the setup of a suite that runs Windows builds under Wine,
+# x64 and x86 (after suite_start): mingw-w64, Wine and the rust targets
+# x86_64- and i686-pc-windows-gnu installed, scripts/wine/env.sh sourced,
+# the prefix ready, cargo's runners set to scripts/wine/run.sh with a time
+# limit (MAPISYNC_WINE_TIMEOUT, 300 s unless set). Sets have_wine32 to 1 when
+# the prefix runs 32-bit programs, otherwise to "" (a printed skip; under
+# CI=true a failure). Returns 1 when a tool is missing (a printed skip
+# locally: the caller exits 0); exits 1 when the prefix cannot be made.
+need_wine_suite() {
+  section "tools (mingw-w64, Wine, rust targets x86_64- and i686-pc-windows-gnu)"
+  need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-i686 wine64 || return 1
+  need_target x86_64-pc-windows-gnu || return 1
+  need_target i686-pc-windows-gnu || return 1
+  have_wine32=1
+  need_wine32 || have_wine32=""
+  source "$(repo_root)/scripts/wine/env.sh"
+  wine_binary >/dev/null || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || return 1; }
+
+  section "Wine prefix ($WINEPREFIX)"
+  # Called as `need_wine_suite || exit 0`, where set -e does not apply: exit here.
+  wine_prefix_ready || { echo "FAIL: $_suite: the Wine prefix $WINEPREFIX is not ready (see above)" >&2; exit 1; }
+  if [ -n "$have_wine32" ] && ! wine32_ready; then
+    missing "a Wine prefix that runs 32-bit programs (see the error above)" || have_wine32=""
+  fi
+  # The runner is in .cargo/config.toml too; the absolute path here also
+  # holds when a developer's own config names another runner. Every test
+  # binary and host gets a time limit, so a hang fails instead of stalling.
+  local runner
+  runner="$(repo_root)/scripts/wine/run.sh"
+  export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$runner"
+  export CARGO_TARGET_I686_PC_WINDOWS_GNU_RUNNER="$runner"
+  export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
+}

@@ -21,14 +21,12 @@ const PINNED: u32 = 0xC000_0000;
 /// AddRef beyond this count pins the object.
 const REF_CAP: u32 = 0x8000_0000;
 
-/// Counts its syncs and drops; a sync waits for `release` while `hold` is set.
+/// Counts its syncs and drops; a sync can be held at `hold`.
 #[derive(Default)]
 struct Probe {
     entered: AtomicUsize,
     drops: AtomicUsize,
-    hold: std::sync::atomic::AtomicBool,
-    held: Latch,
-    release: Latch,
+    hold: HoldPoint,
 }
 
 struct Hardened(Arc<Probe>);
@@ -37,10 +35,7 @@ struct Hardened(Arc<Probe>);
 impl MapiSync for Hardened {
     fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
         self.0.entered.fetch_add(1, Ordering::SeqCst);
-        if self.0.hold.load(Ordering::SeqCst) {
-            self.0.held.open();
-            assert!(self.0.release.wait(PATIENCE), "the test never released the sync");
-        }
+        self.0.hold.pass();
         Ok(())
     }
 }
@@ -201,11 +196,11 @@ fn every_failed_synchronize_sets_no_event_starts_nothing_and_keeps_no_reference(
     assert_eq!(probe.entered.load(Ordering::SeqCst), 0, "a refused call started a sync");
 
     // MAPI_E_BUSY while a sync runs, for every host shape.
-    probe.hold.store(true, Ordering::SeqCst);
+    probe.hold.hold();
     let running = Sib::new(0, Some(&session), Some(&callback));
     // SAFETY: test: a complete MAPISIB.
     assert_eq!(unsafe { object.synchronize(&*running.sib) }, S_OK);
-    assert!(probe.held.wait(PATIENCE));
+    assert!(probe.hold.wait_held());
     let (session_count, callback_count, refusing_count) = (session.count(), callback.count(), refusing.count());
     let object_count = object.count();
     for (session_arg, callback_arg) in hosts {
@@ -227,7 +222,7 @@ fn every_failed_synchronize_sets_no_event_starts_nothing_and_keeps_no_reference(
         (session_count, callback_count, refusing_count, object_count),
         "a refused call kept a reference"
     );
-    probe.release.open();
+    probe.hold.release();
     assert!(wait_event(running.handle(), PATIENCE));
     close_event(running.handle());
     assert_eq!(probe.entered.load(Ordering::SeqCst), 1, "only the one accepted sync ran");

@@ -34,10 +34,8 @@ struct Race {
     drops: AtomicUsize,
     /// Set by `Drop`: every sync had returned when the value was dropped.
     dropped_after_return: AtomicBool,
-    /// While set, a sync waits for `gate` (to hold a worker at will).
-    gated: AtomicBool,
-    gate: Latch,
-    gated_entry: Latch,
+    /// Where a sync is held (to hold a worker at will).
+    gate: HoldPoint,
 }
 
 struct Racer(Arc<Race>);
@@ -49,10 +47,7 @@ impl MapiSync for Racer {
         race.entered.fetch_add(1, Ordering::SeqCst);
         let now = race.inside.fetch_add(1, Ordering::SeqCst) + 1;
         race.most_inside.fetch_max(now, Ordering::SeqCst);
-        if race.gated.load(Ordering::SeqCst) {
-            race.gated_entry.open();
-            assert!(race.gate.wait(PATIENCE), "the test never opened the gate");
-        }
+        race.gate.pass();
         // Some work, giving other threads the chance to race in.
         for step in 1..=3 {
             std::thread::yield_now();
@@ -308,12 +303,12 @@ fn racing_threads_release_every_outside_reference_while_a_worker_runs() {
                     // Every sync of the race has ended: hold the next one in its worker.
                     barrier.wait();
                     if index == 0 {
-                        race.gated.store(true, Ordering::SeqCst);
+                        race.gate.hold();
                         let sib = Sib::new(0, None, None);
                         // SAFETY: test: `object` is a live IMAPISync; `sib` is complete.
                         assert_eq!(unsafe { object.synchronize(&*sib.sib) }, S_OK);
                         *held_event.lock().unwrap() = Some(Shared(sib.handle()));
-                        assert!(race.gated_entry.wait(PATIENCE));
+                        assert!(race.gate.wait_held());
                     }
                     barrier.wait();
                     // All eight outside references go at once while the worker runs.
@@ -331,7 +326,7 @@ fn racing_threads_release_every_outside_reference_while_a_worker_runs() {
     assert_eq!(race.drops.load(Ordering::SeqCst), 0, "freed while its worker runs");
     assert_eq!(race.inside.load(Ordering::SeqCst), 1);
 
-    race.gate.open();
+    race.gate.release();
     let event = held_event.lock().unwrap().take().expect("the held sync's event").0;
     assert!(wait_event(event, PATIENCE));
     close_event(event);

@@ -20,35 +20,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "$(repo_root)"
 
-step="setup"
-section() {
-  step="$*"
-  echo
-  echo "== lifecycle-wine: $*"
-}
-trap 'echo "FAIL: lifecycle-wine: $step" >&2' ERR
-fail() {
-  echo "$*" >&2
-  false
-}
-
-section "tools (mingw-w64, Wine, rust targets x86_64- and i686-pc-windows-gnu)"
-need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-i686 wine64 || exit 0
-need_target x86_64-pc-windows-gnu || exit 0
-need_target i686-pc-windows-gnu || exit 0
-have_wine32=1
-need_wine32 || have_wine32=""
-source scripts/wine/env.sh
-wine_binary >/dev/null || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || exit 0; }
-wine_prefix_ready
-if [ -n "$have_wine32" ] && ! wine32_ready; then
-  missing "a Wine prefix that runs 32-bit programs (see the error above)" || have_wine32=""
-fi
-
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
-export CARGO_TARGET_I686_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
-export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
-target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+suite_start lifecycle-wine
+need_wine_suite || exit 0
 summary=()
 
 # one_target TRIPLE G++ LABEL: the steps below, for one bitness.

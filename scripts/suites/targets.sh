@@ -22,18 +22,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "$(repo_root)"
 
-step="setup"
-section() {
-  step="$*"
-  echo
-  echo "== targets: $*"
-}
-trap 'echo "FAIL: targets: $step" >&2' ERR
-fail() {
-  echo "$*" >&2
-  false
-}
-target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+suite_start targets
 
 section "tools (mingw-w64 i686, gcc-multilib, rust targets)"
 need_apt gcc-mingw-w64-i686 binutils-mingw-w64-i686 gcc-multilib || exit 0

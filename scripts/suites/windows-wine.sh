@@ -33,17 +33,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "$(repo_root)"
 
 readonly CLSID="{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}"
-step="setup"
-section() {
-  step="$*"
-  echo
-  echo "== windows-wine: $*"
-}
-trap 'echo "FAIL: windows-wine: $step" >&2' ERR
-fail() {
-  echo "$*" >&2
-  false
-}
+suite_start windows-wine
 # Failed test runs are collected, so one failing binary does not hide the
 # rest; the script still exits non-zero at the end.
 failed=()
@@ -64,30 +54,10 @@ cargo_test() {
   }
 }
 
-section "tools (mingw-w64, Wine, rust targets x86_64- and i686-pc-windows-gnu)"
-need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-i686 wine64 || exit 0
-need_target x86_64-pc-windows-gnu || exit 0
-need_target i686-pc-windows-gnu || exit 0
-have_wine32=1
-need_wine32 || have_wine32=""
-source scripts/wine/env.sh
-wine64="$(wine_binary)" || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || exit 0; }
+need_wine_suite || exit 0
+wine64="$(wine_binary)"
 echo "wine: $wine64 ($("$wine64" --version))"
-
-section "Wine prefix ($WINEPREFIX)"
-wine_prefix_ready
-if [ -n "$have_wine32" ] && ! wine32_ready; then
-  missing "a Wine prefix that runs 32-bit programs (see the error above)" || have_wine32=""
-fi
-echo "ready, with the bcryptprimitives.dll shim${have_wine32:+s (x64 and x86), running 32-bit programs}"
-
-# The runner is in .cargo/config.toml too; the absolute path here also holds
-# when a developer's own config names another runner. Every test binary and
-# the host get a time limit, so a hang fails instead of stalling the suite.
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
-export CARGO_TARGET_I686_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
-export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
-target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+echo "prefix ready, with the bcryptprimitives.dll shim${have_wine32:+s (x64 and x86), running 32-bit programs}"
 summary=()
 
 # wine_as PROGRAM [ARGS...]: runs Wine's own PROGRAM (reg, regsvr32,

@@ -34,9 +34,13 @@ export WINEARCH=win64
 
 # wine_binary: prints the 64-bit Wine loader. Debian's wine64 package puts it
 # in /usr/lib/wine without a link on PATH unless the `wine` package is there.
-wine_binary() {
+wine_binary() { _wine_first_command wine64 wine /usr/lib/wine/wine64 /usr/lib64/wine/wine64; }
+
+# _wine_first_command CANDIDATE...: prints the first CANDIDATE (a name on
+# PATH or an absolute path) that is an executable command.
+_wine_first_command() {
   local candidate
-  for candidate in wine64 wine /usr/lib/wine/wine64 /usr/lib64/wine/wine64; do
+  for candidate in "$@"; do
     if command -v "$candidate" >/dev/null 2>&1; then
       command -v "$candidate"
       return 0
@@ -46,13 +50,7 @@ wine_binary() {
 }
 
 # wine32_binary: prints the 32-bit Wine loader, when wine32 is installed.
-wine32_binary() {
-  local candidate
-  for candidate in /usr/lib/wine/wine /usr/lib/i386-linux-gnu/wine/wine; do
-    [ -x "$candidate" ] && { echo "$candidate"; return 0; }
-  done
-  return 1
-}
+wine32_binary() { _wine_first_command /usr/lib/wine/wine /usr/lib/i386-linux-gnu/wine/wine; }
 
 # wine_loader_for PROGRAM: prints the loader for a Windows program: the
 # 32-bit one for an x86 PE file (machine 0x14c), the 64-bit one otherwise
@@ -73,14 +71,7 @@ wine_loader_for() {
 
 # wineserver_binary: prints the wineserver that goes with wine_binary.
 wineserver_binary() {
-  local candidate
-  for candidate in wineserver /usr/lib/wine/wineserver /usr/lib/wine/wineserver64 /usr/lib64/wine/wineserver; do
-    if command -v "$candidate" >/dev/null 2>&1; then
-      command -v "$candidate"
-      return 0
-    fi
-  done
-  return 1
+  _wine_first_command wineserver /usr/lib/wine/wineserver /usr/lib/wine/wineserver64 /usr/lib64/wine/wineserver
 }
 
 # wine_prefix_ready: creates the prefix if needed and installs the

@@ -23,12 +23,11 @@
 // Every check prints one line; the last line is "N passed, M failed" and
 // the exit status is non-zero when any check failed.
 
-#include "../../include/imapisync.h"
-#include "imapisession.h"
+#include "com_host.h"
 
 #include <atomic>
-#include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #ifdef _WIN32
@@ -37,51 +36,23 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #endif
 
 namespace {
 
+using namespace com_host;
+
 // {39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}: the example provider's class.
 constexpr CLSID CLSID_ExampleProvider = {0x39A7C4C5, 0x53CE, 0x4119, {0x89, 0xCB, 0xBD, 0x5C, 0x40, 0xBD, 0x5C, 0x7C}};
 
-// How long any wait may take before the check fails.
-constexpr uint32_t kTimeoutMs = 10000;
-
 // ---------------------------------------------------------------- reporting
-
-int g_passed = 0;
-int g_failed = 0;
-
-bool check(bool ok, const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    std::printf("%s - ", ok ? "ok  " : "FAIL");
-    std::vprintf(format, args);
-    std::printf("\n");
-    std::fflush(stdout);
-    va_end(args);
-    (ok ? g_passed : g_failed) += 1;
-    return ok;
-}
-
-unsigned hex(HRESULT hr) { return static_cast<unsigned>(hr); }
 
 bool check_hr(HRESULT got, HRESULT want, const char *what) {
     return check(got == want, "%s: 0x%08X (want 0x%08X)", what, hex(got), hex(want));
 }
 
 // ---------------------------------------------------------------- platform
-
-void sleep_ms(unsigned ms) {
-#ifdef _WIN32
-    Sleep(ms);
-#else
-    timespec t = {static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
-    nanosleep(&t, nullptr);
-#endif
-}
 
 uint64_t thread_id() {
 #ifdef _WIN32
@@ -114,40 +85,9 @@ bool close_event(HANDLE event) {
 #endif
 }
 
-// Polls `done` every millisecond until it holds or `ms` pass.
-template <typename F>
-bool eventually(F done, uint32_t ms = kTimeoutMs) {
-    for (uint32_t waited = 0; !done(); ++waited) {
-        if (waited >= ms) return false;
-        sleep_ms(1);
-    }
-    return true;
-}
-
 const HANDLE kSentinel = reinterpret_cast<HANDLE>(static_cast<uintptr_t>(0x5EE0));
 
 // ---------------------------------------------------------------- host objects
-
-// The host's session: answers IUnknown only.
-class Session final : public IMAPISession {
-public:
-    std::atomic<ULONG> refs{1};
-
-    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppv) override {
-        if (ppv == nullptr) return E_POINTER;
-        *ppv = nullptr;
-        if (riid != IID_IUnknown) return E_NOINTERFACE;
-        AddRef();
-        *ppv = static_cast<IUnknown *>(this);
-        return S_OK;
-    }
-    ULONG STDMETHODCALLTYPE AddRef() override { return ++refs; }
-    ULONG STDMETHODCALLTYPE Release() override {
-        ULONG left = --refs;
-        if (left == 0) delete this;
-        return left;
-    }
-};
 
 enum class Mode {
     Record,          // answers every call with S_OK
@@ -171,32 +111,14 @@ struct Call {
 // The host's IMAPISyncProgressCallback: records each call. Calls come from
 // the provider's worker thread one at a time; each record is published by
 // the release store of `count`.
-class Callback final : public IMAPISyncProgressCallback {
+class Callback final : public HostObject<IMAPISyncProgressCallback> {
 public:
-    explicit Callback(Mode mode) : mode_(mode) {}
+    explicit Callback(Mode mode) : HostObject(Lifetime::LastRelease), mode_(mode) {}
 
-    std::atomic<ULONG> refs{1};
     std::atomic<int> count{0};
     std::atomic<int> done_calls{0};
-    std::atomic<bool> gate_reached{false};
-    std::atomic<bool> gate_open{false};
+    Gate gate;
     Call calls[16] = {};
-
-    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppv) override {
-        if (ppv == nullptr) return E_POINTER;
-        *ppv = nullptr;
-        bool callback = riid == IID_IMAPISyncProgressCallback && mode_ != Mode::Refuse;
-        if (riid != IID_IUnknown && !callback) return E_NOINTERFACE;
-        AddRef();
-        *ppv = static_cast<IMAPISyncProgressCallback *>(this);
-        return S_OK;
-    }
-    ULONG STDMETHODCALLTYPE AddRef() override { return ++refs; }
-    ULONG STDMETHODCALLTYPE Release() override {
-        ULONG left = --refs;
-        if (left == 0) delete this;
-        return left;
-    }
 
     HRESULT STDMETHODCALLTYPE Progress(const WCHAR *text, ULONG index, ULONG max) override {
         Call call = {};
@@ -205,9 +127,7 @@ public:
         call.max = max;
         set_text(call, text);
         record(call);
-        if (mode_ == Mode::Gate && !gate_reached.exchange(true)) {
-            eventually([&] { return gate_open.load(); });
-        }
+        if (mode_ == Mode::Gate) gate.pass();
         if (mode_ == Mode::CancelAtStep2 && index == 2) return MAPI_E_USER_CANCEL;
         return S_OK;
     }
@@ -234,6 +154,10 @@ public:
 
 private:
     Mode mode_;
+
+    bool serves(REFIID riid) const override {
+        return riid == IID_IMAPISyncProgressCallback && mode_ != Mode::Refuse;
+    }
 
     static void set_text(Call &call, const WCHAR *text) {
         call.has_text = text != nullptr;
@@ -567,7 +491,7 @@ void bad_input_checks(IMAPISync *sync) {
     Callback *gated = new Callback(Mode::Gate);
     Run first = start(sync, session, gated);
     check_hr(first.started, S_OK, "busy: the first sync starts");
-    bool running = first.started == S_OK && eventually([&] { return gated->gate_reached.load(); });
+    bool running = first.started == S_OK && eventually([&] { return gated->gate.reached.load(); });
     if (check(running, "busy: the first sync is inside its first Progress call")) {
         Callback *second = new Callback(Mode::Record);
         Run busy = start(sync, session, second);
@@ -578,7 +502,7 @@ void bad_input_checks(IMAPISync *sync) {
         check(second->count.load() == 0, "  ... and no second sync ran");
         second->Release();
     }
-    gated->gate_open.store(true);
+    gated->gate.open.store(true);
     if (first.started == S_OK && first.event != nullptr && first.event != kSentinel) {
         check(wait_done(gated), "busy: the first sync still ends");
         check_sequence("busy: the first sync", gated, first.event, 3, S_OK);
@@ -799,11 +723,11 @@ void aggregation_checks(DllGetClassObjectFn get_class_object, DllCanUnloadNowFn 
     Callback *gated = new Callback(Mode::Gate);
     Run run = start(sync, session, gated);
     check_hr(run.started, S_OK, "aggregation, released mid-sync: the sync starts");
-    bool running = run.started == S_OK && eventually([&] { return gated->gate_reached.load(); });
+    bool running = run.started == S_OK && eventually([&] { return gated->gate.reached.load(); });
     check(running, "aggregation, released mid-sync: the sync is inside its first Progress call");
     check(sync->Release() == 1, "aggregation, released mid-sync: the host's last Release leaves the worker's");
     check(g_stores_destroyed.load() == destroyed, "  ... and the running sync keeps the store alive");
-    gated->gate_open.store(true);
+    gated->gate.open.store(true);
     if (run.started == S_OK && run.event != nullptr && run.event != kSentinel) {
         check(wait_done(gated), "aggregation, released mid-sync: Done still arrives");
         check_sequence("aggregation, released mid-sync", gated, run.event, 3, S_OK);
@@ -847,16 +771,9 @@ bool registered(HKEY root) {
     return registry_key_exists(root, L"Software\\Classes\\CLSID\\{39A7C4C5-53CE-4119-89CB-BD5C40BD5C7C}");
 }
 
-template <typename F>
-F export_of(HMODULE module, const char *name) {
-    FARPROC address = GetProcAddress(module, name);
-    check(address != nullptr, "the DLL exports %s", name);
-    return reinterpret_cast<F>(reinterpret_cast<void *>(address));
-}
-
 int run(const char *path) {
-    HMODULE module = LoadLibraryA(path);
-    if (!check(module != nullptr, "LoadLibrary(%s)", path)) return 1;
+    Module module = load_library(path);
+    if (module == nullptr) return 1;
     auto get_class_object = export_of<DllGetClassObjectFn>(module, "DllGetClassObject");
     auto can_unload_now = export_of<DllCanUnloadNowFn>(module, "DllCanUnloadNow");
     auto register_server = export_of<DllRegisterServerFn>(module, "DllRegisterServer");
@@ -919,16 +836,9 @@ int run(const char *path) {
     return 0;
 }
 #else
-template <typename F>
-F export_of(void *library, const char *name) {
-    void *address = dlsym(library, name);
-    check(address != nullptr, "the library exports %s", name);
-    return reinterpret_cast<F>(address);
-}
-
 int run(const char *path) {
-    void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!check(library != nullptr, "dlopen(%s): %s", path, library ? "loaded" : dlerror())) return 1;
+    Module library = load_library(path);
+    if (library == nullptr) return 1;
     auto get_class_object = export_of<DllGetClassObjectFn>(library, "DllGetClassObject");
     auto can_unload_now = export_of<DllCanUnloadNowFn>(library, "DllCanUnloadNow");
     g_wait_event = export_of<mapisync_wait_event_fn>(library, "mapisync_wait_event");

@@ -14,7 +14,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -235,21 +235,31 @@ unsafe extern "system" fn host_query(this: *mut c_void, iid: *const Guid, out: *
     }
 }
 
+/// AddRef on a host object's count: returns the new count.
+fn count_add_ref(refs: &AtomicU32) -> u32 {
+    refs.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+/// Release on a host object's count: returns the count left. AcqRel, so the
+/// thread that sees 0 sees every other thread's use of the object; nothing
+/// else of the object may be touched after a non-zero result, as another
+/// thread may free it then.
+fn count_release(refs: &AtomicU32) -> u32 {
+    refs.fetch_sub(1, Ordering::AcqRel) - 1
+}
+
 unsafe extern "system" fn host_add_ref(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller holds a reference.
-    unsafe { host(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
+    count_add_ref(&unsafe { host(this) }.refs)
 }
 
 unsafe extern "system" fn host_release(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller gives up a reference it holds.
-    let object = unsafe { host(this) };
-    let left = object.refs.fetch_sub(1, Ordering::AcqRel) - 1;
+    let left = count_release(&unsafe { host(this) }.refs);
     if left == 0 {
         // SAFETY: Box: the last reference; the object came from Box::into_raw.
         drop(unsafe { Box::from_raw(this as *mut HostObject) });
     }
-    // Nothing of `object` is touched after the decrement: once this
-    // reference is given up, another thread may free the object.
     left
 }
 
@@ -462,6 +472,41 @@ impl Latch {
 
     pub fn is_open(&self) -> bool {
         *self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Where a test holds a provider's sync at will: once `hold` is called, the
+/// sync that `pass`es says so and waits until `release`.
+#[derive(Default)]
+pub struct HoldPoint {
+    holding: AtomicBool,
+    reached: Latch,
+    released: Latch,
+}
+
+impl HoldPoint {
+    /// From now on, a sync that passes here waits until `release`.
+    pub fn hold(&self) {
+        self.holding.store(true, Ordering::SeqCst);
+    }
+
+    /// In the provider's sync: while holding, reports the sync here and
+    /// waits (bounded by `PATIENCE`) until the test releases it.
+    pub fn pass(&self) {
+        if self.holding.load(Ordering::SeqCst) {
+            self.reached.open();
+            assert!(self.released.wait(PATIENCE), "the test never released the held sync");
+        }
+    }
+
+    /// Waits (bounded by `PATIENCE`) until a sync is held here.
+    pub fn wait_held(&self) -> bool {
+        self.reached.wait(PATIENCE)
+    }
+
+    /// Lets the held sync (and any later one) go on.
+    pub fn release(&self) {
+        self.released.open();
     }
 }
 

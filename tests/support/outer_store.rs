@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use mapisync::aggregate::{create_inner, tear_off};
 use mapisync::{IMAPISync, IUnknown, Interface};
 
-use crate::{DropCount, E_NOINTERFACE, E_POINTER, Guid, IID_IMAPISYNC, IID_IUNKNOWN, IUnknownVtbl, Raw, S_OK};
+use crate::{
+    DropCount, E_NOINTERFACE, E_POINTER, Guid, IID_IMAPISYNC, IID_IUNKNOWN, IUnknownVtbl, Raw, S_OK, count_add_ref,
+    count_release,
+};
 
 /// A made-up store interface: IUnknown, then one method returning a number.
 pub const ISTORE: u128 = 0x6f3e2a10_5b7c_4d21_9a0e_52c4d1e8f301;
@@ -100,13 +103,13 @@ unsafe extern "system" fn store_query(this: *mut c_void, iid: *const Guid, out: 
 
 unsafe extern "system" fn store_add_ref(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller holds a reference.
-    unsafe { store(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
+    count_add_ref(&unsafe { store(this) }.refs)
 }
 
 unsafe extern "system" fn store_release(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller gives up a reference it holds.
     let object = unsafe { store(this) };
-    let left = object.refs.fetch_sub(1, Ordering::AcqRel) - 1;
+    let left = count_release(&object.refs);
     if left == 0 {
         // The destructor: a guard count, as COM's aggregation rules advise,
         // so nothing the inner object does while it goes frees the store twice.
@@ -146,6 +149,18 @@ impl Made {
     pub fn outer_unknown(&self) -> &IUnknown {
         // SAFETY: test: `outer` is a live IUnknown the test holds.
         unsafe { IUnknown::from_raw_borrowed(&self.outer.0) }.expect("a live store")
+    }
+
+    /// The host lets go of the store first and keeps only `kept`, an
+    /// IMAPISync of it: `kept` keeps the store and its provider alive, and its
+    /// last Release frees both, once.
+    pub fn release_outer_keeping(self, kept: Raw) {
+        assert_eq!(self.outer.release(), 1);
+        assert_eq!(self.store_freed.load(Ordering::SeqCst), 0, "the kept IMAPISync keeps the store alive");
+        assert_eq!(self.provider_drops.get(), 0);
+        assert_eq!(kept.release(), 0, "the kept IMAPISync was the last reference");
+        assert_eq!(self.store_freed.load(Ordering::SeqCst), 1, "the store is freed exactly once");
+        assert_eq!(self.provider_drops.get(), 1, "the provider is dropped exactly once");
     }
 
     /// Releases the test's reference and checks everything was freed exactly once.

@@ -163,61 +163,36 @@ fn start_sync(this: *mut c_void) -> (Duration, HANDLE) {
     (took, event)
 }
 
-/// SynchronizeInBackground's call-to-return time, in total and per call; the
-/// wait for `Done` and the event's close are not timed.
-fn call_to_return(subject: &Subject, iters: u64) -> (Duration, Vec<Duration>) {
-    let mut each = Vec::with_capacity(iters as usize);
-    for _ in 0..iters {
-        let seen = host_callback::done_calls();
-        let (took, event) = start_sync(black_box(subject.this));
-        each.push(took);
-        let _ = host_callback::wait_done(seen);
-        // SAFETY: the sync handed the event over to us, and it is closed once.
-        unsafe { (subject.close_event)(event) };
-    }
+/// Runs `round` `iters` times, each time after the previous round's `Done`
+/// has arrived; `round` returns what it timed. The total and each round's time.
+fn timed_rounds(iters: u64, mut round: impl FnMut() -> Duration) -> (Duration, Vec<Duration>) {
+    let each: Vec<Duration> = (0..iters).map(|_| round()).collect();
     (each.iter().sum(), each)
 }
 
-/// From the call to the host's `Done` callback, in total and per call; the
-/// event's close is not timed.
-fn round_trip(subject: &Subject, iters: u64) -> (Duration, Vec<Duration>) {
-    let mut each = Vec::with_capacity(iters as usize);
-    for _ in 0..iters {
-        let seen = host_callback::done_calls();
-        let start = Instant::now();
-        let (_, event) = start_sync(black_box(subject.this));
-        let _ = host_callback::wait_done(seen);
-        each.push(start.elapsed());
-        // SAFETY: the sync handed the event over to us, and it is closed once.
-        unsafe { (subject.close_event)(event) };
-    }
-    (each.iter().sum(), each)
+/// One sync of `subject`, timed from the call to its return (`done` false:
+/// call-to-return) or to the host's `Done` (`done` true: round trip); the
+/// event's close is never timed.
+fn timed_sync(subject: &Subject, done: bool) -> Duration {
+    let seen = host_callback::done_calls();
+    let start = Instant::now();
+    let (returned, event) = start_sync(black_box(subject.this));
+    let _ = host_callback::wait_done(seen);
+    let took = if done { start.elapsed() } else { returned };
+    // SAFETY: the sync handed the event over to us, and it is closed once.
+    unsafe { (subject.close_event)(event) };
+    took
 }
 
-/// The floor of [`call_to_return`]: spawning (and detaching) a bare Rust thread.
-fn spawn_floor_call(iters: u64) -> (Duration, Vec<Duration>) {
-    let mut each = Vec::with_capacity(iters as usize);
-    for _ in 0..iters {
-        let seen = host_callback::done_calls();
-        let start = Instant::now();
-        drop(std::thread::spawn(host_callback::call_done));
-        each.push(start.elapsed());
-        let _ = host_callback::wait_done(seen);
-    }
-    (each.iter().sum(), each)
-}
-
-/// The floor of [`round_trip`]: a bare Rust thread that calls `Done` at once.
-fn spawn_floor_round_trip(iters: u64) -> (Duration, Vec<Duration>) {
-    let mut each = Vec::with_capacity(iters as usize);
-    for _ in 0..iters {
-        let seen = host_callback::done_calls();
-        let start = Instant::now();
-        drop(std::thread::spawn(host_callback::call_done));
-        let _ = host_callback::wait_done(seen);
-        each.push(start.elapsed());
-    }
-    (each.iter().sum(), each)
+/// The floor of [`timed_sync`]: a bare Rust thread that calls `Done` at once,
+/// timed to its spawn's return (`done` false) or to the `Done` (`done` true).
+fn timed_spawn(done: bool) -> Duration {
+    let seen = host_callback::done_calls();
+    let start = Instant::now();
+    drop(std::thread::spawn(host_callback::call_done));
+    let spawned = start.elapsed();
+    let _ = host_callback::wait_done(seen);
+    if done { start.elapsed() } else { spawned }
 }
 
 /// Each subject answers as the contract says before anything is timed: the
@@ -370,21 +345,17 @@ fn main() {
     group.finish();
 
     // A thread per call: fewer, longer samples.
-    let mut group = criterion.benchmark_group(CALL_TO_RETURN);
-    group.measurement_time(Duration::from_secs(4));
-    for subject in subjects {
-        measured_per_call(&mut group, CALL_TO_RETURN, subject.name, |n| call_to_return(subject, n));
+    for (operation, to_done) in [(CALL_TO_RETURN, false), (ROUND_TRIP, true)] {
+        let mut group = criterion.benchmark_group(operation);
+        group.measurement_time(Duration::from_secs(4));
+        for subject in subjects {
+            measured_per_call(&mut group, operation, subject.name, |n| {
+                timed_rounds(n, || timed_sync(subject, to_done))
+            });
+        }
+        measured_per_call(&mut group, operation, FLOOR, |n| timed_rounds(n, || timed_spawn(to_done)));
+        group.finish();
     }
-    measured_per_call(&mut group, CALL_TO_RETURN, FLOOR, spawn_floor_call);
-    group.finish();
-
-    let mut group = criterion.benchmark_group(ROUND_TRIP);
-    group.measurement_time(Duration::from_secs(4));
-    for subject in subjects {
-        measured_per_call(&mut group, ROUND_TRIP, subject.name, |n| round_trip(subject, n));
-    }
-    measured_per_call(&mut group, ROUND_TRIP, FLOOR, spawn_floor_round_trip);
-    group.finish();
 
     criterion.final_summary();
     summary();

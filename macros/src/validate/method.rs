@@ -1,6 +1,7 @@
 //! One definition of `synchronize_in_background`: exactly
 //! `fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>`.
 
+use quote::ToTokens;
 use syn::{FnArg, Receiver, ReturnType, Signature, Type, TypePath, Visibility};
 
 use super::types;
@@ -33,52 +34,30 @@ fn no_visibility(method: &Method, errors: &mut Errors) {
 
 /// Not a `default fn`.
 fn not_default(method: &Method, errors: &mut Errors) {
-    if let Some(default) = &method.defaultness {
-        errors.spanned(default, format_args!("`{METHOD}` cannot be a `default fn`"));
-    }
+    cannot_be(method.defaultness.as_ref(), "a `default fn`", errors);
 }
 
 /// Not a `const fn`.
 fn not_const(sig: &Signature, errors: &mut Errors) {
-    if let Some(constness) = &sig.constness {
-        errors.spanned(constness, format_args!("`{METHOD}` cannot be a `const fn`"));
-    }
+    cannot_be(sig.constness.as_ref(), "a `const fn`", errors);
 }
 
 /// Not `async`: the method already runs on its own worker thread.
 fn not_async(sig: &Signature, errors: &mut Errors) {
-    if let Some(asyncness) = &sig.asyncness {
-        errors.spanned(
-            asyncness,
-            format_args!(
-                "`{METHOD}` cannot be `async`: it already runs on its own worker thread, so block on any future inside it"
-            ),
-        );
-    }
+    let why = "`async`: it already runs on its own worker thread, so block on any future inside it";
+    cannot_be(sig.asyncness.as_ref(), why, errors);
 }
 
 /// Not an `unsafe fn`: the runtime calls it from safe code.
 fn not_unsafe(sig: &Signature, errors: &mut Errors) {
-    if let Some(unsafety) = &sig.unsafety {
-        errors.spanned(
-            unsafety,
-            format_args!(
-                "`{METHOD}` cannot be an `unsafe fn`: the runtime calls it from safe code; use `unsafe` blocks inside it"
-            ),
-        );
-    }
+    let why = "an `unsafe fn`: the runtime calls it from safe code; use `unsafe` blocks inside it";
+    cannot_be(sig.unsafety.as_ref(), why, errors);
 }
 
 /// Not `extern`: the macro writes the COM entry point.
 fn not_extern(sig: &Signature, errors: &mut Errors) {
-    if let Some(abi) = &sig.abi {
-        errors.spanned(
-            abi,
-            format_args!(
-                "`{METHOD}` cannot be `extern`: it is a plain Rust method; the macro writes the COM entry point"
-            ),
-        );
-    }
+    let why = "`extern`: it is a plain Rust method; the macro writes the COM entry point";
+    cannot_be(sig.abi.as_ref(), why, errors);
 }
 
 /// No generic parameters. (A `where` clause is rustc's to judge: it accepts
@@ -91,8 +70,14 @@ fn not_generic(sig: &Signature, errors: &mut Errors) {
 
 /// Not variadic.
 fn not_variadic(sig: &Signature, errors: &mut Errors) {
-    if let Some(variadic) = &sig.variadic {
-        errors.spanned(variadic, format_args!("`{METHOD}` cannot be variadic"));
+    cannot_be(sig.variadic.as_ref(), "variadic", errors);
+}
+
+/// Reports "`synchronize_in_background` cannot be {what}" at `found`, when
+/// the method has it.
+fn cannot_be(found: Option<impl ToTokens>, what: &str, errors: &mut Errors) {
+    if let Some(found) = found {
+        errors.spanned(found, format_args!("`{METHOD}` cannot be {what}"));
     }
 }
 

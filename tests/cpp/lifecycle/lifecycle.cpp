@@ -20,11 +20,9 @@
 // Usage: lifecycle <path of the DLL> [cycles]. Windows: LoadLibrary and
 // FreeLibrary, Win32 events. Linux: dlopen and dlclose, the DLL's own event
 // functions.
-#include "../../../include/imapisync.h"
-#include "../imapisession.h"
+#include "../com_host.h"
 
 #include <atomic>
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 
@@ -33,10 +31,11 @@
 #else
 #include <dlfcn.h>
 #include <pthread.h>
-#include <time.h>
 #endif
 
 namespace {
+
+using namespace com_host;
 
 constexpr HRESULT MAPI_E_END_OF_SESSION = static_cast<HRESULT>(0x80040200u);
 
@@ -46,53 +45,13 @@ constexpr CLSID CLSID_SlowTls = {0x6C1F0A02, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 
 constexpr CLSID CLSID_Stubborn = {0x6C1F0A03, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
 constexpr CLSID CLSID_ShutsDownOnWorker = {0x6C1F0A04, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
 
-constexpr uint32_t kTimeoutMs = 10000;
-
 // ---------------------------------------------------------------- reporting
-
-int g_passed = 0;
-int g_failed = 0;
-
-// Counts a check; prints only failures (the cycles run thousands of checks).
-bool check(bool ok, const char *format, ...) {
-    (ok ? g_passed : g_failed) += 1;
-    if (!ok) {
-        va_list args;
-        va_start(args, format);
-        std::printf("FAIL - ");
-        std::vprintf(format, args);
-        std::printf("\n");
-        std::fflush(stdout);
-        va_end(args);
-    }
-    return ok;
-}
-
-unsigned hex(HRESULT hr) { return static_cast<unsigned>(hr); }
 
 bool check_hr(HRESULT got, HRESULT want, const char *what, int cycle) {
     return check(got == want, "cycle %d: %s: 0x%08X (want 0x%08X)", cycle, what, hex(got), hex(want));
 }
 
 // ---------------------------------------------------------------- platform
-
-void sleep_ms(unsigned ms) {
-#ifdef _WIN32
-    Sleep(ms);
-#else
-    timespec t = {static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
-    nanosleep(&t, nullptr);
-#endif
-}
-
-template <typename F>
-bool eventually(F done, uint32_t ms = kTimeoutMs) {
-    for (uint32_t waited = 0; !done(); ++waited) {
-        if (waited >= ms) return false;
-        sleep_ms(1);
-    }
-    return true;
-}
 
 // A host thread running `body(arg)` (mingw's win32 thread model has no std::thread).
 class HostThread {
@@ -147,10 +106,8 @@ typedef void (*VoidFn)();
 
 struct Library {
     const char *path = nullptr;
-#ifdef _WIN32
-    HMODULE module = nullptr;
-#else
-    void *module = nullptr;
+    Module module = nullptr;
+#ifndef _WIN32
     mapisync_wait_event_fn wait_event = nullptr;
     mapisync_close_event_fn close_event = nullptr;
 #endif
@@ -165,28 +122,16 @@ struct Library {
     U32Fn provider_drops = nullptr;
     U32Fn tls_drops = nullptr;
 
-    void *symbol(const char *name) {
-#ifdef _WIN32
-        return reinterpret_cast<void *>(GetProcAddress(module, name));
-#else
-        return dlsym(module, name);
-#endif
-    }
-
     template <typename F>
     bool bind(F &slot, const char *name) {
-        slot = reinterpret_cast<F>(symbol(name));
-        return check(slot != nullptr, "export %s", name);
+        slot = export_of<F>(module, name);
+        return slot != nullptr;
     }
 
     bool load(const char *library_path) {
         path = library_path;
-#ifdef _WIN32
-        module = LoadLibraryA(path);
-#else
-        module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-#endif
-        if (!check(module != nullptr, "load %s", path)) return false;
+        module = load_library(path);
+        if (module == nullptr) return false;
         bool ok = bind(get_class_object, "DllGetClassObject") && bind(can_unload_now, "DllCanUnloadNow") &&
                   bind(shutdown, "mapisync_test_shutdown") && bind(drain, "mapisync_test_drain") &&
                   bind(is_shut_down, "mapisync_test_is_shut_down") && bind(reopen, "mapisync_test_reopen") &&
@@ -215,17 +160,11 @@ struct Library {
     bool unload() {
 #ifdef _WIN32
         FreeLibrary(module);
-        module = nullptr;
-        HMODULE again = nullptr;
-        bool loaded = GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, path, &again) != 0;
-        return !loaded;
 #else
         dlclose(module);
-        module = nullptr;
-        void *again = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
-        if (again != nullptr) dlclose(again);
-        return again == nullptr;
 #endif
+        module = nullptr;
+        return !still_loaded();
     }
 
     bool signalled(HANDLE event, uint32_t ms) {
@@ -258,49 +197,18 @@ struct Library {
 
 // ---------------------------------------------------------------- host objects
 
-class Session final : public IMAPISession {
-public:
-    std::atomic<ULONG> refs{1};
-    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppv) override {
-        if (ppv == nullptr) return E_POINTER;
-        *ppv = nullptr;
-        if (riid != IID_IUnknown) return E_NOINTERFACE;
-        AddRef();
-        *ppv = static_cast<IUnknown *>(this);
-        return S_OK;
-    }
-    ULONG STDMETHODCALLTYPE AddRef() override { return ++refs; }
-    // Never deleted: the host checks the count after the DLL has let go.
-    ULONG STDMETHODCALLTYPE Release() override { return --refs; }
-};
-
 // Records Progress and Done; with `gate`, the first Progress blocks until opened.
-class Callback final : public IMAPISyncProgressCallback {
+class Callback final : public HostObject<IMAPISyncProgressCallback> {
 public:
-    explicit Callback(bool gate) : gate_(gate) {}
-    std::atomic<ULONG> refs{1};
+    explicit Callback(bool gate) : HostObject(Lifetime::Host), gate_(gate) {}
     std::atomic<int> progress_calls{0};
     std::atomic<int> done_calls{0};
     std::atomic<HRESULT> done_hr{S_OK};
-    std::atomic<bool> gate_reached{false};
-    std::atomic<bool> gate_open{false};
-
-    HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppv) override {
-        if (ppv == nullptr) return E_POINTER;
-        *ppv = nullptr;
-        if (riid != IID_IUnknown && riid != IID_IMAPISyncProgressCallback) return E_NOINTERFACE;
-        AddRef();
-        *ppv = static_cast<IMAPISyncProgressCallback *>(this);
-        return S_OK;
-    }
-    ULONG STDMETHODCALLTYPE AddRef() override { return ++refs; }
-    ULONG STDMETHODCALLTYPE Release() override { return --refs; }
+    Gate gate;
 
     HRESULT STDMETHODCALLTYPE Progress(const WCHAR *, ULONG, ULONG) override {
         progress_calls.fetch_add(1);
-        if (gate_ && !gate_reached.exchange(true)) {
-            eventually([&] { return gate_open.load(); });
-        }
+        if (gate_) gate.pass();
         return S_OK;
     }
     HRESULT STDMETHODCALLTYPE Error(HRESULT, const WCHAR *) override { return S_OK; }
@@ -312,6 +220,8 @@ public:
 
 private:
     bool gate_;
+
+    bool serves(REFIID riid) const override { return riid == IID_IMAPISyncProgressCallback; }
 };
 
 HRESULT start(IMAPISync *sync, Session *session, Callback *callback, HANDLE *event) {
@@ -326,6 +236,41 @@ void check_released(Session &session, Callback &callback, int cycle) {
           "cycle %d: the DLL gave back its references (callback %u, session %u)", cycle,
           static_cast<unsigned>(callback.refs.load()), static_cast<unsigned>(session.refs.load()));
 }
+
+// The host's side of one sync in a cycle: its session and callback on the
+// stack, and the done event the provider wrote.
+struct HostSync {
+    Session session{Lifetime::Host};
+    Callback callback;
+    HANDLE event = nullptr;
+
+    explicit HostSync(bool gate) : callback(gate) {}
+
+    // A new provider of `clsid` starts the sync (checked); NULL when none was made.
+    IMAPISync *start_on(Library &library, const CLSID &clsid, int cycle) {
+        IMAPISync *sync = library.create(clsid);
+        if (sync != nullptr) {
+            check_hr(start(sync, &session, &callback, &event), S_OK, "SynchronizeInBackground", cycle);
+        }
+        return sync;
+    }
+
+    // As start_on, and the host lets go of the provider at once (as MAPI
+    // does once a sync runs); false when no provider was made.
+    bool start_and_let_go(Library &library, const CLSID &clsid, int cycle) {
+        IMAPISync *sync = start_on(library, clsid, cycle);
+        if (sync != nullptr) sync->Release();
+        return sync != nullptr;
+    }
+
+    // The sync has ended: its event is signalled, the host closes it, and
+    // the DLL gave back every reference it took.
+    void check_ended(Library &library, int cycle) {
+        check(library.signalled(event, 0), "cycle %d: the done event is signalled", cycle);
+        library.close(event);
+        check_released(session, callback, cycle);
+    }
+};
 
 // ---------------------------------------------------------------- scenarios
 
@@ -357,32 +302,27 @@ void check_refused(Library &library, Session &session, int cycle) {
 
 void cancel_cycle(Library &library, int cycle) {
     uint32_t drops = library.provider_drops();
-    Session session;
-    Callback callback(true);
-    IMAPISync *sync = library.create(CLSID_Reporter);
+    HostSync host(true);
+    IMAPISync *sync = host.start_on(library, CLSID_Reporter, cycle);
     if (sync == nullptr) return;
-    HANDLE event = nullptr;
-    check_hr(start(sync, &session, &callback, &event), S_OK, "SynchronizeInBackground", cycle);
-    check(eventually([&] { return callback.gate_reached.load(); }), "cycle %d: the sync reached Progress", cycle);
+    check(eventually([&] { return host.callback.gate.reached.load(); }), "cycle %d: the sync reached Progress", cycle);
     sync->Release();  // the host lets go while the sync runs
 
     ShutdownCall call{&library, kTimeoutMs};
     HostThread shutdown(call_shutdown, &call);
     check(shutdown.started(), "cycle %d: host thread", cycle);
     check(eventually([&] { return library.is_shut_down() == 1; }), "cycle %d: the shutdown refuses syncs", cycle);
-    check_refused(library, session, cycle);
-    callback.gate_open.store(true);  // unblock Progress: the provider's next report sees the cancel
+    check_refused(library, host.session, cycle);
+    host.callback.gate.open.store(true);  // unblock Progress: the provider's next report sees the cancel
     shutdown.join();
     check(call.result.load() == 0, "cycle %d: shutdown drained (%u still running)", cycle, call.result.load());
 
-    check(callback.done_calls.load(std::memory_order_acquire) == 1, "cycle %d: exactly one Done (%d)", cycle,
-          callback.done_calls.load());
-    check_hr(callback.done_hr.load(), MAPI_E_USER_CANCEL, "Done's HRESULT", cycle);
-    check(callback.progress_calls.load() == 1, "cycle %d: no Progress after the cancel (%d calls)", cycle,
-          callback.progress_calls.load());
-    check(library.signalled(event, 0), "cycle %d: the done event is signalled", cycle);
-    library.close(event);
-    check_released(session, callback, cycle);
+    check(host.callback.done_calls.load(std::memory_order_acquire) == 1, "cycle %d: exactly one Done (%d)", cycle,
+          host.callback.done_calls.load());
+    check_hr(host.callback.done_hr.load(), MAPI_E_USER_CANCEL, "Done's HRESULT", cycle);
+    check(host.callback.progress_calls.load() == 1, "cycle %d: no Progress after the cancel (%d calls)", cycle,
+          host.callback.progress_calls.load());
+    host.check_ended(library, cycle);
     check(library.running_workers() == 0, "cycle %d: no worker thread left", cycle);
     check(library.provider_drops() - drops == 2, "cycle %d: both providers dropped once (%u)", cycle,
           library.provider_drops() - drops);
@@ -391,49 +331,35 @@ void cancel_cycle(Library &library, int cycle) {
 
 void slow_tls_cycle(Library &library, int cycle) {
     uint32_t tls_drops = library.tls_drops();
-    Session session;
-    Callback callback(false);
-    IMAPISync *sync = library.create(CLSID_SlowTls);
-    if (sync == nullptr) return;
-    HANDLE event = nullptr;
-    check_hr(start(sync, &session, &callback, &event), S_OK, "SynchronizeInBackground", cycle);
-    sync->Release();
+    HostSync host(false);
+    if (!host.start_and_let_go(library, CLSID_SlowTls, cycle)) return;
     // Unload at the first S_OK: the thread-local destructor (20 ms, in the
     // DLL's code) must have finished by then.
     check(eventually([&] { return library.can_unload_now() == S_OK; }), "cycle %d: DllCanUnloadNow says S_OK", cycle);
     check(library.tls_drops() - tls_drops == 1,
           "cycle %d: the slow thread-local destructor finished before S_OK (%u)", cycle, library.tls_drops() - tls_drops);
-    check(callback.done_calls.load(std::memory_order_acquire) == 1, "cycle %d: exactly one Done", cycle);
-    check_hr(callback.done_hr.load(), S_OK, "Done's HRESULT", cycle);
-    check(library.signalled(event, 0), "cycle %d: the done event is signalled", cycle);
-    library.close(event);
-    check_released(session, callback, cycle);
+    check(host.callback.done_calls.load(std::memory_order_acquire) == 1, "cycle %d: exactly one Done", cycle);
+    check_hr(host.callback.done_hr.load(), S_OK, "Done's HRESULT", cycle);
+    host.check_ended(library, cycle);
 }
 
 void stubborn_cycle(Library &library, int cycle) {
     uint32_t drops = library.provider_drops();
-    Session session;
-    Callback callback(false);
-    IMAPISync *sync = library.create(CLSID_Stubborn);
-    if (sync == nullptr) return;
-    HANDLE event = nullptr;
-    check_hr(start(sync, &session, &callback, &event), S_OK, "SynchronizeInBackground", cycle);
-    sync->Release();
+    HostSync host(false);
+    if (!host.start_and_let_go(library, CLSID_Stubborn, cycle)) return;
     uint32_t left = library.shutdown(100);
     check(left == 1, "cycle %d: shutdown timed out with one worker running (%u)", cycle, left);
     check_hr(library.can_unload_now(), S_FALSE, "DllCanUnloadNow while the provider ignores the cancel", cycle);
     check(library.running_workers() == 1, "cycle %d: running_workers says 1", cycle);
     check(library.drain(20) == 1, "cycle %d: a second drain times out too", cycle);
-    check(callback.done_calls.load() == 0, "cycle %d: no Done while the provider runs", cycle);
+    check(host.callback.done_calls.load() == 0, "cycle %d: no Done while the provider runs", cycle);
 
     library.release_stubborn();
     check(library.drain(kTimeoutMs) == 0, "cycle %d: drained once the provider returned", cycle);
-    check(callback.done_calls.load(std::memory_order_acquire) == 1, "cycle %d: exactly one Done (%d)", cycle,
-          callback.done_calls.load());
-    check_hr(callback.done_hr.load(), MAPI_E_USER_CANCEL, "Done's HRESULT (cancelled, then Ok)", cycle);
-    check(library.signalled(event, 0), "cycle %d: the done event is signalled", cycle);
-    library.close(event);
-    check_released(session, callback, cycle);
+    check(host.callback.done_calls.load(std::memory_order_acquire) == 1, "cycle %d: exactly one Done (%d)", cycle,
+          host.callback.done_calls.load());
+    check_hr(host.callback.done_hr.load(), MAPI_E_USER_CANCEL, "Done's HRESULT (cancelled, then Ok)", cycle);
+    host.check_ended(library, cycle);
     check(library.provider_drops() - drops == 1, "cycle %d: the provider dropped once (%u)", cycle,
           library.provider_drops() - drops);
     check_hr(library.can_unload_now(), S_OK, "DllCanUnloadNow after the drain", cycle);
@@ -445,19 +371,14 @@ void stubborn_cycle(Library &library, int cycle) {
 // keep the DLL loaded for ever: no other call into the DLL follows here, only
 // the FreeLibrary (in `one_cycle_then_unload_eventually`).
 void worker_shutdown_cycle(Library &library, int cycle) {
-    Session session;
-    Callback callback(false);
-    IMAPISync *sync = library.create(CLSID_ShutsDownOnWorker);
-    if (sync == nullptr) return;
-    HANDLE event = nullptr;
-    check_hr(start(sync, &session, &callback, &event), S_OK, "SynchronizeInBackground", cycle);
-    sync->Release();
-    check(library.signalled(event, kTimeoutMs), "cycle %d: the sync that shut down on its worker ended", cycle);
-    check(eventually([&] { return callback.done_calls.load(std::memory_order_acquire) == 1; }),
+    HostSync host(false);
+    if (!host.start_and_let_go(library, CLSID_ShutsDownOnWorker, cycle)) return;
+    check(library.signalled(host.event, kTimeoutMs), "cycle %d: the sync that shut down on its worker ended", cycle);
+    check(eventually([&] { return host.callback.done_calls.load(std::memory_order_acquire) == 1; }),
           "cycle %d: exactly one Done", cycle);
-    check_hr(callback.done_hr.load(), MAPI_E_USER_CANCEL, "Done's HRESULT (the shutdown cancelled it)", cycle);
-    library.close(event);
-    check_released(session, callback, cycle);
+    check_hr(host.callback.done_hr.load(), MAPI_E_USER_CANCEL, "Done's HRESULT (the shutdown cancelled it)", cycle);
+    library.close(host.event);
+    check_released(host.session, host.callback, cycle);
 }
 #endif
 
@@ -474,6 +395,18 @@ void call_cycle(void *arg) {
     call->scenario(*call->library, call->cycle);
 }
 
+// Loads the DLL and runs `scenario` on a host thread of its own, which has
+// ended when this returns; false when the DLL did not load.
+bool load_and_run(Library &library, Scenario scenario, const char *path, int cycle) {
+    if (!library.load(path)) return false;
+    library.reopen();  // in case an earlier cycle could not unload it
+    CycleCall call{scenario, &library, cycle};
+    HostThread thread(call_cycle, &call);
+    check(thread.started(), "cycle %d: host thread", cycle);
+    thread.join();
+    return true;
+}
+
 // One cycle: load, the scenario on a host thread of its own, unload at once.
 // Every call into the DLL is made on that thread (or threads it starts),
 // which has ended before the unload: glibc keeps a shared object loaded
@@ -483,12 +416,7 @@ void call_cycle(void *arg) {
 // the module's own pin to account.
 void one_cycle(Scenario scenario, const char *path, int cycle) {
     Library library;
-    if (!library.load(path)) return;
-    library.reopen();  // in case an earlier cycle could not unload it
-    CycleCall call{scenario, &library, cycle};
-    HostThread thread(call_cycle, &call);
-    check(thread.started(), "cycle %d: host thread", cycle);
-    thread.join();
+    if (!load_and_run(library, scenario, path, cycle)) return;
     check(library.unload(), "cycle %d: the DLL is unloaded at once (nothing keeps it loaded)", cycle);
 }
 
@@ -497,15 +425,9 @@ void one_cycle(Scenario scenario, const char *path, int cycle) {
 // worker thread: the DLL must be gone once that thread has terminated.
 void one_cycle_then_unload_eventually(Scenario scenario, const char *path, int cycle) {
     Library library;
-    if (!library.load(path)) return;
-    library.reopen();
-    CycleCall call{scenario, &library, cycle};
-    HostThread thread(call_cycle, &call);
-    check(thread.started(), "cycle %d: host thread", cycle);
-    thread.join();
-    FreeLibrary(library.module);
-    library.module = nullptr;
-    check(eventually([&] { return !library.still_loaded(); }),
+    if (!load_and_run(library, scenario, path, cycle)) return;
+    bool gone = library.unload();
+    check(gone || eventually([&] { return !library.still_loaded(); }),
           "cycle %d: the DLL is unloaded once the worker that ran the shutdown has exited", cycle);
 }
 #endif
@@ -527,6 +449,7 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "usage: %s <lifecycle test DLL> [cycles] [scenario number]\n", argv[0]);
         return 2;
     }
+    g_quiet_passes = true;  // the cycles run thousands of checks: print only failures
     int cycles = argc > 2 ? std::atoi(argv[2]) : 100;
     // One scenario per process where the runner asks for it (Wine): every
     // load of a Rust DLL takes TLS indexes that its unload does not give back
