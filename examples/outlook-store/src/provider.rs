@@ -305,13 +305,13 @@ mod tests {
     /// `extern "system"` trampoline), is caught there: no abort.
     #[test]
     fn a_panic_in_the_providers_drop_is_caught_not_an_abort() {
-        let provider = provider();
+        let doomed = provider();
         panic_next("Provider::drop");
-        drop(provider);
+        drop(doomed);
         // Still running; the next provider works.
-        let provider = provider();
+        let next = provider();
         // SAFETY: COM: the provider is live.
-        unsafe { provider.Shutdown(core::ptr::null_mut()) }.unwrap();
+        unsafe { next.Shutdown(core::ptr::null_mut()) }.unwrap();
     }
 
     #[test]
