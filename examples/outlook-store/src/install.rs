@@ -16,7 +16,13 @@
 //! provider DLL names (see [`crate::mapisvc::mapi_base_name`]); it refuses,
 //! leaving the file alone, when no value would make MAPI load this DLL (a
 //! period elsewhere in the path, such as `C:\My.App\`, or a file name
-//! without the "32"; or a path that is not ASCII in an ANSI file).
+//! without the "32"; or a DLL path that is not ASCII, in a file of any
+//! encoding: the ANSI file could not hold it, and the check is the same
+//! for all three). It refuses too, leaving the file alone, a MAPISVC.INF
+//! that [`crate::mapisvc`] cannot read losslessly.
+//!
+//! rundll32 exits 0 whatever Merge or Remove did: the logged messages are
+//! the only signal, so an installer checks the file afterwards.
 //!
 //! [`rewrite`] does the file's part, on every platform: the file is
 //! rewritten only when its text changes, through a temporary file beside it

@@ -14,7 +14,7 @@ use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
 };
 use windows_core::{ComObject, GUID, HRESULT, IUnknown, OutRef, Ref, Result, implement};
 
-use crate::diagnostics::guarded;
+use crate::diagnostics::{guarded, guarded_drop};
 use crate::spi::put;
 use crate::store::Store;
 
@@ -26,9 +26,14 @@ struct Session {
     _support: IMAPISupport,
 }
 
+/// Reached from the logon's last Release (windows-rs's `extern "system"`
+/// trampoline): guarded, so a panic cannot abort the host.
 impl Drop for Session {
     fn drop(&mut self) {
-        self.store.cancel_sync();
+        guarded_drop("logon Session::drop", || {
+            crate::diagnostics::fail_point("Session::drop");
+            self.store.cancel_sync();
+        });
     }
 }
 

@@ -3,10 +3,16 @@
 //! does the file I/O.
 //!
 //! [`merge`] puts one entry in `[Services]` and two sections at the end of
-//! the file: the message service section and its one provider section.
-//! [`remove`] takes exactly those out again. Both are idempotent, keep the
-//! file's line ending (CRLF or LF) and its encoding, and leave every other
-//! byte as it was. MAPISVC.INF files come in three encodings, each kept:
+//! the file: the message service section and its one provider section,
+//! between two marker comment lines (`; >>> MAPISYNC_EXAMPLE ...` and
+//! `; <<< MAPISYNC_EXAMPLE`). What else Merge adds is recorded there too: a
+//! `[Services]` section, for a file without one, goes between the markers,
+//! and a line ending it gave the file's last line is named in the opening
+//! marker. [`remove`] takes exactly those out again, so Merge then Remove
+//! gives the file back byte for byte, and lines the user adds after the
+//! closing marker stay. Both are idempotent, keep the file's line ending
+//! (CRLF, LF, or CR) and its encoding, and leave every other byte as it
+//! was. A section header may end with a `;` comment. MAPISVC.INF files come in three encodings, each kept:
 //! - ANSI (Office's own files): bytes in the ANSI code page, not UTF-8, so
 //!   the text is handled as bytes, never as `str`;
 //! - UTF-8 with a byte order mark (EF BB BF): the mark stays first;
@@ -14,8 +20,9 @@
 //!   save it: the text is decoded, changed and encoded again, so what is
 //!   added is UTF-16 too.
 //!
-//! A file these cannot read losslessly (UTF-16 big-endian, or UTF-16 with an
-//! unpaired surrogate) is an error with a message, and the caller leaves it
+//! A file these cannot read losslessly (UTF-16 big-endian, UTF-16 without a
+//! byte order mark, seen as NUL bytes, or UTF-16 with an unpaired
+//! surrogate) is an error with a message, and the caller leaves it
 //! untouched.
 //!
 //! ```
@@ -100,7 +107,7 @@ impl Encoding {
         if inf.starts_with(UTF16BE_BOM) {
             return Err("MAPISVC.INF is UTF-16 big-endian, which MAPI does not read; left unchanged".to_owned());
         }
-        let Some(text) = inf.strip_prefix(UTF16LE_BOM) else { return Ok((Self::Ansi, inf.to_vec())) };
+        let Some(text) = inf.strip_prefix(UTF16LE_BOM) else { return Self::ansi(inf) };
         if text.len() % 2 != 0 {
             return Err("MAPISVC.INF is UTF-16LE but has an odd number of bytes; left unchanged".to_owned());
         }
@@ -113,6 +120,17 @@ impl Encoding {
             )
         })?;
         Ok((Self::Utf16LeBom, decoded.into_bytes()))
+    }
+
+    /// An "ANSI" file, refused when it has NUL bytes: that is UTF-16 (LE or
+    /// BE) without a byte order mark, which 8-bit lines would corrupt.
+    fn ansi(inf: &[u8]) -> Result<(Self, Vec<u8>), String> {
+        if inf.contains(&0) {
+            return Err("MAPISVC.INF has NUL bytes: UTF-16 without a byte order mark? Save it as ANSI or as \
+                        UTF-16LE with a byte order mark; left unchanged"
+                .to_owned());
+        }
+        Ok((Self::Ansi, inf.to_vec()))
     }
 
     /// `text` (8-bit, as [`Encoding::decode`] gave it) stored this way again.
@@ -129,35 +147,63 @@ impl Encoding {
     }
 }
 
+/// The comment line that opens what [`merge`] appends; [`remove`] takes
+/// out everything from it to [`END_MARKER`].
+const BEGIN_MARKER: &str = "; >>> MAPISYNC_EXAMPLE: added by its Merge, taken out by its Remove";
+/// [`BEGIN_MARKER`] when Merge also ended the file's last line (the file
+/// had no final line ending): Remove takes that line ending out too.
+const BEGIN_MARKER_EOL: &str =
+    "; >>> MAPISYNC_EXAMPLE: added by its Merge, taken out by its Remove (with the line ending above)";
+/// The comment line that closes what [`merge`] appends: lines after it are
+/// the user's, kept by [`remove`].
+const END_MARKER: &str = "; <<< MAPISYNC_EXAMPLE";
+
 /// [`merge`] on 8-bit text.
 fn merge_text(inf: &[u8], provider_dll: &str) -> Vec<u8> {
     let eol = line_ending(inf);
-    let base = with_final_eol(remove_text(inf), eol);
+    let removed = remove_text(inf);
+    let added_eol = !removed.is_empty() && !removed.ends_with(b"\n") && !removed.ends_with(b"\r");
+    let base = with_final_eol(removed, eol);
     let service_entry = format!("{SERVICE_SECTION}={DISPLAY_NAME}");
+    let mut block = vec![if added_eol { BEGIN_MARKER_EOL } else { BEGIN_MARKER }.to_owned()];
     let mut out = match services_insertion_point(&base) {
         Some(at) => [&base[..at], service_entry.as_bytes(), eol, &base[at..]].concat(),
         None => {
-            let mut text = base;
-            text.extend_from_slice(b"[Services]");
-            text.extend_from_slice(eol);
-            text.extend_from_slice(service_entry.as_bytes());
-            text.extend_from_slice(eol);
-            text.extend_from_slice(eol);
-            text
+            block.extend(["[Services]".to_owned(), service_entry, String::new()]);
+            base
         }
     };
-    for line in our_sections(provider_dll) {
+    block.extend(our_sections(provider_dll));
+    block.push(END_MARKER.to_owned());
+    for line in block {
         out.extend_from_slice(line.as_bytes());
         out.extend_from_slice(eol);
     }
     out
 }
 
-/// [`remove`] on 8-bit text.
+/// [`remove`] on 8-bit text: what lies between the markers, and (from a
+/// merge that wrote no markers) our sections and `[Services]` entry.
 fn remove_text(inf: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(inf.len());
     let mut section: Option<&[u8]> = None;
-    for line in inf.split_inclusive(|&b| b == b'\n') {
+    let mut in_block = false;
+    for line in lines(inf) {
+        let comment = line.trim_ascii();
+        if comment == BEGIN_MARKER.as_bytes() || comment == BEGIN_MARKER_EOL.as_bytes() {
+            if comment == BEGIN_MARKER_EOL.as_bytes() {
+                strip_final_eol(&mut out);
+            }
+            in_block = true;
+            continue;
+        }
+        if comment == END_MARKER.as_bytes() {
+            (in_block, section) = (false, None);
+            continue;
+        }
+        if in_block {
+            continue;
+        }
         if let Some(name) = section_name(line) {
             section = Some(name);
         }
@@ -169,6 +215,35 @@ fn remove_text(inf: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Takes off `text`'s final line ending (CRLF, LF or CR), if it has one.
+fn strip_final_eol(text: &mut Vec<u8>) {
+    if text.ends_with(b"\n") {
+        text.pop();
+    }
+    if text.ends_with(b"\r") {
+        text.pop();
+    }
+}
+
+/// The lines of `inf`, each with its line ending: CRLF, LF, or a CR not
+/// followed by LF (classic Mac files).
+fn lines(inf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = inf;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(at) if rest[at] == b'\r' && rest.get(at + 1) == Some(&b'\n') => at + 2,
+            Some(at) => at + 1,
+            None => rest.len(),
+        };
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
 }
 
 /// The lines of the two sections, each section followed by a blank line.
@@ -198,7 +273,7 @@ fn services_insertion_point(inf: &[u8]) -> Option<usize> {
     let mut offset = 0;
     let mut in_services = false;
     let mut insert_at = None;
-    for line in inf.split_inclusive(|&b| b == b'\n') {
+    for line in lines(inf) {
         if let Some(name) = section_name(line) {
             in_services = is(name, "Services");
         }
@@ -210,23 +285,35 @@ fn services_insertion_point(inf: &[u8]) -> Option<usize> {
     insert_at
 }
 
-/// CRLF unless the file already uses bare LF line endings.
+/// CRLF unless the file already uses bare LF (or, with no LF at all, bare
+/// CR) line endings.
 fn line_ending(inf: &[u8]) -> &'static [u8] {
-    if inf.contains(&b'\n') && !inf.windows(2).any(|w| w == b"\r\n") { b"\n" } else { b"\r\n" }
+    if inf.windows(2).any(|w| w == b"\r\n") {
+        b"\r\n"
+    } else if inf.contains(&b'\n') {
+        b"\n"
+    } else if inf.contains(&b'\r') {
+        b"\r"
+    } else {
+        b"\r\n"
+    }
 }
 
 /// `text`, ending with a line ending unless it is empty.
 fn with_final_eol(mut text: Vec<u8>, eol: &[u8]) -> Vec<u8> {
-    if !text.is_empty() && !text.ends_with(b"\n") {
+    if !text.is_empty() && !text.ends_with(b"\n") && !text.ends_with(b"\r") {
         text.extend_from_slice(eol);
     }
     text
 }
 
-/// The name inside `[...]` when `line` is a section header.
+/// The name inside `[...]` when `line` is a section header, which may end
+/// with a `;` comment (`[Services] ; the services`).
 fn section_name(line: &[u8]) -> Option<&[u8]> {
-    let line = line.trim_ascii();
-    line.strip_prefix(b"[")?.strip_suffix(b"]").map(<[u8]>::trim_ascii)
+    let inside = line.trim_ascii().strip_prefix(b"[")?;
+    let close = inside.iter().position(|&b| b == b']')?;
+    let after = inside[close + 1..].trim_ascii();
+    (after.is_empty() || after.starts_with(b";")).then(|| inside[..close].trim_ascii())
 }
 
 /// The key of a `key=value` line.
@@ -310,11 +397,11 @@ mod tests {
     #[test]
     fn a_file_without_services_gets_the_section() {
         let merged = text(&merge(b"[Other]\r\nA=1", DLL).unwrap());
-        assert!(merged.starts_with(
-            "[Other]\r\nA=1\r\n[Services]\r\nMAPISYNC_EXAMPLE=mapisync example store\r\n\r\n[MAPISYNC_EXAMPLE]\r\n"
-        ));
+        assert!(merged.starts_with(&format!(
+            "[Other]\r\nA=1\r\n{BEGIN_MARKER_EOL}\r\n[Services]\r\nMAPISYNC_EXAMPLE=mapisync example store\r\n\r\n[MAPISYNC_EXAMPLE]\r\n"
+        )));
         assert_eq!(merge(merged.as_bytes(), DLL).unwrap(), merged.as_bytes());
-        assert_eq!(text(&merge(b"", DLL).unwrap()).lines().next(), Some("[Services]"));
+        assert_eq!(text(&merge(b"", DLL).unwrap()).lines().nth(1), Some("[Services]"));
     }
 
     /// UTF-16LE with a byte order mark: the service is added as UTF-16
@@ -362,6 +449,87 @@ mod tests {
         let merged = merge(b"[Services]\nA=B\n", DLL).unwrap();
         assert!(!merged.contains(&b'\r'));
         assert_eq!(remove(&merged).unwrap(), b"[Services]\nA=B\n");
+    }
+
+    const OFFICE: &str = "[Services]\r\nMSPST MS=Personal Folders\r\n\r\n[MSPST MS]\r\nProviders=MSPST MSP\r\n";
+
+    /// Issue 18 item 4: Merge then Remove gives the user's file back byte for byte.
+    fn assert_round_trip(original: &[u8]) {
+        let merged = merge(original, DLL).unwrap();
+        assert_eq!(text(&remove(&merged).unwrap()), text(original), "merged: {:?}", text(&merged));
+        assert_eq!(merge(&merged, DLL).unwrap(), merged, "a second merge changed the file");
+    }
+
+    #[test]
+    fn a_file_ending_without_a_newline_is_restored_byte_for_byte() {
+        assert_round_trip(b"[Services]\r\nMSPST MS=Personal Folders");
+        assert_round_trip(b"[Services]\nMSPST MS=Personal Folders\n\n[Other]\nA=1");
+    }
+
+    #[test]
+    fn a_file_without_services_is_restored_byte_for_byte() {
+        assert_round_trip(b"[Other]\r\nA=1\r\n");
+        assert_round_trip(b"[Other]\r\nA=1");
+    }
+
+    #[test]
+    fn an_empty_file_is_restored_byte_for_byte() {
+        assert_round_trip(b"");
+        assert!(text(&merge(b"", DLL).unwrap()).contains("[Services]\r\nMAPISYNC_EXAMPLE="));
+    }
+
+    /// UTF-16 without a byte order mark would get 8-bit lines in its text:
+    /// refused, so the caller leaves the file alone.
+    #[test]
+    fn utf16_without_a_bom_is_refused_with_a_message() {
+        let le: Vec<u8> = OFFICE.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = OFFICE.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for file in [le, be] {
+            assert!(merge(&file, DLL).unwrap_err().contains("UTF-16 without a byte order mark"));
+            assert!(remove(&file).unwrap_err().contains("NUL bytes"));
+        }
+    }
+
+    #[test]
+    fn a_services_header_with_a_trailing_comment_gets_no_second_section() {
+        let file = b"[Services] ; the services\r\nMSPST MS=Personal Folders\r\n";
+        let merged = text(&merge(file, DLL).unwrap());
+        assert_eq!(merged.matches("[Services]").count(), 1, "{merged:?}");
+        assert!(merged.starts_with("[Services] ; the services\r\nMSPST MS=Personal Folders\r\nMAPISYNC_EXAMPLE="));
+        assert_round_trip(file);
+    }
+
+    #[test]
+    fn a_file_with_cr_only_line_endings_gets_no_second_section_and_keeps_them() {
+        let file = b"[Services]\rMSPST MS=Personal Folders\r\r[MSPST MS]\rA=1\r";
+        let merged = text(&merge(file, DLL).unwrap());
+        assert_eq!(merged.matches("[Services]").count(), 1, "{merged:?}");
+        assert!(!merged.contains('\n'), "{merged:?}");
+        assert!(merged.starts_with("[Services]\rMSPST MS=Personal Folders\rMAPISYNC_EXAMPLE="));
+        assert_round_trip(file);
+    }
+
+    /// Our block ends at its end marker: what the user adds after it stays.
+    #[test]
+    fn remove_keeps_what_the_user_appended_after_merge() {
+        let mut edited = merge(OFFICE.as_bytes(), DLL).unwrap();
+        edited.extend_from_slice(b"; my own note, added by hand\r\n[Mine]\r\nK=V\r\n");
+        let expected = [OFFICE.as_bytes(), b"; my own note, added by hand\r\n[Mine]\r\nK=V\r\n"].concat();
+        assert_eq!(text(&remove(&edited).unwrap()), text(&expected));
+    }
+
+    /// A file an earlier version merged into (no markers) is still cleaned.
+    #[test]
+    fn a_merge_without_markers_is_still_removed() {
+        let old =
+            [OFFICE.as_bytes(), b"\r\n[MAPISYNC_EXAMPLE]\r\nA=1\r\n\r\n[MAPISYNC_EXAMPLE_STORE]\r\nB=2\r\n"].concat();
+        let old = [
+            &old[..OFFICE.find("\r\n\r\n").unwrap() + 2],
+            b"MAPISYNC_EXAMPLE=x\r\n",
+            &old[OFFICE.find("\r\n\r\n").unwrap() + 2..],
+        ]
+        .concat();
+        assert_eq!(text(&remove(&old).unwrap()), text(&[OFFICE.as_bytes(), b"\r\n"].concat()));
     }
 
     /// Outlook's MAPI inserts "32" before the first period of the whole

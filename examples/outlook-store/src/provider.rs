@@ -22,6 +22,8 @@
 //! - `SpoolerLogon` is MAPI_E_NO_SUPPORT (the store does not handle mail);
 //!   `CompareStoreIDs` compares the bytes of the two entry IDs.
 
+use std::mem::ManuallyDrop;
+
 use mapisync::lifecycle::{FastShutdown, Scope};
 use mapisync::{E_INVALIDARG, E_NOINTERFACE, E_UNEXPECTED, HRESULT, MAPI_E_NO_SUPPORT, S_OK};
 use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
@@ -32,7 +34,7 @@ use windows::Win32::Foundation::HINSTANCE;
 use windows::Win32::System::Com::IMalloc;
 use windows_core::{GUID, IUnknown, Interface, OutRef, Ref, Result, implement};
 
-use crate::diagnostics::{fail_point, guard, guarded, install_panic_hook, log};
+use crate::diagnostics::{fail_point, guard, guarded, guarded_drop, install_panic_hook, log};
 use crate::logon::Logon;
 use crate::module;
 use crate::spi::{MsProviderInit, SPI_VERSION, put, store_uid};
@@ -67,7 +69,7 @@ pub unsafe extern "C" fn MSProviderInit(
             let _ = lppMSProvider.write(None);
             return MAPI_E_VERSION;
         }
-        let provider: IMSProvider = Provider { scope: Scope::open() }.into();
+        let provider: IMSProvider = Provider { scope: ManuallyDrop::new(Scope::open()) }.into();
         match lppMSProvider.write(Some(provider)) {
             Ok(()) => S_OK,
             Err(error) => error.code(),
@@ -82,7 +84,21 @@ const _: MsProviderInit = MSProviderInit;
 /// released without Shutdown ends its scope when it is dropped.
 #[implement(IMSProvider, mapisync::abi::IMAPIProviderShutdown)]
 pub(crate) struct Provider {
-    scope: Scope,
+    /// Dropped by hand, in [`Provider`]'s `Drop`, inside its guard.
+    scope: ManuallyDrop<Scope>,
+}
+
+/// Reached from the provider's last Release (windows-rs's `extern "system"`
+/// trampoline): the scope's end (a lifecycle shutdown of its syncs) runs
+/// guarded, so a panic there cannot abort the host.
+impl Drop for Provider {
+    fn drop(&mut self) {
+        guarded_drop("Provider::drop", || {
+            fail_point("Provider::drop");
+            // SAFETY: ManuallyDrop::drop: `scope` is dropped only here, once, and not used after.
+            unsafe { ManuallyDrop::drop(&mut self.scope) };
+        });
+    }
 }
 
 /// `IMAPIProviderShutdown`, answered from the scope (see the file's docs).
@@ -283,6 +299,19 @@ mod tests {
         assert_eq!(result, 1);
         // SAFETY: COM: the provider is live.
         unsafe { provider.Shutdown(core::ptr::null_mut()) }.unwrap();
+    }
+
+    /// A panic in the provider's Drop, reached from its last Release (an
+    /// `extern "system"` trampoline), is caught there: no abort.
+    #[test]
+    fn a_panic_in_the_providers_drop_is_caught_not_an_abort() {
+        let doomed = provider();
+        panic_next("Provider::drop");
+        drop(doomed);
+        // Still running; the next provider works.
+        let next = provider();
+        // SAFETY: COM: the provider is live.
+        unsafe { next.Shutdown(core::ptr::null_mut()) }.unwrap();
     }
 
     #[test]
