@@ -33,34 +33,8 @@ cd "$(repo_root)"
 
 readonly ROUNDS="${MAPISYNC_OUTLOOK_ROUNDS:-50}"
 readonly DLL_NAME=mapisync_outlook_store
-step="setup"
-section() {
-  step="$*"
-  echo
-  echo "== outlook-wine: $*"
-}
-trap 'echo "FAIL: outlook-wine: $step" >&2' ERR
-fail() {
-  echo "$*" >&2
-  false
-}
-
-section "tools (mingw-w64 x86-64 and i686, Wine, rust targets)"
-need_apt gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 g++-mingw-w64-i686 wine64 || exit 0
-need_target x86_64-pc-windows-gnu || exit 0
-need_target i686-pc-windows-gnu || exit 0
-have_wine32=1
-need_wine32 || have_wine32=""
-source scripts/wine/env.sh
-wine_binary >/dev/null || { missing "a Wine loader (wine64 package installed, but no wine64 binary found)" || exit 0; }
-wine_prefix_ready
-if [ -n "$have_wine32" ] && ! wine32_ready; then
-  missing "a Wine prefix that runs 32-bit programs (see the error above)" || have_wine32=""
-fi
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
-export CARGO_TARGET_I686_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/wine/run.sh"
-export MAPISYNC_WINE_TIMEOUT="${MAPISYNC_WINE_TIMEOUT:-300}"
-target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+suite_start outlook-wine
+need_wine_suite || exit 0
 
 # sample_inf FILE: a MAPISVC.INF as Office ships one (CRLF, a Windows-1252
 # byte in another service's display name).
