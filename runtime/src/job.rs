@@ -3,19 +3,11 @@
 //!
 //! The host's session and callback are held once, in a [`HostObjects`] that
 //! the job and the worker share. When the provider's method returns, the
-//! worker closes it ([`Gated`]) and hands it a finisher: once no host call
-//! through any job of the sync is in flight, the finisher takes the host's
-//! objects, calls `Done` and releases them. So whatever the provider does
-//! with its `&mut SyncJob` (replace it, keep it past the sync), the host
-//! hears `Done` exactly once, hears nothing after it, and gets its
-//! references back.
-//!
-//! The worker never waits for a host call: with a call in flight through a
-//! job the provider kept on a thread of its own, the worker exits at once
-//! and `Done` follows on that call's thread, right after the host's call
-//! returns. So a host whose `Progress` waits for the worker (it calls
-//! `lifecycle::shutdown` or `drain`, or hands `Progress` to a thread that
-//! is shutting the provider down) does not deadlock with it.
+//! worker closes it ([`Gated`]): it waits for host calls in flight through
+//! any job of the sync, takes the host's objects, calls `Done` and releases
+//! them. So whatever the provider does with its `&mut SyncJob` (replace it,
+//! keep it past the sync), the host hears `Done` exactly once, hears
+//! nothing after it, and gets its references back.
 
 mod gate;
 
@@ -197,12 +189,11 @@ impl core::fmt::Debug for SyncJob {
 pub(crate) struct HostObjects(Gated<HostRefs>);
 
 impl HostObjects {
-    /// Ends the sync's use of the host's objects: refuses every later call
-    /// through any job of the sync, and runs `finish` with the references
-    /// once the calls in flight have ended (here, if none is; else on the
-    /// thread of the last one). `None` if they were closed before.
-    pub(crate) fn close(&self, finish: Box<dyn FnOnce(Option<HostRefs>) + Send>) {
-        self.0.close(finish);
+    /// Ends the sync's use of the host's objects: waits for calls in flight
+    /// through any job of the sync, refuses every later one, and hands the
+    /// references to the caller (the worker), once.
+    pub(crate) fn close(&self) -> Option<HostRefs> {
+        self.0.close()
     }
 }
 

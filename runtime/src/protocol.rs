@@ -392,30 +392,13 @@ impl Drop for BusyGuard<'_> {
 fn run<S: Shape>(worker: Worker<S>) {
     let Worker { object, mut job, host, token, event, host_event, .. } = worker;
     // SAFETY: COM: `object` holds a reference, so the object outlives these borrows.
-    let (_, provider) = unsafe { S::parts(object.as_raw()) };
+    let (busy, provider) = unsafe { S::parts(object.as_raw()) };
     let outcome = catch_unwind(AssertUnwindSafe(|| provider.synchronize_in_background(&mut job)));
     // From here on the sync cannot be cancelled; `cancelled` says whether it was.
     let cancelled = token.0.end();
-    // No job of this sync reaches the host any more, whoever kept one. The
-    // worker never waits for a host call in flight through a kept job (that
-    // call may wait for the worker's exit): the rest of the sync runs when
-    // the last such call has returned, on its thread, or here if none is.
-    let gate = host.clone();
-    let rest = Worker::<S> { object, shape: PhantomData, job, host, token, event, host_event };
-    gate.close(Box::new(move |refs| finish(rest, outcome, cancelled, refs)));
-}
-
-/// The end of a sync, once no host call is in flight: `Error` if due, the
-/// busy flag, the worker's event, `Done`, then every reference, in order.
-fn finish<S: Shape>(
-    rest: Worker<S>,
-    outcome: std::thread::Result<crate::Result<()>>,
-    cancelled: bool,
-    refs: Option<HostRefs>,
-) {
-    let Worker { object, job, host, token, event, host_event, .. } = rest;
-    // SAFETY: COM: `object` holds a reference, so the object outlives this borrow.
-    let (busy, _) = unsafe { S::parts(object.as_raw()) };
+    // No job of this sync reaches the host any more, whoever kept one: the
+    // worker waits for calls in flight and owns the host's objects now.
+    let refs = host.close();
     let hr = done_hresult(outcome, cancelled, refs.as_ref());
     // The sync has ended: the next one may start, then the host is told.
     busy.finish();
@@ -428,7 +411,6 @@ fn finish<S: Shape>(
     drop(host);
     drop(event);
     drop(object);
-    drop(token);
 }
 
 /// The HRESULT of `Done` for what the provider's method did; a message or a
