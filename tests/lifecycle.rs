@@ -7,28 +7,19 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use mapisync::lifecycle;
 use mapisync::{IMAPISync, IUnknown, Interface, MapiSync, SyncJob};
 use mapisync_tests::{
     Call, DropCount, HostRef, Latch, MAPI_E_NETWORK_ERROR, MAPI_E_USER_CANCEL, PATIENCE, Raw, S_OK, Script, Sib,
-    close_event, settle_within,
+    close_event, gated, serial, settle_within,
 };
 
 const MAPI_E_END_OF_SESSION: i32 = 0x8004_0200_u32 as i32;
 const S_FALSE: i32 = 1;
 const ON_DEMAND: u32 = 0x2000_0000;
-
-/// One test at a time: they share the module's registry.
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    lifecycle::reopen();
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()), "an earlier test left a worker running");
-    guard
-}
 
 /// Reports progress every millisecond until cancelled (or 10 s pass).
 struct Reporter {
@@ -68,6 +59,23 @@ fn start(sync: Raw, session: &HostRef, callback: &HostRef) -> (i32, Sib) {
     (hr, sib)
 }
 
+/// A host session and callback, and a sync started on `sync` with them that
+/// answered S_OK.
+fn started(sync: &IMAPISync) -> (HostRef, HostRef, Sib) {
+    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
+    let (hr, sib) = start(raw(sync), &session, &callback);
+    assert_eq!(hr, S_OK);
+    (session, callback, sib)
+}
+
+/// The sync ends with exactly the `done` calls, its worker is drained, and
+/// the host closes its done event.
+fn ends_with(callback: &HostRef, sib: Sib, done: &[i32]) {
+    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), done);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    close_event(sib.handle());
+}
+
 fn progress_calls(callback: &HostRef) -> usize {
     callback.calls().iter().filter(|call| matches!(call, Call::Progress { .. })).count()
 }
@@ -96,9 +104,7 @@ fn raw(sync: &IMAPISync) -> Raw {
 fn cancel_stops_a_running_sync_with_exactly_one_done_user_cancel() {
     let _serial = serial();
     let (sync, seen, drops) = reporter();
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (session, callback, sib) = started(&sync);
     assert!(wait_progress(&callback, 2), "the sync reports progress");
 
     assert!(lifecycle::cancel(&sync), "a sync was running");
@@ -124,14 +130,10 @@ fn cancel_of_an_idle_object_reports_false_and_the_next_sync_is_not_cancelled() {
     let (sync, _seen, _drops) = reporter();
     assert!(!lifecycle::cancel(&sync));
     assert_eq!(lifecycle::cancel_all(), 0);
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&sync);
     assert!(wait_progress(&callback, 3), "an earlier cancel does not touch a later sync");
     assert_eq!(lifecycle::cancel_all(), 1, "cancel_all counts the one running sync");
-    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    close_event(sib.handle());
+    ends_with(&callback, sib, &[MAPI_E_USER_CANCEL]);
 }
 
 /// Waits on a latch without reporting; returns Ok, or `fail` if set.
@@ -171,9 +173,7 @@ fn quiet(fail: Option<i32>) -> (IMAPISync, Arc<Latch>, Arc<AtomicBool>) {
 fn a_cancel_token_reaches_code_that_reports_nothing_and_ok_then_ends_with_user_cancel() {
     let _serial = serial();
     let (sync, release, token_seen) = quiet(None);
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&sync);
     assert!(lifecycle::cancel(&sync));
     release.open();
     assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL], "Ok after a cancel is a cancel");
@@ -186,14 +186,10 @@ fn a_cancel_token_reaches_code_that_reports_nothing_and_ok_then_ends_with_user_c
 fn the_providers_own_error_wins_over_the_cancel() {
     let _serial = serial();
     let (sync, release, _) = quiet(Some(MAPI_E_NETWORK_ERROR));
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&sync);
     assert!(lifecycle::cancel(&sync));
     release.open();
-    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_NETWORK_ERROR]);
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    close_event(sib.handle());
+    ends_with(&callback, sib, &[MAPI_E_NETWORK_ERROR]);
 }
 
 /// Starts a sync on `sync`, cancels it through `cancel_by`, and checks the one Done.
@@ -203,9 +199,7 @@ fn start_and_cancel(sync: Raw, cancel_by: &IMAPISync) {
     assert_eq!(hr, S_OK);
     assert!(wait_progress(&callback, 1));
     assert!(lifecycle::cancel(cancel_by), "the running sync is found through this pointer");
-    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    close_event(sib.handle());
+    ends_with(&callback, sib, &[MAPI_E_USER_CANCEL]);
 }
 
 #[test]
@@ -273,9 +267,7 @@ fn drain_and_dll_can_unload_now_wait_for_thread_local_destructors() {
     for run in 1..=runs {
         let before = SLOW_FINISHED.load(Ordering::SeqCst);
         let sync: IMAPISync = SlowThreadLocal.into();
-        let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-        let (hr, sib) = start(raw(&sync), &session, &callback);
-        assert_eq!(hr, S_OK);
+        let (_session, callback, sib) = started(&sync);
         drop(sync);
         assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [S_OK]);
         close_event(sib.handle());
@@ -311,9 +303,7 @@ fn a_provider_that_ignores_the_cancel_makes_shutdown_time_out_and_count_it() {
     let _serial = serial();
     let release = Arc::new(Latch::default());
     let sync: IMAPISync = Stubborn { release: release.clone() }.into();
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (session, callback, sib) = started(&sync);
     drop(sync);
 
     assert_eq!(lifecycle::shutdown(Duration::from_millis(50)), Err(1), "one worker still runs");
@@ -352,9 +342,7 @@ fn after_shutdown_a_sync_is_refused_with_end_of_session_and_nothing_starts() {
     let (hr, sib) = start(raw(&sync), &session, &callback);
     assert_eq!(hr, S_OK, "reopen admits syncs again");
     assert!(lifecycle::cancel(&sync));
-    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    close_event(sib.handle());
+    ends_with(&callback, sib, &[MAPI_E_USER_CANCEL]);
     drop(sync);
     assert_eq!(drops.get(), 1);
 }
@@ -459,6 +447,30 @@ type NamedDrain = (&'static str, fn() -> Drained);
 /// What one `drain` or `shutdown` on a worker thread said, and how long it took.
 type Said = (&'static str, Drained, Duration);
 
+/// Calls `drain` (300 ms, then `Duration::MAX`) and `shutdown(MAX)`, and
+/// records what each said and how long it took.
+fn drain_and_shut_down(said: &Mutex<Vec<Said>>) {
+    let calls: [NamedDrain; 3] = [
+        ("drain(300 ms)", || lifecycle::drain(Duration::from_millis(300))),
+        ("drain(MAX)", || lifecycle::drain(Duration::MAX)),
+        ("shutdown(MAX)", || lifecycle::shutdown(Duration::MAX)),
+    ];
+    for (name, call) in calls {
+        let started = std::time::Instant::now();
+        let result = call();
+        said.lock().unwrap().push((name, result, started.elapsed()));
+    }
+}
+
+/// Each of [`drain_and_shut_down`]'s three calls returned `Ok` at once (`why`).
+fn all_at_once_and_ok(said: &[Said], why: &str) {
+    assert_eq!(said.len(), 3);
+    for (name, result, took) in said {
+        assert_eq!(*result, Ok(()), "{name}: {why}");
+        assert!(*took < Duration::from_millis(250), "{name} returned at once, not after {took:?}");
+    }
+}
+
 /// Calls `drain` and `shutdown` on its own worker thread (issue 17, item 1).
 struct DrainsItself {
     said: Arc<Mutex<Vec<Said>>>,
@@ -467,16 +479,7 @@ struct DrainsItself {
 #[mapisync::provider]
 impl MapiSync for DrainsItself {
     fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
-        let calls: [NamedDrain; 3] = [
-            ("drain(300 ms)", || lifecycle::drain(Duration::from_millis(300))),
-            ("drain(MAX)", || lifecycle::drain(Duration::MAX)),
-            ("shutdown(MAX)", || lifecycle::shutdown(Duration::MAX)),
-        ];
-        for (name, call) in calls {
-            let started = std::time::Instant::now();
-            let result = call();
-            self.said.lock().unwrap().push((name, result, started.elapsed()));
-        }
+        drain_and_shut_down(&self.said);
         Ok(())
     }
 }
@@ -491,18 +494,12 @@ fn drain_and_shutdown_on_the_syncs_own_worker_thread_skip_it_at_once() {
     let _serial = serial();
     let said = Arc::new(Mutex::new(Vec::new()));
     let sync: IMAPISync = DrainsItself { said: said.clone() }.into();
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&sync);
     let done = done_calls(&callback.wait_done(PATIENCE));
     assert_eq!(done, [MAPI_E_USER_CANCEL], "the shutdown cancelled the very sync that called it");
     let said = said.lock().unwrap().clone();
     eprintln!("on the worker: {said:?}");
-    assert_eq!(said.len(), 3);
-    for (name, result, took) in said {
-        assert_eq!(result, Ok(()), "{name}: the caller's own thread counts as exiting");
-        assert!(took < Duration::from_millis(250), "{name} returned at once, not after {took:?}");
-    }
+    all_at_once_and_ok(&said, "the caller's own thread counts as exiting");
     assert_eq!(lifecycle::drain(PATIENCE), Ok(()), "from another thread, the worker is waited for");
     assert_eq!(lifecycle::running_workers(), 0);
     lifecycle::reopen();
@@ -532,6 +529,68 @@ fn drain_in_the_hosts_done_callback_returns_at_once() {
     assert!(said[0].1 < Duration::from_millis(250), "took {:?}", said[0].1);
 }
 
+/// Keeps its job past its sync (safe code: `mem::replace`) and reports
+/// through it from a thread of its own; returns once the host is inside that
+/// report, so that the worker, done with the provider, waits for the call.
+struct ReportsFromAKeptJob {
+    in_progress: Arc<Latch>,
+    reporter: Mutex<Option<std::thread::JoinHandle<[mapisync::Result<()>; 2]>>>,
+}
+
+#[mapisync::provider]
+impl MapiSync for ReportsFromAKeptJob {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let mut kept = std::mem::replace(job, SyncJob::new(job.flags()));
+        let reporter = std::thread::spawn(move || {
+            let first = kept.progress("kept", 1, 2);
+            [first, kept.progress("after", 2, 2)]
+        });
+        *self.reporter.lock().unwrap() = Some(reporter);
+        match self.in_progress.wait(PATIENCE) {
+            true => Ok(()),
+            false => Err(mapisync::Error::new(mapisync::E_UNEXPECTED, "the host never saw the report")),
+        }
+    }
+}
+
+/// Issue 17, item 3's cycle: the host's `Progress`, reached through a job
+/// the provider kept, calls `drain` and `shutdown` on the provider's thread
+/// while the sync's worker, its provider returned, waits for that very call
+/// to end. The drain must not wait for that worker (it cannot exit before
+/// the call returns): each returns `Ok` at once, the sync still ends with
+/// one `Done`, last, and the host's objects are released. On main the
+/// finite drain said `Err(1)` after its whole timeout, and `Duration::MAX`
+/// hung for ever.
+#[test]
+fn drain_and_shutdown_inside_a_kept_jobs_progress_do_not_wait_for_its_sync() {
+    let _serial = serial();
+    let said = Arc::new(Mutex::new(Vec::<Said>::new()));
+    let in_progress = Arc::new(Latch::default());
+    let (record, entered) = (said.clone(), in_progress.clone());
+    let host = mapisync_tests::on_progress(move || {
+        entered.open();
+        // Time for the provider to return and its worker to wait for this call.
+        std::thread::sleep(Duration::from_millis(50));
+        drain_and_shut_down(&record);
+    });
+    let sync: IMAPISync = ReportsFromAKeptJob { in_progress, reporter: Mutex::new(None) }.into();
+    let report = host.run(&sync).unwrap();
+    let reporter = mapisync::provider_of::<ReportsFromAKeptJob>(&sync).unwrap().reporter.lock().unwrap().take();
+    let [first, after] = reporter.expect("the provider ran").join().unwrap();
+    let said = said.lock().unwrap().clone();
+    eprintln!("in the kept job's Progress: {said:?}; the reports said {first:?}, {after:?}");
+    all_at_once_and_ok(&said, "a sync with a host call in flight here is not waited for");
+    assert_eq!(first, Ok(()), "the report in flight reached the host");
+    assert!(after.is_err(), "after the shutdown the kept job calls nothing: {after:?}");
+    assert_eq!(report.done_calls, 1);
+    assert_eq!(report.progress().count(), 1, "{:?}", report.events);
+    assert!(matches!(report.events.last(), Some(mapisync::host::Event::Done { .. })), "{:?}", report.events);
+    assert!(report.balanced(), "the host's objects were released: {report:?}");
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()), "from another thread, the worker is waited for");
+    assert_eq!(lifecycle::running_workers(), 0);
+    lifecycle::reopen();
+}
+
 /// A windows-rs store that lists IMAPISync and forwards to a mapisync object.
 #[cfg(not(miri))]
 #[windows_core::implement(mapisync::IMAPISync)]
@@ -546,6 +605,14 @@ impl mapisync::ForwardSync for ForwardingStore {
     }
 }
 
+/// A [`ForwardingStore`] and the [`Reporter`] it forwards to.
+#[cfg(not(miri))]
+fn forwarding_reporter() -> (IMAPISync, IMAPISync) {
+    let (reporter, _seen, _drops) = reporter();
+    let store = windows_core::ComObject::new(ForwardingStore { sync: reporter.clone() }).into_interface();
+    (store, reporter)
+}
+
 /// Issue 17, item 6: `lifecycle::cancel` of a `ForwardSync` store's own
 /// IMAPISync finds the sync it forwarded (main: `false`, the sync ran on).
 // windows-core's #[implement] objects do not pass Miri (see mapisync::forward).
@@ -553,42 +620,17 @@ impl mapisync::ForwardSync for ForwardingStore {
 #[test]
 fn cancel_of_a_forward_sync_stores_own_imapisync_reaches_its_sync() {
     let _serial = serial();
-    let (inner, _seen, _drops) = reporter();
-    let store: IMAPISync = windows_core::ComObject::new(ForwardingStore { sync: inner.clone() }).into_interface();
+    let (store, _inner) = forwarding_reporter();
     start_and_cancel(raw(&store), &store);
     // And a handle made from the store, on another thread.
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&store), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&store);
     assert!(wait_progress(&callback, 1));
     let handle = lifecycle::SyncHandle::new(&store);
     assert!(std::thread::spawn(move || handle.cancel()).join().unwrap(), "StoreLogoff on another thread");
-    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    close_event(sib.handle());
+    ends_with(&callback, sib, &[MAPI_E_USER_CANCEL]);
 }
 
 // Issue 19: one lifecycle scope per provider instance.
-
-/// Opens `started`, then returns Ok once `release` opens.
-struct Gated {
-    started: Arc<Latch>,
-    release: Arc<Latch>,
-}
-
-#[mapisync::provider]
-impl MapiSync for Gated {
-    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()> {
-        self.started.open();
-        self.release.wait(PATIENCE);
-        Ok(())
-    }
-}
-
-fn gated() -> (IMAPISync, Arc<Latch>, Arc<Latch>) {
-    let (started, release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
-    (Gated { started: started.clone(), release: release.clone() }.into(), started, release)
-}
 
 /// Instance A's Shutdown while instance B syncs: A's sync is cancelled and
 /// its next refused; B's sync ends S_OK and B's next sync starts. (On main,
@@ -601,12 +643,8 @@ fn a_shutdown_of_instance_a_while_b_syncs_leaves_b_untouched() {
     let (sync_a, _seen, _drops) = reporter();
     let (sync_b, started_b, release_b) = gated();
     let (_handle_a, _handle_b) = (a.adopt(&sync_a), b.adopt(&sync_b));
-    let (session, callback_a, callback_b) =
-        (HostRef::session(), HostRef::callback(Script::default()), HostRef::callback(Script::default()));
-    let (hr, sib_a) = start(raw(&sync_a), &session, &callback_a);
-    assert_eq!(hr, S_OK);
-    let (hr, sib_b) = start(raw(&sync_b), &session, &callback_b);
-    assert_eq!(hr, S_OK);
+    let (session, callback_a, sib_a) = started(&sync_a);
+    let (_session_b, callback_b, sib_b) = started(&sync_b);
     assert!(started_b.wait(PATIENCE) && wait_progress(&callback_a, 1));
     assert_eq!(lifecycle::running_workers(), 2, "the module counts the workers of every scope");
 
@@ -690,9 +728,7 @@ fn fast_shutdown_while_a_sync_runs_cancels_it_and_waits_for_its_cleanup() {
     let persisted = Arc::new(AtomicBool::new(false));
     let sync: IMAPISync = Persisting { persisted: persisted.clone() }.into();
     let _handle = scope.adopt(&sync);
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&sync);
     assert!(wait_progress(&callback, 1));
     assert_eq!(scope.query_fast_shutdown(), mapisync::S_OK);
     assert_eq!(scope.notify_process_shutdown(), mapisync::S_OK);
@@ -711,15 +747,11 @@ fn a_sync_handle_cancels_exactly_its_stores_sync_from_another_thread() {
     let _serial = serial();
     let scope = lifecycle::Scope::open();
     let (logged_off, _seen, _drops) = reporter();
-    let (other, started, release) = gated();
+    let (other, other_started, release) = gated();
     let (handle, _other_handle) = (scope.adopt(&logged_off), scope.adopt(&other));
-    let (session, callback, other_callback) =
-        (HostRef::session(), HostRef::callback(Script::default()), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&logged_off), &session, &callback);
-    assert_eq!(hr, S_OK);
-    let (hr, other_sib) = start(raw(&other), &session, &other_callback);
-    assert_eq!(hr, S_OK);
-    assert!(wait_progress(&callback, 1) && started.wait(PATIENCE));
+    let (_session, callback, sib) = started(&logged_off);
+    let (_other_session, other_callback, other_sib) = started(&other);
+    assert!(wait_progress(&callback, 1) && other_started.wait(PATIENCE));
     let logoff = std::thread::spawn(move || handle.cancel());
     assert!(logoff.join().unwrap(), "the store's sync was running");
     assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
@@ -759,9 +791,7 @@ fn a_scopes_shutdown_on_its_own_worker_returns_at_once_and_the_worker_is_reaped(
     let said = Arc::new(Mutex::new(None));
     let sync: IMAPISync = ShutsItsScope { scope: scope.clone(), said: said.clone() }.into();
     let handle = scope.lock().unwrap().as_ref().unwrap().adopt(&sync);
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&sync);
     assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
     let (result, took) = said.lock().unwrap().take().expect("the provider ran");
     assert_eq!(result, Ok(()));
@@ -803,9 +833,7 @@ fn imapiprovidershutdown_from_an_implement_provider_stops_its_sync() {
     let persisted = Arc::new(AtomicBool::new(false));
     let sync: IMAPISync = Persisting { persisted: persisted.clone() }.into();
     let _handle = object.scope.adopt(&sync);
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&sync), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&sync);
     assert!(wait_progress(&callback, 1));
     // SAFETY: COM: `shutdown` is a live IMAPIProviderShutdown.
     unsafe {
@@ -841,6 +869,16 @@ fn one_sync(sync: &IMAPISync) -> Result<Vec<i32>, i32> {
     Ok(done)
 }
 
+/// Scopes A and B, an object A adopted and then B, and both handles (A's
+/// stale).
+fn adopted_by_a_then_b() -> (lifecycle::Scope, lifecycle::Scope, IMAPISync, lifecycle::SyncHandle, lifecycle::SyncHandle)
+{
+    let (a, b) = (lifecycle::Scope::open(), lifecycle::Scope::open());
+    let sync: IMAPISync = Quick.into();
+    let (handle_a, handle_b) = (a.adopt(&sync), b.adopt(&sync));
+    (a, b, sync, handle_a, handle_b)
+}
+
 /// Adopting moves the object (A's handle is stale once B adopted it): a
 /// clone of A's stale handle does not take it back, so A's shutdown leaves
 /// B's object alone (main: the clone re-joined A, and B's next sync was
@@ -848,10 +886,7 @@ fn one_sync(sync: &IMAPISync) -> Result<Vec<i32>, i32> {
 #[test]
 fn a_clone_of_a_stale_handle_does_not_take_the_object_back_from_the_scope_that_adopted_it() {
     let _serial = serial();
-    let (a, b) = (lifecycle::Scope::open(), lifecycle::Scope::open());
-    let sync: IMAPISync = Quick.into();
-    let handle_a = a.adopt(&sync);
-    let _handle_b = b.adopt(&sync);
+    let (a, _b, sync, handle_a, _handle_b) = adopted_by_a_then_b();
     let _copy_of_a = handle_a.clone();
     assert_eq!(a.shutdown(PATIENCE), Ok(()));
     assert_eq!(one_sync(&sync), Ok(vec![S_OK]), "A's shutdown leaves B's object alone");
@@ -863,10 +898,7 @@ fn a_clone_of_a_stale_handle_does_not_take_the_object_back_from_the_scope_that_a
 #[test]
 fn dropping_a_clone_of_a_stale_handle_leaves_the_object_in_the_scope_that_adopted_it() {
     let _serial = serial();
-    let (a, b) = (lifecycle::Scope::open(), lifecycle::Scope::open());
-    let sync: IMAPISync = Quick.into();
-    let handle_a = a.adopt(&sync);
-    let _handle_b = b.adopt(&sync);
+    let (_a, b, sync, handle_a, _handle_b) = adopted_by_a_then_b();
     drop(handle_a.clone());
     drop(handle_a);
     assert_eq!(b.shutdown(PATIENCE), Ok(()));
@@ -1021,12 +1053,9 @@ fn a_sync_handle_sent_to_another_thread_never_releases_the_object_there() {
 #[test]
 fn cancel_of_a_new_store_never_reaches_a_released_stores_running_sync() {
     let _serial = serial();
-    let (busy, _seen, _drops) = reporter();
-    let old_store: IMAPISync = windows_core::ComObject::new(ForwardingStore { sync: busy.clone() }).into_interface();
+    let (old_store, busy) = forwarding_reporter();
     let old_address = old_store.as_raw() as usize;
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&old_store), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&old_store);
     assert!(wait_progress(&callback, 1));
     drop(old_store); // the host's last reference; the sync runs on
     let idle: IMAPISync = Quick.into();
@@ -1042,9 +1071,7 @@ fn cancel_of_a_new_store_never_reaches_a_released_stores_running_sync() {
     }
     let old_done = done_calls(&callback.calls());
     assert!(lifecycle::cancel(&busy), "the old store's sync still runs");
-    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    close_event(sib.handle());
+    ends_with(&callback, sib, &[MAPI_E_USER_CANCEL]);
     assert!(!reused && !cancelled && old_done.is_empty(), "reused {reused}, cancelled {cancelled}, {old_done:?}");
 }
 
@@ -1073,13 +1100,9 @@ fn a_handle_of_a_destroyed_object_never_cancels_a_new_object_at_its_address() {
         eprintln!("the allocator did not reuse the address: nothing to confuse");
         return;
     };
-    let (session, callback) = (HostRef::session(), HostRef::callback(Script::default()));
-    let (hr, sib) = start(raw(&new), &session, &callback);
-    assert_eq!(hr, S_OK);
+    let (_session, callback, sib) = started(&new);
     assert!(wait_progress(&callback, 1));
     assert!(!handle.cancel(), "the old object's handle is stale");
     assert!(lifecycle::cancel(&new));
-    assert_eq!(done_calls(&callback.wait_done(PATIENCE)), [MAPI_E_USER_CANCEL]);
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    close_event(sib.handle());
+    ends_with(&callback, sib, &[MAPI_E_USER_CANCEL]);
 }

@@ -22,7 +22,7 @@ use crate::abi::{HANDLE, IMAPISyncProgressCallback};
 use crate::error::Error;
 use crate::flags::SyncFlags;
 use crate::hresult::{E_UNEXPECTED, MAPI_E_USER_CANCEL};
-use crate::workers::CancelToken;
+use crate::workers::{CancelToken, host_calls};
 
 /// One sync as the provider sees it: the host's flags and session, and the
 /// host's progress sink.
@@ -136,7 +136,11 @@ impl SyncJob {
             if cancel.is_cancelled() {
                 return Err(MAPI_E_USER_CANCEL.into());
             }
-            refs.callback.as_ref().map_or(Ok(()), |callback| Error::check(call(callback)))
+            let Some(callback) = refs.callback.as_ref() else { return Ok(()) };
+            // Recorded as in flight: a drain inside the call, on this
+            // thread, does not wait for this sync's worker (which waits for
+            // the call; `workers::host_calls`).
+            Error::check(host_calls::in_flight(&cancel.0, || call(callback)))
         });
         outcome.unwrap_or_else(|| Err(Error::new(E_UNEXPECTED, "the sync this job belongs to has ended")))
     }

@@ -31,13 +31,12 @@ use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::thread;
-use windows_core::{GUID, IUnknown_Vtbl};
 
-use crate::abi::IID_IUnknown;
 use crate::atomic::Ordering;
 use crate::hresult::{MAPI_E_END_OF_SESSION, MAPI_E_USER_CANCEL, S_OK};
-use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
+use crate::object::{ComObject, ObjectRef, UnknownOnly};
 use crate::state::JobState;
+use crate::workers::host_calls;
 use crate::workers::registry::{Exit, Registry, Which};
 
 /// Executions explored, over every model in this process (printed by each test).
@@ -80,19 +79,7 @@ impl Drop for Tracked {
     }
 }
 
-struct Model;
-static MODEL_VTBL: IUnknown_Vtbl = iunknown_vtbl::<Model>();
-impl Class for Model {
-    type Value = Tracked;
-    type Vtable = IUnknown_Vtbl;
-    const VTABLE: &'static IUnknown_Vtbl = &MODEL_VTBL;
-    const IID: GUID = IID_IUnknown;
-}
-
-/// A raw interface pointer handed to another loom thread.
-struct Raw(*mut c_void);
-// SAFETY: Send: the object is free-threaded (atomics and a Sync value).
-unsafe impl Send for Raw {}
+type Model = UnknownOnly<Tracked>;
 
 /// Runs `model` under every interleaving (no preemption bound unless
 /// `LOOM_MAX_PREEMPTIONS` sets one: the models are small enough to explore
@@ -250,12 +237,27 @@ unsafe fn start_running(
     done: &Arc<Dones>,
     provider: impl FnOnce() + Send + 'static,
 ) -> Option<()> {
+    // SAFETY: loom model: this function's Safety.
+    unsafe { start_job(this, registry, done, std::sync::Arc::new(JobState::new()), provider) }
+}
+
+/// As [`start_running`], for the sync `job` (which the caller keeps, as a
+/// provider keeps its `SyncJob`).
+///
+/// # Safety
+/// As [`start`].
+unsafe fn start_job(
+    this: *mut c_void,
+    registry: &Arc<Registry<LoomThread>>,
+    done: &Arc<Dones>,
+    job: std::sync::Arc<JobState>,
+    provider: impl FnOnce() + Send + 'static,
+) -> Option<()> {
     // SAFETY: loom model: the caller holds a reference for the whole call.
     let object = unsafe { ComObject::<Model>::from_this(this) };
     if !object.state.try_start() {
         return None;
     }
-    let job = std::sync::Arc::new(JobState::new());
     // SAFETY: loom model: the caller holds a reference for the whole call.
     let worker = unsafe { ObjectRef::<Model>::add_ref_from(this) };
     let (done, worker_job) = (done.clone(), job.clone());
@@ -283,158 +285,182 @@ unsafe fn start_running(
     }
 }
 
+/// What every sync model starts from: the provider's drop log, the host's
+/// record of its `Done` calls and the module's registry.
+struct World {
+    drops: Arc<AtomicUsize>,
+    done: Arc<Dones>,
+    registry: Arc<Registry<LoomThread>>,
+}
+
+impl World {
+    fn new() -> Self {
+        Self {
+            drops: Arc::new(AtomicUsize::new(0)),
+            done: Arc::new(Dones::default()),
+            registry: Arc::new(Registry::new()),
+        }
+    }
+
+    /// A new object of the model with one reference.
+    fn object(&self) -> ObjectRef<Model> {
+        ObjectRef::<Model>::new(Tracked::new(&self.drops))
+    }
+
+    /// A new object with one reference, and a second reference for a host thread.
+    fn object_and_host(&self) -> (ObjectRef<Model>, ObjectRef<Model>) {
+        let object = self.object();
+        // SAFETY: loom model: `object` holds a reference.
+        let host = unsafe { ObjectRef::<Model>::add_ref_from(object.as_raw()) };
+        (object, host)
+    }
+
+    /// A host on its own thread: starts a sync through `host`'s reference,
+    /// then lets go of it (maybe while its worker runs). The thread returns
+    /// whether the start was admitted.
+    fn start_on_host_thread(&self, host: ObjectRef<Model>) -> thread::JoinHandle<bool> {
+        let (registry, done) = (self.registry.clone(), self.done.clone());
+        thread::spawn(move || {
+            // SAFETY: loom model: `host` (moved here) holds a reference.
+            let started = unsafe { start(host.as_raw(), &registry, &done) }.is_some();
+            drop(host);
+            started
+        })
+    }
+
+    /// Waits, without a time limit, for the workers `which` names; they must all end.
+    fn drain(&self, which: Which) {
+        assert_eq!(self.registry.drain(std::time::Duration::MAX, which), Ok(()));
+    }
+
+    /// After a shutdown's close and cancel (which counted `cancelled` syncs)
+    /// raced one host's start: Done came exactly once if the start was
+    /// admitted, none for a refused one, and the shutdown counted the sync
+    /// as cancelled exactly when its Done says so.
+    fn assert_done_tells_the_cancel(&self, started: bool, cancelled: usize) {
+        let dones = self.done.count.load(Ordering::Acquire);
+        assert_eq!(dones, started as usize, "Done exactly once per started sync, none for a refused one");
+        if started {
+            let hr = self.done.hr.load(Ordering::Relaxed);
+            assert_eq!(cancelled == 1, hr == hr_word(MAPI_E_USER_CANCEL), "cancelled {cancelled}, Done {hr:#x}");
+        } else {
+            assert_eq!(cancelled, 0);
+        }
+    }
+
+    /// [`start`] through `object`'s reference, on this thread.
+    fn start(&self, object: &ObjectRef<Model>) -> Option<()> {
+        // SAFETY: loom model: `object` holds a reference for the call.
+        unsafe { start(object.as_raw(), &self.registry, &self.done) }
+    }
+
+    /// Releases `object`, the last reference outside any worker: the
+    /// provider's value is dropped exactly once, by the time it returns.
+    fn release_last(&self, object: ObjectRef<Model>) {
+        drop(object);
+        assert_eq!(self.drops(), 1, "freed exactly once");
+    }
+
+    fn drops(&self) -> usize {
+        self.drops.load(Ordering::Relaxed)
+    }
+}
+
+/// An HRESULT as [`Dones::hr`] holds it.
+fn hr_word(hr: windows_core::HRESULT) -> usize {
+    hr.0 as u32 as usize
+}
+
 #[test]
 fn one_sync_at_a_time_done_once_each_and_the_object_outlives_its_worker() {
     explore_bounded("sync protocol, two hosts starting syncs and releasing at once", 3, || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(Dones::default());
-        let registry = Arc::new(Registry::<LoomThread>::new());
-        let object = ObjectRef::<Model>::new(Tracked::new(&drops));
-        // SAFETY: loom model: `object` holds a reference.
-        let host = unsafe { ObjectRef::<Model>::add_ref_from(object.as_raw()) };
-        let raw = Raw(host.as_raw());
-        let (other_done, other_registry) = (done.clone(), registry.clone());
-        let other = thread::spawn(move || {
-            let raw = raw;
-            // SAFETY: loom model: `host` (moved here) holds a reference.
-            let started = unsafe { start(raw.0, &other_registry, &other_done) }.is_some() as usize;
-            drop(host); // the host lets go, maybe while its worker runs
-            started
-        });
-        // SAFETY: loom model: `object` holds a reference.
-        let mut started = unsafe { start(object.as_raw(), &registry, &done) }.is_some() as usize;
+        let world = World::new();
+        let (object, host) = world.object_and_host();
+        let other = world.start_on_host_thread(host);
+        let mut started = world.start(&object).is_some() as usize;
         drop(object); // the last outside reference may go while a worker runs
-        started += other.join().unwrap();
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        started += other.join().unwrap() as usize;
+        world.drain(Which::All);
         assert!(started >= 1, "with no sync running, a start cannot be refused by both");
-        assert_eq!(done.count.load(Ordering::Acquire), started, "Done exactly once per S_OK");
-        assert_eq!(drops.load(Ordering::Relaxed), 1, "freed exactly once, after its workers");
+        assert_eq!(world.done.count.load(Ordering::Acquire), started, "Done exactly once per S_OK");
+        assert_eq!(world.drops(), 1, "freed exactly once, after its workers");
     });
 }
 
 #[test]
 fn a_shutdown_racing_a_start_refuses_it_or_cancels_it_and_drains_its_thread() {
     explore("lifecycle, shutdown (close, cancel, drain) racing a start", || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(Dones::default());
-        let registry = Arc::new(Registry::<LoomThread>::new());
-        let object = ObjectRef::<Model>::new(Tracked::new(&drops));
-        // SAFETY: loom model: `object` holds a reference.
-        let host = unsafe { ObjectRef::<Model>::add_ref_from(object.as_raw()) };
-        let (raw, host_registry, host_done) = (Raw(host.as_raw()), registry.clone(), done.clone());
-        let starter = thread::spawn(move || {
-            let raw = raw;
-            // SAFETY: loom model: `host` (moved here) holds a reference.
-            let started = unsafe { start(raw.0, &host_registry, &host_done) }.is_some();
-            drop(host);
-            started
-        });
+        let world = World::new();
+        let (object, host) = world.object_and_host();
+        let starter = world.start_on_host_thread(host);
         // IMSProvider::Shutdown: `lifecycle::shutdown`'s two steps.
-        let cancelled = registry.close_and_cancel(Which::All);
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        let cancelled = world.registry.close_and_cancel(Which::All);
+        world.drain(Which::All);
         // A worker admitted before the close has exited by now, so its
         // write is ordered before this read (loom fails the model otherwise);
         // a start after the close was refused and wrote nothing.
         object.object().value.read();
         let started = starter.join().unwrap();
-        assert_eq!(registry.running(Which::All), 0);
-        let dones = done.count.load(Ordering::Acquire);
-        assert_eq!(dones, started as usize, "Done exactly once per started sync, none for a refused one");
-        if started {
-            let hr = done.hr.load(Ordering::Relaxed);
-            let user_cancel = MAPI_E_USER_CANCEL.0 as u32 as usize;
-            // close_and_cancel counted the sync exactly when its Done says so.
-            assert_eq!(cancelled == 1, hr == user_cancel, "cancelled {cancelled}, Done {hr:#x}");
-        } else {
-            assert_eq!(cancelled, 0);
-        }
-        drop(object);
-        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert_eq!(world.registry.running(Which::All), 0);
+        world.assert_done_tells_the_cancel(started, cancelled);
+        world.release_last(object);
     });
 }
 
 #[test]
 fn a_drain_racing_the_last_worker_and_dll_can_unload_now_reaps_it_once() {
     explore("lifecycle, drain and running_workers racing the last worker's exit", || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(Dones::default());
-        let registry = Arc::new(Registry::<LoomThread>::new());
-        let object = ObjectRef::<Model>::new(Tracked::new(&drops));
-        // SAFETY: loom model: `object` holds a reference.
-        assert!(unsafe { start(object.as_raw(), &registry, &done) }.is_some());
+        let world = World::new();
+        let object = world.object();
+        assert!(world.start(&object).is_some());
         drop(object); // the worker holds the last reference
         // DllCanUnloadNow on another thread: `running_workers` reaps what has exited.
-        let polling = registry.clone();
+        let polling = world.registry.clone();
         let poller = thread::spawn(move || polling.running(Which::All));
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        world.drain(Which::All);
         // The drain returned after the worker's last step: the object is
         // freed and Done was called, both visible here.
-        assert_eq!(drops.load(Ordering::Relaxed), 1, "the worker's release happened before the drain returned");
-        assert_eq!(done.count.load(Ordering::Acquire), 1);
+        assert_eq!(world.drops(), 1, "the worker's release happened before the drain returned");
+        assert_eq!(world.done.count.load(Ordering::Acquire), 1);
         assert!(poller.join().unwrap() <= 1);
-        assert_eq!(registry.running(Which::All), 0);
+        assert_eq!(world.registry.running(Which::All), 0);
     });
-}
-
-/// A new object of the model with one reference, its raw pointer, and a
-/// second reference for a host thread.
-fn object_and_host(drops: &Arc<AtomicUsize>) -> (ObjectRef<Model>, ObjectRef<Model>) {
-    let object = ObjectRef::<Model>::new(Tracked::new(drops));
-    // SAFETY: loom model: `object` holds a reference.
-    let host = unsafe { ObjectRef::<Model>::add_ref_from(object.as_raw()) };
-    (object, host)
 }
 
 #[test]
 fn a_scopes_shutdown_racing_a_start_of_its_object_refuses_it_or_cancels_it_and_drains_its_thread() {
     explore("scopes, a scope's shutdown (close, cancel, drain) racing a start of its object", || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(Dones::default());
-        let registry = Arc::new(Registry::<LoomThread>::new());
+        let world = World::new();
         // MSProviderInit and Logon: the scope, and its store's sync object.
-        let scope = registry.open_scope();
-        let (object, host) = object_and_host(&drops);
-        let _handle = registry.handle(object.as_raw() as usize, Some(scope));
-        let (raw, host_registry, host_done) = (Raw(host.as_raw()), registry.clone(), done.clone());
-        let starter = thread::spawn(move || {
-            let raw = raw;
-            // SAFETY: loom model: `host` (moved here) holds a reference.
-            let started = unsafe { start(raw.0, &host_registry, &host_done) }.is_some();
-            drop(host);
-            started
-        });
+        let scope = world.registry.open_scope();
+        let (object, host) = world.object_and_host();
+        let _handle = world.registry.handle(object.as_raw() as usize, Some(scope));
+        let starter = world.start_on_host_thread(host);
         // IMSProvider::Shutdown: `Scope::shutdown`'s two steps.
-        let cancelled = registry.close_and_cancel(Which::Scope(scope));
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::Scope(scope)), Ok(()));
+        let cancelled = world.registry.close_and_cancel(Which::Scope(scope));
+        world.drain(Which::Scope(scope));
         object.object().value.read(); // the scope's worker, if any, has exited
         let started = starter.join().unwrap();
-        assert!(!registry.is_closed(Which::All), "the module stays open");
-        assert_eq!(registry.running(Which::All), 0);
-        assert_eq!(done.count.load(Ordering::Acquire), started as usize);
-        if started {
-            let user_cancel = MAPI_E_USER_CANCEL.0 as u32 as usize;
-            assert_eq!(cancelled == 1, done.hr.load(Ordering::Relaxed) == user_cancel);
-        } else {
-            assert_eq!(cancelled, 0);
-        }
-        drop(object);
-        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert!(!world.registry.is_closed(Which::All), "the module stays open");
+        assert_eq!(world.registry.running(Which::All), 0);
+        world.assert_done_tells_the_cancel(started, cancelled);
+        world.release_last(object);
     });
 }
 
 #[test]
 fn instance_as_shutdown_racing_instance_bs_open_and_start_leaves_b_untouched() {
     explore_bounded("scopes, A's shutdown racing B's open and B's first start", 2, || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let (done_a, done_b) = (Arc::new(Dones::default()), Arc::new(Dones::default()));
-        let registry = Arc::new(Registry::<LoomThread>::new());
+        // A's world; B shares its registry (the module's) and its drop log.
+        let world = World::new();
+        let done_b = Arc::new(Dones::default());
+        let registry = &world.registry;
         let a = registry.open_scope();
-        let object_a = ObjectRef::<Model>::new(Tracked::new(&drops));
+        let object_a = world.object();
         let _handle_a = registry.handle(object_a.as_raw() as usize, Some(a));
-        // SAFETY: loom model: `object_a` holds a reference.
-        assert!(unsafe { start(object_a.as_raw(), &registry, &done_a) }.is_some(), "A syncs");
+        assert!(world.start(&object_a).is_some(), "A syncs");
         // B's MSProviderInit, Logon and first sync, on MAPI's other thread.
-        let (b_registry, b_done, b_drops) = (registry.clone(), done_b.clone(), drops.clone());
+        let (b_registry, b_done, b_drops) = (registry.clone(), done_b.clone(), world.drops.clone());
         let instance_b = thread::spawn(move || {
             let b = b_registry.open_scope();
             let object_b = ObjectRef::<Model>::new(Tracked::new(&b_drops));
@@ -443,14 +469,14 @@ fn instance_as_shutdown_racing_instance_bs_open_and_start_leaves_b_untouched() {
             unsafe { start(object_b.as_raw(), &b_registry, &b_done) }.is_some()
         });
         registry.close_and_cancel(Which::Scope(a));
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::Scope(a)), Ok(()));
-        assert_eq!(done_a.count.load(Ordering::Acquire), 1, "A's sync ended before A's drain returned");
+        world.drain(Which::Scope(a));
+        assert_eq!(world.done.count.load(Ordering::Acquire), 1, "A's sync ended before A's drain returned");
         assert!(instance_b.join().unwrap(), "A's shutdown never refuses B");
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        world.drain(Which::All);
         assert_eq!(done_b.count.load(Ordering::Acquire), 1);
-        assert_eq!(done_b.hr.load(Ordering::Relaxed), S_OK.0 as u32 as usize, "B's sync is never cancelled by A");
+        assert_eq!(done_b.hr.load(Ordering::Relaxed), hr_word(S_OK), "B's sync is never cancelled by A");
         drop(object_a);
-        assert_eq!(drops.load(Ordering::Relaxed), 2);
+        assert_eq!(world.drops(), 2);
     });
 }
 
@@ -461,48 +487,42 @@ fn instance_as_shutdown_racing_instance_bs_open_and_start_leaves_b_untouched() {
 #[test]
 fn a_stale_handles_clone_racing_a_shutdown_never_moves_the_object_between_scopes() {
     explore_bounded("scopes, B's adoption and a stale handle's clone racing A's shutdown and B's start", 2, || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(Dones::default());
-        let registry = Arc::new(Registry::<LoomThread>::new());
+        let world = World::new();
+        let registry = &world.registry;
         let (a, b) = (registry.open_scope(), registry.open_scope());
-        let (object, host) = object_and_host(&drops);
+        let (object, host) = world.object_and_host();
         let key = object.as_raw() as usize;
         let handle_a = registry.handle(key, Some(a)); // A's Logon
-        let (raw, b_registry, b_done) = (Raw(host.as_raw()), registry.clone(), done.clone());
+        let (b_registry, b_done) = (registry.clone(), world.done.clone());
         let instance_b = thread::spawn(move || {
-            let raw = raw;
             let handle_b = b_registry.handle(key, Some(b)); // B adopts it: it is B's now
             b_registry.clone_handle(&handle_a); // a clone of A's stale handle ...
             // SAFETY: loom model: `host` (moved here) holds a reference.
-            let started = unsafe { start(raw.0, &b_registry, &b_done) }.is_some();
+            let started = unsafe { start(host.as_raw(), &b_registry, &b_done) }.is_some();
             b_registry.drop_handle(&handle_a); // ... dropped again
             drop(host);
             (handle_b, started)
         });
         registry.close_and_cancel(Which::Scope(a)); // A's Shutdown
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::Scope(a)), Ok(()));
+        world.drain(Which::Scope(a));
         let (handle_b, started) = instance_b.join().unwrap();
         assert!(started, "A's shutdown never refuses B's object");
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
-        assert_eq!(done.hr.load(Ordering::Relaxed), S_OK.0 as u32 as usize, "nor cancels its sync");
+        world.drain(Which::All);
+        assert_eq!(world.done.hr.load(Ordering::Relaxed), hr_word(S_OK), "nor cancels its sync");
         registry.close_and_cancel(Which::Scope(b)); // B's Shutdown
-        // SAFETY: loom model: `object` holds a reference.
-        assert!(unsafe { start(object.as_raw(), &registry, &done) }.is_none(), "the object is still B's");
+        assert!(world.start(&object).is_none(), "the object is still B's");
         registry.drop_handle(&handle_b);
         registry.drop_handle(&handle_a);
-        drop(object);
-        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        world.release_last(object);
     });
 }
 
 #[test]
 fn a_drain_on_a_worker_racing_a_drain_from_outside_never_waits_for_itself() {
     explore("lifecycle, a worker's own drain (issue 17 item 1) racing a drain from outside", || {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let done = Arc::new(Dones::default());
-        let registry = Arc::new(Registry::<LoomThread>::new());
-        let object = ObjectRef::<Model>::new(Tracked::new(&drops));
-        let (inside, said) = (registry.clone(), Arc::new(AtomicUsize::new(0)));
+        let world = World::new();
+        let object = world.object();
+        let (inside, said) = (world.registry.clone(), Arc::new(AtomicUsize::new(0)));
         let record = said.clone();
         let provider = move || {
             // Duration::MAX: a drain that waited for its own thread would never return.
@@ -510,10 +530,44 @@ fn a_drain_on_a_worker_racing_a_drain_from_outside_never_waits_for_itself() {
             record.store(if drained == Ok(()) { 1 } else { 2 }, Ordering::Release);
         };
         // SAFETY: loom model: `object` holds a reference.
-        assert!(unsafe { start_running(object.as_raw(), &registry, &done, provider) }.is_some());
+        assert!(unsafe { start_running(object.as_raw(), &world.registry, &world.done, provider) }.is_some());
         drop(object);
-        assert_eq!(registry.drain(std::time::Duration::MAX, Which::All), Ok(()));
+        world.drain(Which::All);
         assert_eq!(said.load(Ordering::Acquire), 1, "the worker's drain returned Ok, skipping itself");
-        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert_eq!(world.drops(), 1);
+    });
+}
+
+/// Issue 17, item 3: the host's `Progress`, reached through a job the
+/// provider kept, drains (`Duration::MAX`) on the provider's thread while
+/// the sync's worker, its provider returned, waits for that call to end
+/// (`job/gate.rs`'s close, here the provider's wait). The drain skips that
+/// worker and returns `Ok`; a drain from outside the call waits for it, and
+/// Done comes once.
+#[test]
+fn a_drain_inside_a_host_call_through_a_kept_job_never_waits_for_that_syncs_worker() {
+    explore("lifecycle, a drain inside a host call in flight through a kept job (issue 17 item 3)", || {
+        let world = World::new();
+        let object = world.object();
+        let job = std::sync::Arc::new(JobState::new());
+        let (in_call, call_ended) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let (entered, ended) = (in_call.clone(), call_ended.clone());
+        let provider = move || {
+            while !(entered.load(Ordering::Acquire) && ended.load(Ordering::Acquire)) {
+                thread::yield_now();
+            }
+        };
+        // SAFETY: loom model: `object` holds a reference.
+        assert!(unsafe { start_job(object.as_raw(), &world.registry, &world.done, job.clone(), provider) }.is_some());
+        drop(object);
+        let drained = host_calls::in_flight(&job, || {
+            in_call.store(true, Ordering::Release);
+            world.registry.drain(std::time::Duration::MAX, Which::All)
+        });
+        call_ended.store(true, Ordering::Release);
+        assert_eq!(drained, Ok(()), "the worker that waits for this call is not waited for");
+        world.drain(Which::All);
+        assert_eq!(world.done.count.load(Ordering::Acquire), 1);
+        assert_eq!(world.drops(), 1);
     });
 }

@@ -17,6 +17,7 @@ use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use crate::atomic::{AtomicU32, Condvar, Mutex, Ordering};
+use crate::workers::host_calls::Callers;
 
 const IDLE: u32 = 0;
 const RUNNING: u32 = 1;
@@ -48,8 +49,8 @@ impl Busy {
         self.0.store(IDLE, Ordering::Release);
     }
 
-    /// Whether a sync runs now (racy by nature: for reports and tests).
-    #[cfg(test)]
+    /// Whether a sync runs now (racy by nature: for tests).
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn is_running(&self) -> bool {
         self.0.load(Ordering::Relaxed) == RUNNING
     }
@@ -67,12 +68,19 @@ pub(crate) struct JobState {
     /// the check, one made after it wakes the waiter.
     sleepers: Mutex<()>,
     changed: Condvar,
+    /// The threads with a host call in flight through a job of this sync.
+    callers: Callers,
 }
 
 impl JobState {
     /// A running sync, not cancelled.
     pub(crate) fn new() -> Self {
-        Self { word: AtomicU32::new(0), sleepers: Mutex::new(()), changed: Condvar::new() }
+        Self { word: AtomicU32::new(0), sleepers: Mutex::new(()), changed: Condvar::new(), callers: Callers::default() }
+    }
+
+    /// The threads with a host call in flight through a job of this sync.
+    pub(crate) fn callers(&self) -> &Callers {
+        &self.callers
     }
 
     /// Wakes every [`wait_cancelled`](Self::wait_cancelled) after the word changed.

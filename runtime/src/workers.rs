@@ -15,6 +15,7 @@
 //! `dlopen(RTLD_NOLOAD)`), given back by the reaping call: a host that
 //! unloads without asking leaves the DLL loaded instead of crashing.
 
+pub(crate) mod host_calls;
 mod pin;
 pub(crate) mod registry;
 mod thread;

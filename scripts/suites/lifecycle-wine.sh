@@ -4,15 +4,18 @@
 # 32-bit loader of wine32:i386 in the same WoW64 prefix):
 #
 # 1. `cargo test --target x86_64-pc-windows-gnu -p mapisync-tests --test
-#    lifecycle` under Wine: cancel, drain, shutdown and DllCanUnloadNow
-#    through raw vtables (thread handles, Win32 events);
+#    lifecycle --test lifecycle_kept` under Wine: cancel, drain, shutdown and
+#    DllCanUnloadNow through raw vtables (thread handles, Win32 events);
 # 2. builds mapisync_lifecycle_dll.dll (tests/lifecycle-dll) and the
 #    lifecycle host (tests/cpp/lifecycle) with mingw g++, and runs the host:
 #    100 cycles of LoadLibrary, a sync cancelled inside Progress, the DLL's
 #    shutdown entry, FreeLibrary at once; 100 cycles with a thread-local
 #    destructor that sleeps, FreeLibrary at DllCanUnloadNow's first S_OK;
-#    10 cycles with a provider that ignores the cancel. Requires its last line
-#    `N passed, 0 failed` and exit 0 (a crash after an unload ends it early).
+#    10 cycles with a provider that ignores the cancel; then two hosts of
+#    their own: an unload right after a shutdown inside a kept job's
+#    Progress (kept_unload.cpp) and 20 reloads after a timed-out shutdown
+#    (stubborn_reload.cpp). Each requires its last line `N passed, 0
+#    failed` and exit 0 (a crash after an unload ends it early).
 #
 # Locally a missing tool (wine32 included) is a printed skip; under CI=true
 # it is a failure.
@@ -29,10 +32,13 @@ one_target() {
   TARGET="$1"
   local gxx="$2" label="$3"
 
-  section "$label: cargo test --target $TARGET -p mapisync-tests --test lifecycle (under Wine)"
-  cargo test --quiet --target "$TARGET" -p mapisync-tests --test lifecycle 2>&1 | tee "$target_dir/lifecycle-wine-rust.log"
-  rust_result="$(grep -E '^test result:' "$target_dir/lifecycle-wine-rust.log" | tail -n1)"
-  [[ "$rust_result" == "test result: ok."* ]] || fail "the Rust lifecycle tests did not pass under Wine: '$rust_result'"
+  section "$label: cargo test --target $TARGET -p mapisync-tests --test lifecycle --test lifecycle_kept (under Wine)"
+  cargo test --quiet --target "$TARGET" -p mapisync-tests --test lifecycle --test lifecycle_kept 2>&1 |
+    tee "$target_dir/lifecycle-wine-rust.log"
+  results="$(grep -E '^test result:' "$target_dir/lifecycle-wine-rust.log" || true)"
+  [ "$(grep -c '^test result: ok\.' <<<"$results")" -eq 2 ] ||
+    fail "the Rust lifecycle tests did not all pass under Wine: '$results'"
+  rust_result="$(grep -oE '^test result: ok\. [0-9]+ passed' <<<"$results" | awk '{s+=$4} END {print s+0}') passed in 2 binaries"
 
   section "$label: lifecycle test DLL and host ($gxx)"
   cargo build --quiet --target "$TARGET" -p mapisync-lifecycle-dll
@@ -61,7 +67,23 @@ one_target() {
       fail "the lifecycle host's last line (scenario $scenario) is '$last', expected 'N passed, 0 failed'"
     total=$((total + BASH_REMATCH[1]))
   done
-  last="$total passed, 0 failed (4 scenarios, one process each)"
+  # Issue 17 item 3's review: a shutdown inside a kept job's Progress and
+  # an unload at once must not unmap the DLL under the provider's thread;
+  # a timed-out shutdown, then drain, DllCanUnloadNow and FreeLibrary must
+  # unload it at once (the next load is fresh). Each its own host and process.
+  for repro in "kept_unload 200 1" "stubborn_reload 20"; do
+    read -r name args <<<"$repro"
+    exe="$target_dir/$TARGET/cpp-host/$name.exe"
+    "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$exe" "tests/cpp/lifecycle/$name.cpp" -luuid
+    status=0
+    # shellcheck disable=SC2086 # $args: the host's numeric arguments
+    scripts/wine/run.sh "$exe" "$dll_windows" $args </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
+    last="$(tail -n1 "$host_log")"
+    [ "$status" -eq 0 ] || fail "$name exited with status $status (last line: '$last')"
+    [[ "$last" =~ ^([1-9][0-9]*)\ passed,\ 0\ failed$ ]] || fail "$name's last line is '$last', expected 'N passed, 0 failed'"
+    total=$((total + BASH_REMATCH[1]))
+  done
+  last="$total passed, 0 failed (4 scenarios and 2 unload cases, one process each)"
 
   summary+=("$label: Rust under Wine: $rust_result" "$label: lifecycle host under Wine: $last")
 }

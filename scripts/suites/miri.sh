@@ -17,7 +17,7 @@ cargo +nightly miri setup >/dev/null 2>&1 || cargo +nightly miri setup
 # its reason: the C++ host (spawns g++), trybuild (runs rustc), the
 # windows-core #[implement] store (windows-core itself fails Stacked
 # Borrows) and the mailbox example (reads files under isolation).
-integration=(--test raw_vtable --test stress --test hardening --test conformance --test aggregation --test lifecycle)
+integration=(--test raw_vtable --test stress --test hardening --test conformance --test aggregation --test lifecycle --test lifecycle_kept)
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -18,13 +18,17 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+mod counting;
 #[cfg(unix)]
 pub mod cpp_host;
 mod outer_store;
 mod providers;
+mod static_callback;
 
+pub use counting::{Counting, allocations_of};
 pub use outer_store::*;
-pub use providers::Steps;
+pub use providers::{Gated, Steps, gated};
+pub use static_callback::{static_callback, static_progress_calls};
 
 /// A GUID as C lays it out.
 #[repr(C)]
@@ -194,38 +198,67 @@ pub struct Script {
     pub done_returns: i32,
 }
 
-/// A host object: a C-style COM object with a vtable pointer and a count,
-/// answering IUnknown and (unless scripted otherwise) the callback interface.
-#[repr(C)]
-struct HostObject {
-    vtbl: &'static ICallbackVtbl,
-    refs: AtomicU32,
-    script: Script,
-    calls: Mutex<Vec<Call>>,
-    changed: Condvar,
+/// A host's IMAPISyncProgressCallback written as a C host writes one: a
+/// `#[repr(C)]` struct whose first field is the vtable pointer
+/// ([`callback_vtbl`]'s) and which counts its references in an AtomicU32.
+/// The IUnknown half is shared; each host says what its methods do.
+///
+/// # Safety
+/// The type is `#[repr(C)]` with a `&'static ICallbackVtbl` first, and every
+/// object of it comes from `Box::into_raw` (its last Release frees it).
+pub unsafe trait CallbackObject: Sized + 'static {
+    /// The object's reference count.
+    fn refs(&self) -> &AtomicU32;
+    /// Whether QueryInterface answers the callback's IID (IUnknown it always answers).
+    fn answers_callback(&self) -> bool {
+        true
+    }
+    /// `Progress(text, index, max)`.
+    fn progress(&self, _text: *const u16, _index: u32, _max: u32) -> i32 {
+        S_OK
+    }
+    /// `Error(hr, text)`.
+    fn error(&self, _hr: i32, _text: *const u16) -> i32 {
+        S_OK
+    }
+    /// `Done(event, hr)`.
+    fn done(&self, event: *mut c_void, hr: i32) -> i32;
 }
 
-static CALLBACK_VTBL: ICallbackVtbl = ICallbackVtbl {
-    base: IUnknownVtbl { QueryInterface: host_query, AddRef: host_add_ref, Release: host_release },
-    Progress: host_progress,
-    Error: host_error,
-    Done: host_done,
-};
+/// The vtable of callback objects of type `T`.
+pub const fn callback_vtbl<T: CallbackObject>() -> ICallbackVtbl {
+    ICallbackVtbl {
+        base: IUnknownVtbl {
+            QueryInterface: callback_query::<T>,
+            AddRef: callback_add_ref::<T>,
+            Release: callback_release::<T>,
+        },
+        Progress: callback_progress::<T>,
+        Error: callback_error::<T>,
+        Done: callback_done::<T>,
+    }
+}
 
 /// # Safety
-/// COM: `this` is a live HostObject.
-unsafe fn host<'a>(this: *mut c_void) -> &'a HostObject {
-    // SAFETY: COM: the caller holds a reference; the vtable pointer is at offset 0.
-    unsafe { &*(this as *const HostObject) }
+/// COM: `this` is a live `T` the caller holds a reference to.
+unsafe fn callback_object<'a, T: CallbackObject>(this: *mut c_void) -> &'a T {
+    // SAFETY: COM: the caller holds a reference; CallbackObject: the vtable pointer is at offset 0.
+    unsafe { &*(this as *const T) }
 }
 
-unsafe extern "system" fn host_query(this: *mut c_void, iid: *const Guid, out: *mut *mut c_void) -> i32 {
+/// # Safety
+/// COM: `this` is a live `T` the caller holds a reference to; `iid` and `out` are valid.
+unsafe extern "system" fn callback_query<T: CallbackObject>(
+    this: *mut c_void,
+    iid: *const Guid,
+    out: *mut *mut c_void,
+) -> i32 {
     // SAFETY: COM: the caller passes valid pointers (the runtime under test is the caller).
     unsafe {
-        let object = host(this);
+        let object = callback_object::<T>(this);
         let iid = &*iid;
-        if *iid == IID_IUNKNOWN || (*iid == IID_IMAPISYNC_PROGRESS_CALLBACK && !object.script.refuse_query) {
-            object.refs.fetch_add(1, Ordering::Relaxed);
+        if *iid == IID_IUNKNOWN || (*iid == IID_IMAPISYNC_PROGRESS_CALLBACK && object.answers_callback()) {
+            object.refs().fetch_add(1, Ordering::Relaxed);
             *out = this;
             S_OK
         } else {
@@ -248,19 +281,97 @@ fn count_release(refs: &AtomicU32) -> u32 {
     refs.fetch_sub(1, Ordering::AcqRel) - 1
 }
 
-unsafe extern "system" fn host_add_ref(this: *mut c_void) -> u32 {
+/// # Safety
+/// COM: `this` is a live `T` the caller holds a reference to.
+unsafe extern "system" fn callback_add_ref<T: CallbackObject>(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller holds a reference.
-    count_add_ref(&unsafe { host(this) }.refs)
+    count_add_ref(unsafe { callback_object::<T>(this) }.refs())
 }
 
-unsafe extern "system" fn host_release(this: *mut c_void) -> u32 {
+/// # Safety
+/// COM: `this` is a live `T`; the caller gives up a reference it holds.
+unsafe extern "system" fn callback_release<T: CallbackObject>(this: *mut c_void) -> u32 {
     // SAFETY: COM: the caller gives up a reference it holds.
-    let left = count_release(&unsafe { host(this) }.refs);
+    let left = count_release(unsafe { callback_object::<T>(this) }.refs());
     if left == 0 {
-        // SAFETY: Box: the last reference; the object came from Box::into_raw.
-        drop(unsafe { Box::from_raw(this as *mut HostObject) });
+        // SAFETY: Box: the last reference; CallbackObject: the object came from Box::into_raw.
+        drop(unsafe { Box::from_raw(this as *mut T) });
     }
     left
+}
+
+/// # Safety
+/// COM: `this` is a live `T` the caller holds a reference to; `text` is NULL or NUL-terminated.
+unsafe extern "system" fn callback_progress<T: CallbackObject>(
+    this: *mut c_void,
+    text: *const u16,
+    index: u32,
+    max: u32,
+) -> i32 {
+    // SAFETY: COM: the caller holds a reference.
+    unsafe { callback_object::<T>(this) }.progress(text, index, max)
+}
+
+/// # Safety
+/// COM: `this` is a live `T` the caller holds a reference to; `text` is NULL or NUL-terminated.
+unsafe extern "system" fn callback_error<T: CallbackObject>(this: *mut c_void, hr: i32, text: *const u16) -> i32 {
+    // SAFETY: COM: the caller holds a reference.
+    unsafe { callback_object::<T>(this) }.error(hr, text)
+}
+
+/// # Safety
+/// COM: `this` is a live `T` the caller holds a reference to.
+unsafe extern "system" fn callback_done<T: CallbackObject>(this: *mut c_void, event: *mut c_void, hr: i32) -> i32 {
+    // SAFETY: COM: the caller holds a reference.
+    unsafe { callback_object::<T>(this) }.done(event, hr)
+}
+
+/// A host object: a C-style COM object with a vtable pointer and a count,
+/// answering IUnknown and (unless scripted otherwise) the callback interface.
+#[repr(C)]
+struct HostObject {
+    vtbl: &'static ICallbackVtbl,
+    refs: AtomicU32,
+    script: Script,
+    calls: Mutex<Vec<Call>>,
+    changed: Condvar,
+}
+
+static CALLBACK_VTBL: ICallbackVtbl = callback_vtbl::<HostObject>();
+
+// SAFETY: CallbackObject: `#[repr(C)]` with the vtable first; `HostRef::new` makes every one with Box::into_raw.
+unsafe impl CallbackObject for HostObject {
+    fn refs(&self) -> &AtomicU32 {
+        &self.refs
+    }
+
+    fn answers_callback(&self) -> bool {
+        !self.script.refuse_query
+    }
+
+    fn progress(&self, text: *const u16, index: u32, max: u32) -> i32 {
+        self.record(Call::Progress { text: read_text(text), index, max });
+        let progress_calls = self.count_calls(|call| matches!(call, Call::Progress { .. }));
+        match self.script.fail_progress_from {
+            Some((from, hr)) if progress_calls >= from => hr,
+            _ => answer(&self.script.progress_answers, progress_calls),
+        }
+    }
+
+    fn error(&self, hr: i32, text: *const u16) -> i32 {
+        self.record(Call::Error { hr, text: read_text(text) });
+        let error_calls = self.count_calls(|call| matches!(call, Call::Error { .. }));
+        self.script.error_returns.unwrap_or_else(|| answer(&self.script.error_answers, error_calls))
+    }
+
+    fn done(&self, event: *mut c_void, hr: i32) -> i32 {
+        // The contract: the event is signalled before Done is called. (Meaningful
+        // only while the test still holds the event open: a closed Win32 handle
+        // reads as not signalled.)
+        let event_was_signalled = !event.is_null() && wait_event(event, Duration::ZERO);
+        self.record(Call::Done { event: event as usize, hr, event_was_signalled });
+        self.script.done_returns
+    }
 }
 
 fn read_text(text: *const u16) -> Option<String> {
@@ -295,39 +406,9 @@ impl HostObject {
     }
 }
 
-unsafe extern "system" fn host_progress(this: *mut c_void, text: *const u16, index: u32, max: u32) -> i32 {
-    // SAFETY: COM: the caller holds a reference.
-    let object = unsafe { host(this) };
-    object.record(Call::Progress { text: read_text(text), index, max });
-    let progress_calls = object.count_calls(|call| matches!(call, Call::Progress { .. }));
-    match object.script.fail_progress_from {
-        Some((from, hr)) if progress_calls >= from => hr,
-        _ => answer(&object.script.progress_answers, progress_calls),
-    }
-}
-
 /// Answer `n` (1-based) of a scripted list; S_OK past its end.
 fn answer(answers: &[i32], n: usize) -> i32 {
     answers.get(n - 1).copied().unwrap_or(S_OK)
-}
-
-unsafe extern "system" fn host_error(this: *mut c_void, hr: i32, text: *const u16) -> i32 {
-    // SAFETY: COM: the caller holds a reference.
-    let object = unsafe { host(this) };
-    object.record(Call::Error { hr, text: read_text(text) });
-    let error_calls = object.count_calls(|call| matches!(call, Call::Error { .. }));
-    object.script.error_returns.unwrap_or_else(|| answer(&object.script.error_answers, error_calls))
-}
-
-unsafe extern "system" fn host_done(this: *mut c_void, event: *mut c_void, hr: i32) -> i32 {
-    // SAFETY: COM: the caller holds a reference.
-    let object = unsafe { host(this) };
-    // The contract: the event is signalled before Done is called. (Meaningful
-    // only while the test still holds the event open: a closed Win32 handle
-    // reads as not signalled.)
-    let event_was_signalled = !event.is_null() && wait_event(event, Duration::ZERO);
-    object.record(Call::Done { event: event as usize, hr, event_was_signalled });
-    object.script.done_returns
 }
 
 /// The test's own reference to a host object (callback or session).
@@ -394,7 +475,7 @@ impl HostRef {
 impl Drop for HostRef {
     fn drop(&mut self) {
         // SAFETY: COM: `self` owns one reference and gives it up once.
-        unsafe { host_release(self.0 as *mut c_void) };
+        unsafe { callback_release::<HostObject>(self.0 as *mut c_void) };
     }
 }
 
@@ -447,6 +528,26 @@ pub fn settle_within<T: PartialEq>(expected: T, timeout: Duration, read: impl Fn
         std::thread::sleep(Duration::from_millis(1));
     }
     read()
+}
+
+/// The host simulator, running `f` inside each `Progress` it receives (on
+/// the thread that reported).
+pub fn on_progress(f: impl Fn() + Send + Sync + 'static) -> mapisync::host::Host {
+    mapisync::host::Host::new().on_event(move |event| {
+        if matches!(event, mapisync::host::Event::Progress { .. }) {
+            f();
+        }
+    })
+}
+
+/// One lifecycle test at a time (they share the module's registry): the
+/// module reopened and drained, else an earlier test left a worker running.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    mapisync::lifecycle::reopen();
+    assert_eq!(mapisync::lifecycle::drain(PATIENCE), Ok(()), "an earlier test left a worker running");
+    guard
 }
 
 /// A one-way latch: closed until `open`, then open for good.

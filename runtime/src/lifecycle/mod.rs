@@ -142,6 +142,19 @@ pub fn cancel_all() -> usize {
 /// sync, `DllCanUnloadNow`, a drain from another thread). The same on
 /// every platform, whatever `timeout`, `Duration::MAX` included.
 ///
+/// Nor, on any thread, is the worker of a sync that has a host call in
+/// flight on the calling thread through one of its [`SyncJob`](crate::SyncJob)s
+/// (a job the provider kept or handed to a thread of its own, whose
+/// `Progress` ends in the provider's Shutdown): that worker waits for the
+/// call to return before it calls `Done` and exits, so waiting for it
+/// could only time out. It counts as exiting too; its `Done` comes after
+/// the call returns, and the DLL stays loaded (its pin on itself) until a
+/// call into the DLL after the worker has exited gives the pin back: a
+/// host that frees the library right after such a shutdown leaves it
+/// loaded, never unloads it under the thread that is still in it.
+/// A cycle through another thread (a `Progress` that waits for a UI thread
+/// which is itself inside Shutdown) is not seen: it ends with `timeout`.
+///
 /// ```
 /// assert_eq!(mapisync::lifecycle::drain(std::time::Duration::from_secs(1)), Ok(()));
 /// ```

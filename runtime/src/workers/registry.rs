@@ -12,7 +12,9 @@
 //! A worker thread touches the registry only when the provider's or the
 //! host's code calls into `lifecycle` on it; a drain there never waits for
 //! its own thread (nor for a worker that is itself draining), so it cannot
-//! wait for itself, directly or in a cycle.
+//! wait for itself, directly or in a cycle. Nor does a drain wait, on any
+//! thread, for a sync with a host call in flight on that thread through one
+//! of its jobs (`host_calls.rs`): that worker waits for the call.
 //!
 //! The registry is generic over the thread ([`Exit`]) so that the loom
 //! models run this very code with loom threads.
@@ -25,6 +27,7 @@ use windows_core::HRESULT;
 use crate::atomic::{Condvar, Mutex, MutexGuard};
 use crate::hresult::{E_OUTOFMEMORY, MAPI_E_END_OF_SESSION};
 use crate::state::JobState;
+use crate::workers::host_calls;
 use crate::workers::pin::ModulePin;
 
 mod handles;
@@ -242,11 +245,18 @@ impl<W: Exit> Registry<W> {
     /// `timeout`: `Err(n)` with the `n` threads still there when the time
     /// ran out. On a worker thread, its own entry (and those of other
     /// workers draining now) is skipped: counted as exiting, never waited for.
+    /// So is, on any thread, a sync with a host call in flight on this thread
+    /// through one of its jobs: its worker waits for that call to return.
     pub(crate) fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
         let deadline = Instant::now().checked_add(timeout);
         let me = W::current();
         let on_worker = self.mark_draining(&me, true);
-        let awaited = |entry: &Entry<W>| entry.is_in(which) && entry.owner != me && !(on_worker && entry.draining);
+        let awaited = |entry: &Entry<W>| {
+            entry.is_in(which)
+                && entry.owner != me
+                && !(on_worker && entry.draining)
+                && !host_calls::is_in_flight_here(&entry.job)
+        };
         let drained = self.drain_awaited(&awaited, deadline);
         if on_worker {
             self.mark_draining(&me, false);

@@ -183,16 +183,7 @@ struct Library {
 #endif
     }
 
-    IMAPISync *create(const CLSID &clsid) {
-        IClassFactory *factory = nullptr;
-        HRESULT hr = get_class_object(clsid, IID_IClassFactory, reinterpret_cast<void **>(&factory));
-        if (!check(hr == S_OK && factory != nullptr, "DllGetClassObject: 0x%08X", hex(hr))) return nullptr;
-        IMAPISync *sync = nullptr;
-        hr = factory->CreateInstance(nullptr, IID_IMAPISync, reinterpret_cast<void **>(&sync));
-        factory->Release();
-        check(hr == S_OK && sync != nullptr, "CreateInstance: 0x%08X", hex(hr));
-        return sync;
-    }
+    IMAPISync *create(const CLSID &clsid) { return create_sync(get_class_object, clsid); }
 };
 
 // ---------------------------------------------------------------- host objects

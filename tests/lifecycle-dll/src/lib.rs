@@ -115,7 +115,55 @@ impl MapiSync for ShutsDownOnWorker {
     }
 }
 
+/// Set by [`KeptReporter`]'s thread just before its report through the kept job.
+static KEPT_IN_CALL: AtomicBool = AtomicBool::new(false);
+/// How long [`KeptReporter`]'s thread works after the host's `Progress` returned.
+static KEPT_STEP_MS: AtomicU32 = AtomicU32::new(200);
+/// [`KeptReporter`] threads that ran to their end.
+static KEPT_FINISHED: AtomicU32 = AtomicU32::new(0);
+
+/// Keeps its job and reports through it from a thread of its own, which,
+/// once the host's `Progress` has returned, goes on in this DLL's code (its
+/// next step: 200 ms of work, then its next report), as a reporter loop
+/// does. Returns once the report is in flight.
+#[derive(Debug, Default)]
+pub struct KeptReporter(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for KeptReporter {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let mut kept = std::mem::replace(job, SyncJob::new(job.flags()));
+        KEPT_IN_CALL.store(false, Ordering::SeqCst);
+        std::thread::spawn(move || {
+            KEPT_IN_CALL.store(true, Ordering::SeqCst);
+            let _ = kept.progress("kept", 1, 2);
+            let step = KEPT_STEP_MS.load(Ordering::SeqCst);
+            if step > 0 {
+                std::thread::sleep(Duration::from_millis(step.into()));
+            }
+            let _ = kept.progress("after", 2, 2);
+            KEPT_FINISHED.fetch_add(1, Ordering::SeqCst);
+        });
+        while !KEPT_IN_CALL.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        Ok(())
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_kept_step(ms: u32) {
+    KEPT_STEP_MS.store(ms, Ordering::SeqCst);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_kept_finished() -> u32 {
+    KEPT_FINISHED.load(Ordering::SeqCst)
+}
+
 mapisync::export_server! {
+    KeptReporter => "{6C1F0A05-7B1E-4C2D-9E55-0A2B3C4D5E01}", KeptReporter::default;
     Reporter => "{6C1F0A01-7B1E-4C2D-9E55-0A2B3C4D5E01}", Reporter::default;
     SlowTls => "{6C1F0A02-7B1E-4C2D-9E55-0A2B3C4D5E01}", SlowTls::default;
     Stubborn => "{6C1F0A03-7B1E-4C2D-9E55-0A2B3C4D5E01}", Stubborn::default;
