@@ -60,7 +60,9 @@ impl Errors {
 
 impl Drop for Errors {
     fn drop(&mut self) {
-        if cfg!(debug_assertions) && !self.finished && !std::thread::panicking() {
+        // The crate's own tests only: in a user's build (debug or not) the
+        // macro never panics, whatever its input.
+        if cfg!(test) && !self.finished && !std::thread::panicking() {
             panic!("mapisync-macros bug: an `Errors` collector was dropped without `finish`");
         }
     }

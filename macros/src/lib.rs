@@ -47,7 +47,10 @@ mod validate;
 /// the impl, another receiver than `&self`, other parameters or return
 /// type, generics or lifetimes, `async`, `unsafe`, `const`
 /// or `extern` methods, `unsafe`/`default`/negative impls, impls of other
-/// traits, and use on anything but an impl.
+/// traits, and use on anything but an impl. An item nested deeper than 64
+/// levels outside its body (`Option<Option<...>>`, `&&...`, tuples) is an
+/// error too, before syn would overflow rustc's stack reading it; method
+/// bodies are never read, whatever their depth.
 ///
 /// The one argument, `crate = path`, names the `mapisync` crate when it is
 /// reached through a re-export, as in

@@ -12,6 +12,7 @@
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt, quote};
+use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{
@@ -22,7 +23,9 @@ use syn::{
 use crate::errors::Errors;
 use crate::model::Args;
 
+pub(crate) mod depth;
 mod edition_2015;
+mod extent;
 mod hollow;
 
 /// An impl block.
@@ -67,6 +70,11 @@ pub enum MemberKind {
     Fn(Box<Method>),
     /// Any other item: a const, a type, a macro, or tokens syn keeps verbatim.
     Other(Box<ImplItem>),
+    /// An item syn cannot read (rustc may have reported it already, or may
+    /// read syntax syn does not know), and why. The rest of the impl is
+    /// still read: validation reports this once and the fallback moves it
+    /// to the inherent impl, where rustc judges it.
+    Unreadable(syn::Error),
 }
 
 /// A method's attributes and signature.
@@ -88,6 +96,7 @@ const EXAMPLE: &str = "e.g. `crate = ::my_reexport::mapisync`";
 
 /// Parses `crate = path` (the one argument); every other argument is an error.
 pub fn args(tokens: TokenStream) -> syn::Result<Args> {
+    depth::check(&tokens)?;
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
     let mut errors = Errors::new();
     let mut krate: Option<Path> = None;
@@ -124,19 +133,35 @@ fn is_plain(path: &Path) -> bool {
 /// Parses the item; anything but an impl block is an error at its head.
 ///
 /// rustc hands an attribute only items it has parsed, in the crate's
-/// edition. When syn (which reads Rust 2018 and later) cannot read one, it
-/// is Rust 2015 that uses a later keyword as a name (`fn async()`), and it
-/// is read again with those names as raw identifiers (`edition_2015`).
+/// edition. When syn (which reads Rust 2018 and later) cannot read all of
+/// one, it may be Rust 2015 that uses a later keyword as a name (`fn
+/// async()`), and it is read again with those names as raw identifiers
+/// (`edition_2015`). An item of the body syn still cannot read is kept as
+/// `MemberKind::Unreadable`: one error, not a failed impl.
+/// What syn reads is measured first (`depth`: too deep, and syn would
+/// overflow the stack): the header here, each item of an impl body alone,
+/// so one too deep is one unreadable item.
 pub fn item(tokens: TokenStream) -> syn::Result<Impl> {
     if let Some(inner) = invisible_group(&tokens) {
         return item(inner); // an item a `macro_rules!` macro passed on as `$item`
     }
     let (hollow, contents) = hollow::impl_body(&tokens);
+    depth::check(&hollow::header(&hollow))?;
     let parse = |tokens| (|input: ParseStream| impl_or_item(input, &mut contents.clone().into_iter())).parse2(tokens);
-    let parsed = match parse(hollow.clone()) {
-        Ok(parsed) => parsed,
-        Err(error) => edition_2015::spelled_as_written(parse(edition_2015::raw_names(hollow)).map_err(|_| error)?),
-    };
+    let mut parsed = parse(hollow.clone());
+    // Read as Rust 2015 (`dyn (` a keyword, then a name), more of it is
+    // readable: it is Rust 2015.
+    for paren_is_name in [false, true] {
+        if parsed.as_ref().is_ok_and(|parsed| parsed.unreadable() == 0) {
+            break;
+        }
+        if let Ok(retry) = parse(edition_2015::raw_names(hollow.clone(), paren_is_name)) {
+            if parsed.as_ref().map_or(true, |first| retry.unreadable() < first.unreadable()) {
+                parsed = Ok(edition_2015::spelled_as_written(retry));
+            }
+        }
+    }
+    let parsed = parsed?;
     match parsed {
         Parsed::Impl(item) => Ok(*item),
         Parsed::Other(item) => Err(syn::Error::new_spanned(
@@ -152,6 +177,18 @@ enum Parsed {
     Other(Box<Item>),
 }
 
+impl Parsed {
+    /// How many items of the impl syn could not read.
+    fn unreadable(&self) -> usize {
+        match self {
+            Parsed::Impl(item) => {
+                item.items.iter().filter(|member| matches!(member.kind, MemberKind::Unreadable(_))).count()
+            }
+            Parsed::Other(_) => 0,
+        }
+    }
+}
+
 /// An impl, or any other item; `contents` are what `hollow` took out of
 /// the impl body's braces, in order.
 fn impl_or_item(input: ParseStream, contents: &mut dyn Iterator<Item = Group>) -> syn::Result<Parsed> {
@@ -163,11 +200,15 @@ fn impl_or_item(input: ParseStream, contents: &mut dyn Iterator<Item = Group>) -
     }
     ahead.parse::<Option<Token![unsafe]>>()?;
     if !ahead.peek(Token![impl]) {
+        depth::check(&input.fork().parse()?)?;
         return Ok(Parsed::Other(Box::new(input.parse()?)));
     }
     let attrs = input.call(Attribute::parse_outer)?;
     let vis = input.parse()?;
-    impl_block(input, attrs, vis, contents).map(|item| Parsed::Impl(Box::new(item)))
+    let item = impl_block(input, attrs, vis, contents).map_err(|error| {
+        syn::Error::new(error.span(), format_args!("`#[mapisync::provider]` cannot read this impl: {error}"))
+    })?;
+    Ok(Parsed::Impl(Box::new(item)))
 }
 
 /// `default` as a keyword: `default impl`, `default fn`, not `default!()`.
@@ -202,12 +243,33 @@ fn impl_block(
     generics.where_clause = input.parse()?;
     let content;
     let brace_token = syn::braced!(content in input);
-    let inner_attrs = content.call(Attribute::parse_inner)?;
+    // Inner attributes too deep for syn are one unreadable item (the
+    // error at them, the rest of the impl read), kept as written.
     let mut items = Vec::new();
+    let inner_tokens = content.fork().call(extent::inner_attributes)?;
+    let inner_attrs = match depth::check(&inner_tokens) {
+        Ok(()) => content.call(Attribute::parse_inner)?,
+        Err(error) => {
+            content.call(extent::inner_attributes)?;
+            items.push(Member { tokens: inner_tokens, kind: MemberKind::Unreadable(error) });
+            Vec::new()
+        }
+    };
     while !content.is_empty() {
-        let kind = content.call(member)?;
-        let tokens = hollow::refill(kind.to_token_stream(), contents);
-        items.push(Member { tokens, kind });
+        let ahead = content.fork();
+        let read = ahead.call(extent::member).and_then(|tokens| depth::check(&tokens));
+        let ahead = content.fork();
+        let member = match read.and_then(|()| ahead.call(member)) {
+            Ok(kind) => {
+                content.advance_to(&ahead);
+                Member { tokens: hollow::refill(kind.to_token_stream(), contents), kind }
+            }
+            Err(error) => {
+                let tokens = content.call(extent::member)?;
+                Member { tokens: hollow::refill(tokens, contents), kind: MemberKind::Unreadable(error) }
+            }
+        };
+        items.push(member);
     }
     Ok(Impl {
         attrs,
@@ -343,6 +405,8 @@ impl ToTokens for MemberKind {
                 tokens.extend(quote!(#(#attrs)* #vis #defaultness #sig #body));
             }
             MemberKind::Other(item) => item.to_tokens(tokens),
+            // Its tokens are only in `Member::tokens`.
+            MemberKind::Unreadable(_) => {}
         }
     }
 }
@@ -525,6 +589,7 @@ mod tests {
             .iter()
             .map(|member| match &member.kind {
                 MemberKind::Fn(_) => "fn",
+                MemberKind::Unreadable(_) => "unreadable",
                 MemberKind::Other(other) => match &**other {
                     ImplItem::Const(_) => "const",
                     ImplItem::Type(_) => "type",
@@ -580,6 +645,7 @@ mod tests {
             .map(|member| match &member.kind {
                 MemberKind::Fn(f) => f.sig.ident.to_string(),
                 MemberKind::Other(other) => text(other),
+                MemberKind::Unreadable(error) => error.to_string(),
             })
             .collect();
         assert_eq!(names, ["r#async", "r#await", "synchronize_in_background"]);

@@ -13,7 +13,7 @@ use syn::{Type, TypePath};
 
 use crate::errors::{Errors, both};
 use crate::model::{Args, Checked, Provider, TRAIT, Trait};
-use crate::parse::{Impl, path_text};
+use crate::parse::{Impl, MemberKind, path_text};
 
 mod members;
 mod method;
@@ -32,8 +32,15 @@ pub fn provider(args: &Args, item: &Impl, errors: &mut Errors) -> Checked {
     let members = match trait_ {
         Trait::MapiSync => members::check(item, errors),
         // A negative impl's error says it all; an inherent impl's or another
-        // trait's items are not ours to judge.
-        Trait::Negative | Trait::Other => Vec::new(),
+        // trait's items are not ours to judge, but what syn cannot read is said.
+        Trait::Negative | Trait::Other => {
+            for member in &item.items {
+                if let MemberKind::Unreadable(error) = &member.kind {
+                    errors.push(members::unreadable(error));
+                }
+            }
+            Vec::new()
+        }
     };
     Checked { trait_, provider, members }
 }

@@ -47,6 +47,12 @@ fn member(item: &Impl, member: &Member, seen: &mut Seen, errors: &mut Errors) ->
             return Place::Inherent;
         }
         MemberKind::Other(other) => other,
+        MemberKind::Unreadable(error) => {
+            // It may be the method: "missing" would only repeat this error.
+            seen.maybe_method = true;
+            errors.push(unreadable(error));
+            return Place::Inherent;
+        }
     };
     match &**other {
         ImplItem::Const(constant) => {
@@ -75,6 +81,13 @@ fn member(item: &Impl, member: &Member, seen: &mut Seen, errors: &mut Errors) ->
             Place::Inherent
         }
     }
+}
+
+/// An item syn cannot read is one error, at the place syn stopped; the
+/// fallback moves it out of the trait impl, so rustc adds at most its own
+/// words about the same tokens.
+pub fn unreadable(error: &syn::Error) -> syn::Error {
+    syn::Error::new(error.span(), format_args!("`#[mapisync::provider]` cannot read this item: {error}"))
 }
 
 /// The method is defined once, unless `#[cfg]` may tell its definitions

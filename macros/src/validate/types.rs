@@ -1,7 +1,7 @@
 //! Judgments of the types the user wrote: which are surely wrong (the rest
 //! is left to rustc), and which borrow.
 
-use syn::{GenericArgument, Ident, PathArguments, Type, TypePath};
+use syn::{GenericArgument, Ident, PathArguments, TraitBoundModifier, Type, TypeParamBound, TypePath, TypeTraitObject};
 
 use crate::errors::Errors;
 use crate::parse::Impl;
@@ -74,14 +74,27 @@ fn surely_not_named(ty: &Type, name: &str) -> bool {
 
 /// For a type that is not a plain path: whether it is surely not one.
 /// Parentheses and groups are looked through with `inner`; a macro, a
-/// qualified path (`<T as Trait>::Output`) or unparsed tokens may be anything.
+/// qualified path (`<T as Trait>::Output`) or unparsed tokens may be anything,
+/// and so may `dyn ::a::B`: in Rust 2015 it is the path `dyn::a::B`.
 fn surely_not_a_path(ty: &Type, inner: impl Fn(&Type) -> bool) -> bool {
     match ty {
         Type::Paren(paren) => inner(&paren.elem),
         Type::Group(group) => inner(&group.elem),
         Type::Macro(_) | Type::Verbatim(_) | Type::Path(_) => false,
+        Type::TraitObject(object) => !may_be_a_2015_path(object),
         _ => true,
     }
+}
+
+/// Whether `object` is `dyn ::path`, one bound and nothing more: the tokens
+/// of the path `dyn::path` in Rust 2015, which the macro cannot tell apart.
+fn may_be_a_2015_path(object: &TypeTraitObject) -> bool {
+    let mut bounds = object.bounds.iter();
+    let only = (bounds.next(), bounds.next());
+    object.dyn_token.is_some()
+        && matches!(only, (Some(TypeParamBound::Trait(bound)), None)
+            if bound.path.leading_colon.is_some() && bound.lifetimes.is_none() && bound.paren_token.is_none()
+                && matches!(bound.modifier, TraitBoundModifier::None))
 }
 
 /// The primitive types and the prelude's own types: the macro takes these

@@ -1,0 +1,21 @@
+// A type nested hundreds of levels deep in the signature (here 400 `&'static`):
+// syn would recurse once per level until rustc's stack overflowed (SIGSEGV).
+// The macro measures the nesting first and reports one error at the level
+// past its limit; the rest of the impl is read, so `.into()` still works.
+use mapisync::{MapiSync, SyncJob};
+
+struct Store;
+
+#[mapisync::provider]
+impl MapiSync for Store {
+    fn synchronize_in_background(&self, _job: &mut SyncJob) -> mapisync::Result<()>
+    where
+        &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static &'static u8: Sized,
+    {
+        Ok(())
+    }
+}
+
+fn main() {
+    let _sync: mapisync::IMAPISync = Store.into();
+}
