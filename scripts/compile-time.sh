@@ -28,6 +28,11 @@
 #                                             # a third crate in the rotation: the
 #                                             # same provider on that checkout's
 #                                             # crates (before/after a change)
+#   TARGET=x86_64-pc-windows-gnu bash scripts/compile-time.sh
+#                                             # the providers' build for Windows,
+#                                             # what a provider author builds (an
+#                                             # rlib: no linker needed; the rustup
+#                                             # target must be installed)
 #
 # Not part of the test suite: compile time is a benchmark, not a test.
 set -euo pipefail
@@ -100,7 +105,7 @@ build() {
   shift 2
   local start end
   start=$(now)
-  (cd "$dir" && /usr/bin/time -f "%U %S" -o "$work/last-cpu" cargo build --offline --quiet --target-dir "$target" "$@")
+  (cd "$dir" && /usr/bin/time -f "%U %S" -o "$work/last-cpu" cargo build --offline --quiet --target-dir "$target" ${TARGET:+--target "$TARGET"} "$@")
   end=$(now)
   awk '{ printf "%.2f\n", $1 + $2 }' "$work/last-cpu" >>"$work/cpu-$(basename "$dir")"
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }'
@@ -156,7 +161,7 @@ echo "clean build CPU seconds (user + system), median: mapisync $m_cpu, windows-
 if [ -n "$timings" ]; then
   for name in "${names[@]}"; do
     rm -rf "$work/timings-$name"
-    (cd "${dir[$name]}" && cargo build --offline --quiet --timings --target-dir "$work/timings-$name")
+    (cd "${dir[$name]}" && cargo build --offline --quiet --timings --target-dir "$work/timings-$name" ${TARGET:+--target "$TARGET"})
     report="$(ls "$work/timings-$name"/cargo-timings/cargo-timing-*.html | head -n 1)"
     echo "  cargo --timings, $name (unit: start s, duration s):"
     python3 - "$report" <<'PY'

@@ -9,7 +9,7 @@ use windows_core::{GUID, HRESULT};
 
 use super::class::ServerClass;
 use super::unload;
-use crate::abi::{IClassFactory_Vtbl, IID_IClassFactory};
+use crate::abi::IClassFactory_Vtbl;
 use crate::hresult::{CLASS_E_CLASSNOTAVAILABLE, E_POINTER, E_UNEXPECTED};
 use crate::object::{Class, ComObject, iunknown_vtbl, out_param_and_iid, query_interface, release};
 use crate::unwind::forget_payload;
@@ -62,7 +62,6 @@ impl Class for FactoryClass {
         CreateInstance: factory_create_instance,
         LockServer: factory_lock_server,
     };
-    const IID: GUID = IID_IClassFactory;
 }
 
 /// Slot 3 of the class factory.

@@ -3,11 +3,11 @@
 
 use windows_core::HRESULT;
 use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, WIN32_ERROR};
-use windows_sys::Win32::System::Registry::{
+
+use super::registry_api::{
     HKEY, KEY_READ, KEY_WRITE, REG_CREATED_NEW_KEY, REG_OPTION_NON_VOLATILE, REG_VALUE_TYPE, RegCloseKey,
     RegCreateKeyExW, RegDeleteValueW, RegQueryValueExW, RegSetValueExW,
 };
-
 use crate::hresult::E_INVALIDARG;
 
 /// `Ok` for ERROR_SUCCESS, else the status as an HRESULT.

@@ -52,8 +52,9 @@
 //! class factory and `DllGetClassObject` (`factory.rs`), CLSID text
 //! (`clsid.rs`), `LockServer` and `DllCanUnloadNow` (`unload.rs`), the
 //! `export_server!` macros (`export.rs`), and on Windows the registry
-//! writes and their undo (`registry.rs`), the open registry key (`key.rs`)
-//! and `DllInstall`'s command line (`install.rs`).
+//! writes and their undo (`registry.rs`), the open registry key (`key.rs`),
+//! the Win32 registry API it calls (`registry_api.rs`) and `DllInstall`'s
+//! command line (`install.rs`).
 
 mod class;
 mod clsid;
@@ -65,6 +66,8 @@ mod install;
 mod key;
 #[cfg(windows)]
 mod registry;
+#[cfg(windows)]
+mod registry_api;
 #[cfg(test)]
 mod tests;
 mod unload;

@@ -10,11 +10,11 @@ use windows_sys::Win32::System::LibraryLoader::{
     GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, GetModuleFileNameW,
     GetModuleHandleExW,
 };
-use windows_sys::Win32::System::Registry::{HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, REG_SZ, RegDeleteTreeW};
 
 use super::class::ServerClass;
 use super::clsid::registry_name;
 use super::key::{Key, Value, wide};
+use super::registry_api::{HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, REG_SZ, RegDeleteTreeW};
 use crate::hresult::S_OK;
 
 /// Where registration writes: `HKLM` or `HKCU`, under `Software\Classes\CLSID`.
