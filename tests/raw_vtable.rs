@@ -463,78 +463,25 @@ struct SlotHost {
     mismatches: AtomicUsize,
 }
 
-static SLOT_HOST_VTBL: ICallbackVtbl = ICallbackVtbl {
-    base: IUnknownVtbl { QueryInterface: slot_query, AddRef: slot_add_ref, Release: slot_release },
-    Progress: slot_progress,
-    Error: slot_error,
-    Done: slot_done,
-};
+static SLOT_HOST_VTBL: ICallbackVtbl = callback_vtbl::<SlotHost>();
 
-/// # Safety
-/// COM: `this` is a live SlotHost.
-unsafe fn slot_host<'a>(this: *mut c_void) -> &'a SlotHost {
-    // SAFETY: COM: the caller holds a reference; the vtable pointer is at offset 0.
-    unsafe { &*(this as *const SlotHost) }
-}
+// SAFETY: CallbackObject: `#[repr(C)]` with the vtable first; the test makes
+// it with Box::into_raw (and, holding the last reference, frees it itself).
+unsafe impl CallbackObject for SlotHost {
+    fn refs(&self) -> &std::sync::atomic::AtomicU32 {
+        &self.refs
+    }
 
-/// # Safety
-/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
-/// `iid` and `out` are valid.
-unsafe extern "system" fn slot_query(this: *mut c_void, iid: *const Guid, out: *mut *mut c_void) -> i32 {
-    // SAFETY: COM: the runtime under test passes a live object and valid pointers.
-    unsafe {
-        if *iid == IID_IUNKNOWN || *iid == IID_IMAPISYNC_PROGRESS_CALLBACK {
-            slot_host(this).refs.fetch_add(1, Ordering::Relaxed);
-            *out = this;
-            S_OK
-        } else {
-            *out = std::ptr::null_mut();
-            E_NOINTERFACE
+    fn done(&self, event: *mut c_void, _: i32) -> i32 {
+        // A plain read, as a C++ host's `m_hSync` is: decision 1 makes the
+        // runtime's write happen before the worker starts.
+        // SAFETY: MAPISIB: the slot outlives every sync the test starts with it.
+        if unsafe { self.slot.read() } != event {
+            self.mismatches.fetch_add(1, Ordering::Relaxed);
         }
+        self.dones.fetch_add(1, Ordering::Release);
+        S_OK
     }
-}
-
-/// # Safety
-/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
-unsafe extern "system" fn slot_add_ref(this: *mut c_void) -> u32 {
-    // SAFETY: COM: the caller holds a reference.
-    unsafe { slot_host(this) }.refs.fetch_add(1, Ordering::Relaxed) + 1
-}
-
-/// # Safety
-/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
-/// The caller gives up one reference.
-unsafe extern "system" fn slot_release(this: *mut c_void) -> u32 {
-    // SAFETY: COM: the caller gives up a reference it holds; the test owns the
-    // last one and frees the object itself, so no Release frees it.
-    unsafe { slot_host(this) }.refs.fetch_sub(1, Ordering::Release) - 1
-}
-
-/// # Safety
-/// COM: nothing is read; any arguments do.
-unsafe extern "system" fn slot_progress(_: *mut c_void, _: *const u16, _: u32, _: u32) -> i32 {
-    S_OK
-}
-
-/// # Safety
-/// COM: nothing is read; any arguments do.
-unsafe extern "system" fn slot_error(_: *mut c_void, _: i32, _: *const u16) -> i32 {
-    S_OK
-}
-
-/// # Safety
-/// COM: `this` is a live `SlotHost` the caller (the runtime under test) holds a reference to.
-unsafe extern "system" fn slot_done(this: *mut c_void, event: *mut c_void, _: i32) -> i32 {
-    // SAFETY: COM: the caller holds a reference.
-    let host = unsafe { slot_host(this) };
-    // A plain read, as a C++ host's `m_hSync` is: decision 1 makes the
-    // runtime's write happen before the worker starts.
-    // SAFETY: MAPISIB: the slot outlives every sync the test starts with it.
-    if unsafe { host.slot.read() } != event {
-        host.mismatches.fetch_add(1, Ordering::Relaxed);
-    }
-    host.dones.fetch_add(1, Ordering::Release);
-    S_OK
 }
 
 #[test]

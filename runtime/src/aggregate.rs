@@ -46,8 +46,8 @@ use core::ptr::NonNull;
 use windows_core::{GUID, HRESULT, IUnknown, IUnknown_Vtbl, Interface};
 
 use crate::abi::{IID_IMAPISync, IID_IUnknown, IMAPISync, IMAPISync_Vtbl, MAPISIB};
-use crate::hresult::{E_NOINTERFACE, S_OK};
-use crate::object::{Class, ComObject, add_ref, iunknown_vtbl, out_param_and_iid, release};
+use crate::hresult::E_NOINTERFACE;
+use crate::object::{AddRef, Class, ComObject, add_ref, iunknown_vtbl, query_by, release};
 use crate::protocol::{Provider, Shape, SyncClass, synchronize_in_background};
 use crate::server::{Instance, OuterUnknown};
 use crate::state::Busy;
@@ -176,7 +176,6 @@ impl<T: Provider> Class for Aggregate<T> {
         // delegating AddRef (so on the outer).
         SynchronizeInBackground: synchronize_in_background::<Aggregate<T>>,
     };
-    const IID: GUID = IID_IMAPISync;
 }
 
 impl<T: Provider> Aggregate<T> {
@@ -286,30 +285,23 @@ unsafe extern "system" fn inner_query_interface<T: Provider>(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    // SAFETY: COM: this function's Safety: `riid` and `ppv` are null or valid.
-    let iid = match unsafe { out_param_and_iid(riid, ppv) } {
-        Ok(iid) => iid,
-        Err(hr) => return hr,
+    let answer = |iid: &GUID| -> Option<(*mut c_void, AddRef)> {
+        if *iid == IID_IUnknown {
+            Some((this, inner_add_ref::<T>))
+        } else if *iid == IID_IMAPISync {
+            // SAFETY: COM: `this` is a non-delegating pointer of this class (the caller's contract).
+            let sync = unsafe { Aggregate::<T>::object_of(this) };
+            // The reference handed out is the delegating interface's, so it
+            // is counted where its Release will go: on the outer.
+            Some((sync, delegating_add_ref::<T>))
+        } else {
+            None
+        }
     };
-    if iid == IID_IUnknown {
-        // SAFETY: COM: the caller holds a reference to the inner object.
-        unsafe { inner_add_ref::<T>(this) };
-        // SAFETY: COM: `out_param_and_iid` checked `ppv` non-null; the caller's Safety makes it writable.
-        unsafe { *ppv = this };
-        S_OK
-    } else if iid == IID_IMAPISync {
-        // SAFETY: COM: `this` is a non-delegating pointer of this class (the caller's contract).
-        let sync = unsafe { Aggregate::<T>::object_of(this) };
-        // The reference handed out is the delegating interface's, so it is
-        // counted where its Release will go: on the outer.
-        // SAFETY: COM: the inner object is alive, so its outer is too.
-        unsafe { delegating_add_ref::<T>(sync) };
-        // SAFETY: COM: `out_param_and_iid` checked `ppv` non-null; the caller's Safety makes it writable.
-        unsafe { *ppv = sync };
-        S_OK
-    } else {
-        E_NOINTERFACE
-    }
+    // SAFETY: COM: this function's Safety: `riid` and `ppv` are null or
+    // valid; the caller holds a reference to the inner object, and so (the
+    // inner object being alive) to its outer, which both AddRefs count.
+    unsafe { query_by(riid, ppv, answer, || E_NOINTERFACE) }
 }
 
 /// Slot 1 of the non-delegating IUnknown: the inner object's own count.
@@ -398,7 +390,6 @@ impl Class for TearOffClass {
     type Value = TearOff;
     type Vtable = IMAPISync_Vtbl;
     const VTABLE: &'static IMAPISync_Vtbl = &TEAR_OFF_VTABLE;
-    const IID: GUID = IID_IMAPISync;
 }
 
 /// The object whose sync `sync` starts, as a number for
@@ -436,22 +427,16 @@ unsafe extern "system" fn tear_off_query_interface(
     riid: *const GUID,
     ppv: *mut *mut c_void,
 ) -> HRESULT {
-    // SAFETY: COM: this function's Safety: `riid` and `ppv` are null or valid.
-    let iid = match unsafe { out_param_and_iid(riid, ppv) } {
-        Ok(iid) => iid,
-        Err(hr) => return hr,
+    let answer = |iid: &GUID| (*iid == IID_IMAPISync).then_some((this, add_ref::<TearOffClass> as AddRef));
+    let store = || {
+        // SAFETY: COM: the caller holds a reference, so the tear-off (and its store) is alive.
+        let store = &unsafe { ComObject::<TearOffClass>::from_this(this) }.value.store;
+        // SAFETY: COM: `store` is counted; `riid` and `ppv` were checked by `query_by`.
+        unsafe { (store.vtable().QueryInterface)(store.as_raw(), riid, ppv) }
     };
-    if iid == IID_IMAPISync {
-        // SAFETY: COM: the caller holds a reference to the tear-off.
-        unsafe { add_ref::<TearOffClass>(this) };
-        // SAFETY: COM: `out_param_and_iid` checked `ppv` non-null; the caller's Safety makes it writable.
-        unsafe { *ppv = this };
-        return S_OK;
-    }
-    // SAFETY: COM: the caller holds a reference, so the tear-off (and its store) is alive.
-    let store = &unsafe { ComObject::<TearOffClass>::from_this(this) }.value.store;
-    // SAFETY: COM: `store` is counted; `riid` and `ppv` were checked above.
-    unsafe { (store.vtable().QueryInterface)(store.as_raw(), riid, ppv) }
+    // SAFETY: COM: this function's Safety: `riid` and `ppv` are null or
+    // valid; the caller holds a reference to the tear-off, which its AddRef counts.
+    unsafe { query_by(riid, ppv, answer, store) }
 }
 
 /// Slot 3 of a tear-off: the sync object's own slot 3.

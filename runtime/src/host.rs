@@ -233,8 +233,6 @@ mod tests {
     use core::ffi::c_void;
     use std::sync::{Condvar, Mutex};
 
-    use windows_core::GUID;
-
     use super::objects::PlainUnknown;
     use super::*;
     use crate::hresult::S_OK;
@@ -330,7 +328,6 @@ mod tests {
         type Value = HRESULT;
         type Vtable = crate::abi::IMAPISync_Vtbl;
         const VTABLE: &'static crate::abi::IMAPISync_Vtbl = &REFUSING_VTBL;
-        const IID: GUID = crate::abi::IID_IMAPISync;
     }
 
     /// # Safety

@@ -23,22 +23,60 @@ use std::sync::atomic::AtomicUsize;
 
 use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
 
-use crate::abi::IID_IUnknown;
+use crate::abi::{
+    IClassFactory_Vtbl, IID_IClassFactory, IID_IMAPISync, IID_IMAPISyncProgressCallback, IID_IUnknown, IMAPISync_Vtbl,
+    IMAPISyncProgressCallback_Vtbl,
+};
 use crate::hresult::{E_NOINTERFACE, E_POINTER, S_OK};
 use crate::state::Busy;
 use crate::unwind::forget_payload;
 
-/// What the object layer needs to know of a class: the value it holds, its
-/// vtable, and the one interface (besides IUnknown) that vtable implements.
+/// What the object layer needs to know of a class: the value it holds and
+/// its vtable, whose type names the one interface (besides IUnknown) the
+/// class implements.
 pub(crate) trait Class: 'static {
     /// The value behind the header.
     type Value: Send + Sync + 'static;
     /// The interface's vtable; it starts with `IUnknown_Vtbl`.
-    type Vtable: 'static;
+    type Vtable: InterfaceVtable;
     /// The vtable every object of this class points to.
     const VTABLE: &'static Self::Vtable;
+}
+
+/// A vtable type and the interface it implements: its IID, said once here
+/// for every class whose objects point to such a vtable.
+pub(crate) trait InterfaceVtable: 'static {
     /// The interface the vtable implements.
     const IID: GUID;
+}
+
+/// Each vtable type the runtime's classes use, with its interface's IID.
+macro_rules! interface_vtables {
+    ($($vtable:ty => $iid:expr),* $(,)?) => {
+        $(impl InterfaceVtable for $vtable {
+            const IID: GUID = $iid;
+        })*
+    };
+}
+
+interface_vtables! {
+    IUnknown_Vtbl => IID_IUnknown,
+    IMAPISync_Vtbl => IID_IMAPISync,
+    IMAPISyncProgressCallback_Vtbl => IID_IMAPISyncProgressCallback,
+    IClassFactory_Vtbl => IID_IClassFactory,
+}
+
+/// The class of an object that answers only IUnknown and holds a `V`: the
+/// host simulator's session and refusing callback, and the tests' and loom
+/// models' plain objects.
+#[cfg(any(test, feature = "host"))]
+pub(crate) struct UnknownOnly<V>(PhantomData<V>);
+
+#[cfg(any(test, feature = "host"))]
+impl<V: Send + Sync + 'static> Class for UnknownOnly<V> {
+    type Value = V;
+    type Vtable = IUnknown_Vtbl;
+    const VTABLE: &'static IUnknown_Vtbl = &iunknown_vtbl::<Self>();
 }
 
 /// The reference count at which an object becomes immortal: AddRef beyond it
@@ -188,7 +226,7 @@ pub(crate) const fn iunknown_vtbl<C: Class>() -> IUnknown_Vtbl {
     IUnknown_Vtbl { QueryInterface: query_interface::<C>, AddRef: add_ref::<C>, Release: release::<C> }
 }
 
-/// `QueryInterface`: IUnknown and `C::IID` answer with the same pointer
+/// `QueryInterface`: IUnknown and `C`'s interface answer with the same pointer
 /// (one identity); anything else is E_NOINTERFACE with `*ppv` NULL; a NULL
 /// `ppv` or `riid` is E_POINTER.
 ///
@@ -211,7 +249,8 @@ pub(crate) unsafe extern "system" fn query_interface<C: Class>(
     // GUID is repr(C) u32, u16, u16, [u8; 8]: 16 bytes without padding, all
     // initialised, so it reads as two words; unaligned, as its alignment is 4.
     let iid = unsafe { riid.cast::<[u64; 2]>().read_unaligned() };
-    let (ours, unknown) = (const { iid_words(&C::IID) }, const { iid_words(&IID_IUnknown) });
+    let (ours, unknown) =
+        (const { iid_words(&<C::Vtable as InterfaceVtable>::IID) }, const { iid_words(&IID_IUnknown) });
     // The first word tells the two apart, and decides most misses alone.
     let hit = if iid[0] == ours[0] { iid[1] == ours[1] } else { iid[0] == unknown[0] && iid[1] == unknown[1] };
     if hit {
@@ -252,6 +291,39 @@ pub(crate) unsafe fn out_param_and_iid(riid: *const GUID, ppv: *mut *mut c_void)
     }
     // SAFETY: COM: a non-null `riid` points to a GUID for the whole call.
     Ok(unsafe { *riid })
+}
+
+/// An AddRef slot.
+pub(crate) type AddRef = unsafe extern "system" fn(*mut c_void) -> u32;
+
+/// A QueryInterface off the hot path: [`out_param_and_iid`]'s prologue,
+/// then the pointer `answer` gives for the IID, with one more reference
+/// counted by the AddRef it gives beside it (S_OK); where it gives none,
+/// `otherwise()` answers (with `*ppv` already NULL).
+///
+/// # Safety
+/// COM: `riid` and `ppv` are NULL or valid for the whole call; every
+/// pointer `answer` gives is live, the caller holds a reference to it, and
+/// the AddRef beside it counts it.
+pub(crate) unsafe fn query_by(
+    riid: *const GUID,
+    ppv: *mut *mut c_void,
+    answer: impl FnOnce(&GUID) -> Option<(*mut c_void, AddRef)>,
+    otherwise: impl FnOnce() -> HRESULT,
+) -> HRESULT {
+    // SAFETY: COM: this function's Safety: `riid` and `ppv` are NULL or valid.
+    let iid = match unsafe { out_param_and_iid(riid, ppv) } {
+        Ok(iid) => iid,
+        Err(hr) => return hr,
+    };
+    let Some((pointer, add_ref)) = answer(&iid) else {
+        return otherwise();
+    };
+    // SAFETY: COM: this function's Safety: `pointer` is live and `add_ref` counts it.
+    unsafe { add_ref(pointer) };
+    // SAFETY: COM: `out_param_and_iid` checked `ppv` non-null; this function's Safety makes it writable.
+    unsafe { *ppv = pointer };
+    S_OK
 }
 
 /// `AddRef`: returns the new count.
@@ -339,19 +411,12 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
 
-    struct Probe;
+    type Probe = UnknownOnly<Dropped>;
     struct Dropped(Arc<AtomicUsize>);
     impl Drop for Dropped {
         fn drop(&mut self) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
-    }
-    static PROBE_VTBL: IUnknown_Vtbl = iunknown_vtbl::<Probe>();
-    impl Class for Probe {
-        type Value = Dropped;
-        type Vtable = IUnknown_Vtbl;
-        const VTABLE: &'static IUnknown_Vtbl = &PROBE_VTBL;
-        const IID: GUID = IID_IUnknown;
     }
 
     #[test]

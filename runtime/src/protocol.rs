@@ -15,9 +15,9 @@ use core::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use windows_core::{GUID, HRESULT, IUnknown, Interface};
+use windows_core::{HRESULT, IUnknown, Interface};
 
-use crate::abi::{HANDLE, IID_IMAPISync, IMAPISync, IMAPISync_Vtbl, IMAPISyncProgressCallback, MAPISIB};
+use crate::abi::{HANDLE, IMAPISync, IMAPISync_Vtbl, IMAPISyncProgressCallback, MAPISIB};
 use crate::job::{HostObjects, HostRefs};
 // Re-exported for the in-proc server's tests, which name it here.
 use crate::event::{self, WorkerEvent};
@@ -96,7 +96,6 @@ impl<T: Provider> Class for SyncClass<T> {
     type Value = T;
     type Vtable = IMAPISync_Vtbl;
     const VTABLE: &'static IMAPISync_Vtbl = T::VTABLE;
-    const IID: GUID = IID_IMAPISync;
 }
 
 /// The IMAPISync vtable for provider `T`, instantiated by the macro.

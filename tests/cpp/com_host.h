@@ -1,8 +1,9 @@
 // What every C++ test host of a provider DLL needs, whatever it checks:
 // counted checks with one line per failure (and per pass unless quiet),
 // waiting with a timeout, the IUnknown half of a host object, and a DLL's
-// exports. Included by tests/cpp/host.cpp and tests/cpp/lifecycle/lifecycle.cpp
-// (one translation unit each); builds with g++ on Linux and mingw-w64 on Windows.
+// exports. Included by tests/cpp/host.cpp, tests/cpp/lifecycle/lifecycle.cpp and
+// tests/cpp/mapi_host/mapi_host.cpp (one translation unit each); builds with g++
+// on Linux and mingw-w64 on Windows.
 #pragma once
 
 #include "../../include/imapisync.h"
@@ -30,6 +31,8 @@ inline int g_passed = 0;
 inline int g_failed = 0;
 // With quiet_passes, only failures print (for hosts that run thousands of checks).
 inline bool g_quiet_passes = false;
+// For hosts that repeat their checks: above 0, each line names the round.
+inline int g_round = 0;
 
 // Counts a check and prints "ok   - ..." or "FAIL - ..."; returns `ok`.
 inline bool check(bool ok, const char *format, ...) {
@@ -37,7 +40,11 @@ inline bool check(bool ok, const char *format, ...) {
     if (ok && g_quiet_passes) return ok;
     va_list args;
     va_start(args, format);
-    std::printf("%s - ", ok ? "ok  " : "FAIL");
+    if (g_round > 0) {
+        std::printf("%s - round %d: ", ok ? "ok  " : "FAIL", g_round);
+    } else {
+        std::printf("%s - ", ok ? "ok  " : "FAIL");
+    }
     std::vprintf(format, args);
     std::printf("\n");
     std::fflush(stdout);
@@ -159,6 +166,42 @@ inline Module load_library(const char *path) {
     check(module != nullptr, "load %s: %s", path, module != nullptr ? "loaded" : dlerror());
 #endif
     return module;
+}
+
+// A host callback that counts its Progress and Done calls; `on_progress`,
+// if set, runs inside each Progress (on the provider's thread).
+class CountingCallback final : public HostObject<IMAPISyncProgressCallback> {
+public:
+    CountingCallback() : HostObject(Lifetime::Host) {}
+    std::atomic<int> progress_calls{0};
+    std::atomic<int> done_calls{0};
+    void (*on_progress)(int call) = nullptr;
+    HRESULT STDMETHODCALLTYPE Progress(const WCHAR *, ULONG, ULONG) override {
+        int call = progress_calls.fetch_add(1);
+        if (on_progress != nullptr) on_progress(call);
+        return S_OK;
+    }
+    HRESULT STDMETHODCALLTYPE Error(HRESULT, const WCHAR *) override { return S_OK; }
+    HRESULT STDMETHODCALLTYPE Done(HANDLE, HRESULT) override {
+        done_calls.fetch_add(1);
+        return S_OK;
+    }
+
+private:
+    bool serves(REFIID riid) const override { return riid == IID_IMAPISyncProgressCallback; }
+};
+
+// A new object of `clsid` as IMAPISync, through the DLL's class factory
+// (`get_class_object`), checked; NULL if either refused.
+inline IMAPISync *create_sync(DllGetClassObjectFn get_class_object, const CLSID &clsid) {
+    IClassFactory *factory = nullptr;
+    HRESULT hr = get_class_object(clsid, IID_IClassFactory, reinterpret_cast<void **>(&factory));
+    if (!check(hr == S_OK && factory != nullptr, "DllGetClassObject: 0x%08X", hex(hr))) return nullptr;
+    IMAPISync *sync = nullptr;
+    hr = factory->CreateInstance(nullptr, IID_IMAPISync, reinterpret_cast<void **>(&sync));
+    factory->Release();
+    check(hr == S_OK && sync != nullptr, "CreateInstance: 0x%08X", hex(hr));
+    return sync;
 }
 
 }  // namespace com_host

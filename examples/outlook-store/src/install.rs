@@ -285,12 +285,23 @@ mod exports {
 mod tests {
     use super::*;
 
-    /// A fresh directory of this test's own.
-    fn scratch(name: &str) -> PathBuf {
+    /// A fresh directory of this test's own, holding a MAPISVC.INF with
+    /// `contents`: (the directory, the file).
+    fn scratch_inf(name: &str, contents: &[u8]) -> (PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!("mapisync-install-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        let inf = dir.join("MAPISVC.INF");
+        std::fs::write(&inf, contents).unwrap();
+        (dir, inf)
+    }
+
+    /// Asserts that `inf` holds `contents` and is the only file in `dir`
+    /// (no temporary file left beside it), then removes `dir`.
+    fn assert_sole_file_and_clean_up(dir: &Path, inf: &Path, contents: &[u8]) {
+        assert_eq!(std::fs::read(inf).unwrap(), contents);
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1, "only the MAPISVC.INF is left");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     const ORIGINAL: &[u8] = b"[Services]\r\nA=B\r\n";
@@ -304,61 +315,45 @@ mod tests {
     /// Linux), nor a refused rename leaving a temporary file (Windows).
     #[test]
     fn a_read_only_file_is_refused_and_left_untouched() {
-        let dir = scratch("read-only");
-        let inf = dir.join("MAPISVC.INF");
-        std::fs::write(&inf, ORIGINAL).unwrap();
+        let (dir, inf) = scratch_inf("read-only", ORIGINAL);
         let mut permissions = std::fs::metadata(&inf).unwrap().permissions();
         permissions.set_readonly(true);
         std::fs::set_permissions(&inf, permissions.clone()).unwrap();
         let error = rewrite(&inf, merge).unwrap_err();
         assert!(error.contains("read-only"), "{error}");
-        assert_eq!(std::fs::read(&inf).unwrap(), ORIGINAL);
         assert!(std::fs::metadata(&inf).unwrap().permissions().readonly(), "still read-only");
-        assert!(!temporary_path(&inf).exists());
         #[allow(clippy::permissions_set_readonly_false)] // the test's own file, to delete it
         permissions.set_readonly(false);
         std::fs::set_permissions(&inf, permissions).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_sole_file_and_clean_up(&dir, &inf, ORIGINAL);
     }
 
     /// A replace that fails leaves the file as it was and no
     /// `MAPISVC.INF.mapisync-tmp` beside it.
     #[test]
     fn a_failed_replace_leaves_no_temporary_file() {
-        let dir = scratch("failed-replace");
-        let inf = dir.join("MAPISVC.INF");
-        std::fs::write(&inf, ORIGINAL).unwrap();
+        let (dir, inf) = scratch_inf("failed-replace", ORIGINAL);
         let refuse = |_: &Path, _: &Path| Err(std::io::Error::other("the disk is full"));
         let error = rewrite_with(&inf, merge, refuse).unwrap_err();
         assert!(error.contains("replacing") && error.contains("the disk is full"), "{error}");
-        assert_eq!(std::fs::read(&inf).unwrap(), ORIGINAL);
         assert!(!temporary_path(&inf).exists(), "the temporary file was removed");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_sole_file_and_clean_up(&dir, &inf, ORIGINAL);
     }
 
     /// A transform's refusal (here an unreadable encoding) leaves the file alone.
     #[test]
     fn a_refused_text_leaves_the_file_untouched() {
-        let dir = scratch("refused");
-        let inf = dir.join("MAPISVC.INF");
-        std::fs::write(&inf, b"\xFE\xFF\0[").unwrap();
+        let (dir, inf) = scratch_inf("refused", b"\xFE\xFF\0[");
         assert!(rewrite(&inf, merge).unwrap_err().contains("big-endian"));
-        assert_eq!(std::fs::read(&inf).unwrap(), b"\xFE\xFF\0[");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_sole_file_and_clean_up(&dir, &inf, b"\xFE\xFF\0[");
     }
 
     #[test]
     fn a_merge_round_trip_keeps_the_bytes_and_the_permissions() {
-        let dir = scratch("round-trip");
-        let inf = dir.join("MAPISVC.INF");
-        std::fs::write(&inf, ORIGINAL).unwrap();
+        let (dir, inf) = scratch_inf("round-trip", ORIGINAL);
         rewrite(&inf, merge).unwrap();
         assert_ne!(std::fs::read(&inf).unwrap(), ORIGINAL);
         rewrite(&inf, crate::mapisvc::remove).unwrap();
-        assert_eq!(std::fs::read(&inf).unwrap(), ORIGINAL);
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_sole_file_and_clean_up(&dir, &inf, ORIGINAL);
     }
 }

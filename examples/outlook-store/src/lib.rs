@@ -28,7 +28,8 @@
 //! differently from what MAPI does, and the example's answer to each),
 //! `provider` (MSProviderInit and `#[implement(IMSProvider)]`), `logon`
 //! (`#[implement(IMSLogon)]`), `store` (`#[implement(IMsgStore,
-//! mapisync::IMAPISync)]`, with `mapisync::ForwardSync`), `sync` (what a
+//! mapisync::IMAPISync)]`, with `mapisync::ForwardSync`), `unsupported`
+//! (the answer of the logon's and the store's unsupported methods), `sync` (what a
 //! sync does, and the session as an `IMAPISession`), `module` (every call
 //! into `mapisync::lifecycle`: a `Scope` per provider instance, a
 //! `SyncHandle` per store), [`mapisvc`] and [`install`] (MAPISVC.INF),
@@ -57,6 +58,8 @@ pub mod spi;
 mod store;
 #[cfg(windows)]
 pub mod sync;
+#[cfg(windows)]
+mod unsupported;
 
 #[cfg(windows)]
 pub use install::{MergeWithMAPISVC, MergeWithMAPISVCW, RemoveFromMAPISVC, RemoveFromMAPISVCW};

@@ -4,19 +4,19 @@
 //! It holds a reference to the store and to MAPI's support object from
 //! `Logon` until `Logoff`, which cancels the store's sync and releases
 //! both (as does the logon's last Release, if Logoff never came). Every
-//! other method answers MAPI_E_NO_SUPPORT with its out-parameters NULL.
+//! other method answers MAPI_E_NO_SUPPORT with its out-parameters NULL,
+//! through `unsupported` (OpenEntry, CompareEntryIDs, Advise and Unadvise
+//! are the store's own, written once there for both).
 
 use std::sync::Mutex;
 
-use mapisync::MAPI_E_NO_SUPPORT;
-use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
-    ENTRYID, IMAPIAdviseSink, IMAPISupport, IMSLogon, IMSLogon_Impl, MAPIERROR,
-};
-use windows_core::{ComObject, GUID, HRESULT, IUnknown, OutRef, Ref, Result, implement};
+use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{IMAPISupport, IMSLogon, IMSLogon_Impl, MAPIERROR};
+use windows_core::{ComObject, GUID, HRESULT, Result, implement};
 
 use crate::diagnostics::{guarded, guarded_drop};
 use crate::spi::put;
 use crate::store::Store;
+use crate::unsupported::{store_entry_methods, unsupported, unsupported_clearing};
 
 /// What a logon holds until Logoff.
 struct Session {
@@ -51,10 +51,6 @@ impl Logon {
     }
 }
 
-fn no_support<T>() -> Result<T> {
-    Err(MAPI_E_NO_SUPPORT.into())
-}
-
 impl IMSLogon_Impl for Logon_Impl {
     /// Cancels the store's sync and releases the store and the support
     /// object; a second call does nothing. `*lpulflags` (reserved, when
@@ -71,58 +67,14 @@ impl IMSLogon_Impl for Logon_Impl {
     }
 
     fn GetLastError(&self, _: HRESULT, _: u32, error: *mut *mut MAPIERROR) -> Result<()> {
-        guarded("IMSLogon::GetLastError", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(error, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMSLogon::GetLastError", error, core::ptr::null_mut()) }
     }
-    fn OpenEntry(
-        &self,
-        _: u32,
-        _: *mut ENTRYID,
-        _: *mut GUID,
-        _: u32,
-        kind: *mut u32,
-        unk: OutRef<IUnknown>,
-    ) -> Result<()> {
-        guarded("IMSLogon::OpenEntry", || {
-            let _ = unk.write(None);
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(kind, 0) };
-            no_support()
-        })
-    }
-    fn CompareEntryIDs(
-        &self,
-        _: u32,
-        _: *mut ENTRYID,
-        _: u32,
-        _: *mut ENTRYID,
-        _: u32,
-        result: *mut u32,
-    ) -> Result<()> {
-        guarded("IMSLogon::CompareEntryIDs", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(result, 0) };
-            no_support()
-        })
-    }
-    fn Advise(&self, _: u32, _: *mut ENTRYID, _: u32, _: Ref<IMAPIAdviseSink>, connection: *mut usize) -> Result<()> {
-        guarded("IMSLogon::Advise", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(connection, 0) };
-            no_support()
-        })
-    }
-    fn Unadvise(&self, _: usize) -> Result<()> {
-        guarded("IMSLogon::Unadvise", no_support)
-    }
+    store_entry_methods!("IMSLogon");
     fn OpenStatusEntry(&self, _: *mut GUID, _: u32, kind: *mut u32, entry: *mut *mut core::ffi::c_void) -> Result<()> {
-        guarded("IMSLogon::OpenStatusEntry", || {
+        unsupported("IMSLogon::OpenStatusEntry", || {
             // SAFETY: MAPI: each out-parameter is null or writable.
             unsafe { (put(kind, 0), put(entry, core::ptr::null_mut())) };
-            no_support()
         })
     }
 }

@@ -69,8 +69,7 @@ pub unsafe extern "C" fn MSProviderInit(
             let _ = lppMSProvider.write(None);
             return MAPI_E_VERSION;
         }
-        let provider: IMSProvider = Provider { scope: ManuallyDrop::new(Scope::open()) }.into();
-        match lppMSProvider.write(Some(provider)) {
+        match lppMSProvider.write(Some(Provider::create())) {
             Ok(()) => S_OK,
             Err(error) => error.code(),
         }
@@ -86,6 +85,13 @@ const _: MsProviderInit = MSProviderInit;
 pub(crate) struct Provider {
     /// Dropped by hand, in [`Provider`]'s `Drop`, inside its guard.
     scope: ManuallyDrop<Scope>,
+}
+
+impl Provider {
+    /// A new provider instance, with a scope of its own: MSProviderInit's answer.
+    fn create() -> IMSProvider {
+        Provider { scope: ManuallyDrop::new(Scope::open()) }.into()
+    }
 }
 
 /// Reached from the provider's last Release (windows-rs's `extern "system"`
@@ -258,33 +264,13 @@ mod tests {
     use super::*;
     use crate::diagnostics::panic_next;
 
-    fn provider() -> IMSProvider {
-        let (mut version, mut provider) = (0, None);
-        // SAFETY: MAPI: the out-parameters are writable; the rest is not read.
-        let hr = unsafe {
-            MSProviderInit(
-                HINSTANCE::default(),
-                Ref::default(),
-                None,
-                None,
-                None,
-                0,
-                SPI_VERSION,
-                &mut version,
-                OutRef::from(&mut provider),
-            )
-        };
-        assert_eq!(hr, S_OK);
-        provider.expect("a provider")
-    }
-
     /// A panic inside an `#[implement]` method (here CompareStoreIDs, made
     /// to panic by the test) reaches the caller as E_UNEXPECTED through
     /// windows-rs's vtable; unguarded, it would abort this process (Rust
     /// aborts an unwind out of the `extern "system"` trampoline).
     #[test]
     fn a_panic_in_an_implement_method_is_e_unexpected_not_an_abort() {
-        let provider = provider();
+        let provider = Provider::create();
         let mut id = *b"same-id!";
         let mut result = 7;
         panic_next("IMSProvider::CompareStoreIDs");
@@ -305,18 +291,18 @@ mod tests {
     /// `extern "system"` trampoline), is caught there: no abort.
     #[test]
     fn a_panic_in_the_providers_drop_is_caught_not_an_abort() {
-        let doomed = provider();
+        let doomed = Provider::create();
         panic_next("Provider::drop");
         drop(doomed);
         // Still running; the next provider works.
-        let next = provider();
+        let next = Provider::create();
         // SAFETY: COM: the provider is live.
         unsafe { next.Shutdown(core::ptr::null_mut()) }.unwrap();
     }
 
     #[test]
     fn compare_store_ids_refuses_a_null_id_with_a_size() {
-        let provider = provider();
+        let provider = Provider::create();
         let mut result = 0;
         // SAFETY: COM: a NULL entry ID with size 4 is the documented misuse.
         let hr =

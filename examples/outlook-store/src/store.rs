@@ -22,15 +22,15 @@
 //!
 //! What works: the IUnknown methods and StoreLogoff (which cancels the
 //! store's sync, and only its, on any thread). Every other method answers MAPI_E_NO_SUPPORT with its
-//! out-parameters NULL (see `spi` for the two it cannot clear).
+//! out-parameters NULL, through `unsupported` (see `spi` for the two it cannot clear).
 
 use core::ffi::c_void;
 
 use mapisync::lifecycle::{Scope, SyncHandle};
-use mapisync::{E_INVALIDARG, ForwardSync, IMAPISync, MAPI_E_NO_SUPPORT};
+use mapisync::{E_INVALIDARG, ForwardSync, IMAPISync};
 use outlook_mapi_sys::Microsoft::Office::Outlook::MAPI::Win32::{
-    ENTRYID, IMAPIAdviseSink, IMAPIProgress, IMAPIProp_Impl, IMAPITable, IMessage, IMsgStore, IMsgStore_Impl,
-    MAPIERROR, MAPINAMEID, NOTIFICATION, SPropProblemArray, SPropTagArray, SPropValue,
+    ENTRYID, IMAPIProgress, IMAPIProp_Impl, IMAPITable, IMessage, IMsgStore, IMsgStore_Impl, MAPIERROR, MAPINAMEID,
+    NOTIFICATION, SPropProblemArray, SPropTagArray, SPropValue,
 };
 use windows_core::{ComObject, GUID, HRESULT, IUnknown, OutRef, Ref, Result, implement};
 
@@ -38,6 +38,7 @@ use crate::diagnostics::guarded;
 use crate::module;
 use crate::spi::put;
 use crate::sync::StoreSync;
+use crate::unsupported::{store_entry_methods, unsupported, unsupported_clearing};
 
 /// The store: the mapisync object that runs its syncs, and the handle
 /// that cancels them from any thread.
@@ -70,11 +71,6 @@ impl ForwardSync for Store {
     }
 }
 
-/// MAPI_E_NO_SUPPORT, for the methods the example does not support.
-fn no_support<T>() -> Result<T> {
-    Err(MAPI_E_NO_SUPPORT.into())
-}
-
 impl IMsgStore_Impl for Store_Impl {
     /// Cancels the store's sync; `*lpulflags` is set to 0 on return (no
     /// transport activity to report). A NULL `lpulflags` is E_INVALIDARG.
@@ -91,49 +87,9 @@ impl IMsgStore_Impl for Store_Impl {
         })
     }
 
-    fn Advise(&self, _: u32, _: *mut ENTRYID, _: u32, _: Ref<IMAPIAdviseSink>, connection: *mut usize) -> Result<()> {
-        guarded("IMsgStore::Advise", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(connection, 0) };
-            no_support()
-        })
-    }
-    fn Unadvise(&self, _: usize) -> Result<()> {
-        guarded("IMsgStore::Unadvise", no_support)
-    }
-    fn CompareEntryIDs(
-        &self,
-        _: u32,
-        _: *mut ENTRYID,
-        _: u32,
-        _: *mut ENTRYID,
-        _: u32,
-        result: *mut u32,
-    ) -> Result<()> {
-        guarded("IMsgStore::CompareEntryIDs", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(result, 0) };
-            no_support()
-        })
-    }
-    fn OpenEntry(
-        &self,
-        _: u32,
-        _: *mut ENTRYID,
-        _: *mut GUID,
-        _: u32,
-        kind: *mut u32,
-        unk: OutRef<IUnknown>,
-    ) -> Result<()> {
-        guarded("IMsgStore::OpenEntry", || {
-            let _ = unk.write(None);
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(kind, 0) };
-            no_support()
-        })
-    }
+    store_entry_methods!("IMsgStore");
     fn SetReceiveFolder(&self, _: *mut i8, _: u32, _: u32, _: *mut ENTRYID) -> Result<()> {
-        guarded("IMsgStore::SetReceiveFolder", no_support)
+        unsupported("IMsgStore::SetReceiveFolder", || {})
     }
     fn GetReceiveFolder(
         &self,
@@ -143,76 +99,61 @@ impl IMsgStore_Impl for Store_Impl {
         id: *mut *mut ENTRYID,
         explicit: *mut *mut i8,
     ) -> Result<()> {
-        guarded("IMsgStore::GetReceiveFolder", || {
+        unsupported("IMsgStore::GetReceiveFolder", || {
             // SAFETY: MAPI: each out-parameter is null or writable.
             unsafe { (put(cb, 0), put(id, core::ptr::null_mut()), put(explicit, core::ptr::null_mut())) };
-            no_support()
         })
     }
     fn GetReceiveFolderTable(&self, _: u32) -> Result<IMAPITable> {
-        guarded("IMsgStore::GetReceiveFolderTable", no_support)
+        unsupported("IMsgStore::GetReceiveFolderTable", || {})
     }
     fn AbortSubmit(&self, _: u32, _: *mut ENTRYID, _: u32) -> Result<()> {
-        guarded("IMsgStore::AbortSubmit", no_support)
+        unsupported("IMsgStore::AbortSubmit", || {})
     }
     fn GetOutgoingQueue(&self, _: u32) -> Result<IMAPITable> {
-        guarded("IMsgStore::GetOutgoingQueue", no_support)
+        unsupported("IMsgStore::GetOutgoingQueue", || {})
     }
     fn SetLockState(&self, _: Ref<IMessage>, _: u32) -> Result<()> {
-        guarded("IMsgStore::SetLockState", no_support)
+        unsupported("IMsgStore::SetLockState", || {})
     }
     fn FinishedMsg(&self, _: u32, _: u32, _: *mut ENTRYID) -> Result<()> {
-        guarded("IMsgStore::FinishedMsg", no_support)
+        unsupported("IMsgStore::FinishedMsg", || {})
     }
     fn NotifyNewMail(&self, _: *mut NOTIFICATION) -> Result<()> {
-        guarded("IMsgStore::NotifyNewMail", no_support)
+        unsupported("IMsgStore::NotifyNewMail", || {})
     }
 }
 
 impl IMAPIProp_Impl for Store_Impl {
     fn GetLastError(&self, _: HRESULT, _: u32, error: *mut *mut MAPIERROR) -> Result<()> {
-        guarded("IMAPIProp::GetLastError", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(error, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMAPIProp::GetLastError", error, core::ptr::null_mut()) }
     }
     fn SaveChanges(&self, _: u32) -> Result<()> {
-        guarded("IMAPIProp::SaveChanges", no_support)
+        unsupported("IMAPIProp::SaveChanges", || {})
     }
     fn GetProps(&self, _: *mut SPropTagArray, _: u32, count: *mut u32, props: *mut *mut SPropValue) -> Result<()> {
-        guarded("IMAPIProp::GetProps", || {
+        unsupported("IMAPIProp::GetProps", || {
             // SAFETY: MAPI: each out-parameter is null or writable.
             unsafe { (put(count, 0), put(props, core::ptr::null_mut())) };
-            no_support()
         })
     }
     fn GetPropList(&self, _: u32, tags: *mut *mut SPropTagArray) -> Result<()> {
-        guarded("IMAPIProp::GetPropList", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(tags, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMAPIProp::GetPropList", tags, core::ptr::null_mut()) }
     }
     fn OpenProperty(&self, _: u32, _: *mut GUID, _: u32, _: u32, unk: OutRef<IUnknown>) -> Result<()> {
-        guarded("IMAPIProp::OpenProperty", || {
+        unsupported("IMAPIProp::OpenProperty", || {
             let _ = unk.write(None);
-            no_support()
         })
     }
     fn SetProps(&self, _: u32, _: *mut SPropValue, problems: *mut *mut SPropProblemArray) -> Result<()> {
-        guarded("IMAPIProp::SetProps", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(problems, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMAPIProp::SetProps", problems, core::ptr::null_mut()) }
     }
     fn DeleteProps(&self, _: *mut SPropTagArray, problems: *mut *mut SPropProblemArray) -> Result<()> {
-        guarded("IMAPIProp::DeleteProps", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(problems, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMAPIProp::DeleteProps", problems, core::ptr::null_mut()) }
     }
     fn CopyTo(
         &self,
@@ -226,11 +167,8 @@ impl IMAPIProp_Impl for Store_Impl {
         _: u32,
         problems: *mut *mut SPropProblemArray,
     ) -> Result<()> {
-        guarded("IMAPIProp::CopyTo", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(problems, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMAPIProp::CopyTo", problems, core::ptr::null_mut()) }
     }
     fn CopyProps(
         &self,
@@ -242,11 +180,8 @@ impl IMAPIProp_Impl for Store_Impl {
         _: u32,
         problems: *mut *mut SPropProblemArray,
     ) -> Result<()> {
-        guarded("IMAPIProp::CopyProps", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(problems, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMAPIProp::CopyProps", problems, core::ptr::null_mut()) }
     }
     fn GetNamesFromIDs(
         &self,
@@ -256,17 +191,13 @@ impl IMAPIProp_Impl for Store_Impl {
         count: *mut u32,
         names: *mut *mut *mut MAPINAMEID,
     ) -> Result<()> {
-        guarded("IMAPIProp::GetNamesFromIDs", || {
+        unsupported("IMAPIProp::GetNamesFromIDs", || {
             // SAFETY: MAPI: each out-parameter is null or writable.
             unsafe { (put(count, 0), put(names, core::ptr::null_mut())) };
-            no_support()
         })
     }
     fn GetIDsFromNames(&self, _: u32, _: *mut *mut MAPINAMEID, _: u32, tags: *mut *mut SPropTagArray) -> Result<()> {
-        guarded("IMAPIProp::GetIDsFromNames", || {
-            // SAFETY: MAPI: an out-parameter is null or writable.
-            unsafe { put(tags, core::ptr::null_mut()) };
-            no_support()
-        })
+        // SAFETY: MAPI: an out-parameter is null or writable.
+        unsafe { unsupported_clearing("IMAPIProp::GetIDsFromNames", tags, core::ptr::null_mut()) }
     }
 }

@@ -9,12 +9,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use windows_core::{GUID, HRESULT, IUnknown_Vtbl};
+use windows_core::HRESULT;
 
 use super::{Event, Listener, Method, RefCounts, left};
-use crate::abi::{HANDLE, IID_IMAPISyncProgressCallback, IID_IUnknown, IMAPISyncProgressCallback_Vtbl};
+use crate::abi::{HANDLE, IMAPISyncProgressCallback_Vtbl};
 use crate::hresult::S_OK;
-use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
+use crate::object::{Class, ComObject, ObjectRef, UnknownOnly, iunknown_vtbl};
 use crate::unwind::forget_payload;
 
 /// One of the host's objects with its reference count before the call.
@@ -88,14 +88,7 @@ impl HostObject {
 }
 
 /// A COM object that answers only IUnknown: the session, or a refusing callback.
-pub(super) struct PlainUnknown;
-static PLAIN_VTBL: IUnknown_Vtbl = iunknown_vtbl::<PlainUnknown>();
-impl Class for PlainUnknown {
-    type Value = ();
-    type Vtable = IUnknown_Vtbl;
-    const VTABLE: &'static IUnknown_Vtbl = &PLAIN_VTBL;
-    const IID: GUID = IID_IUnknown;
-}
+pub(super) type PlainUnknown = UnknownOnly<()>;
 
 /// The recording IMAPISyncProgressCallback.
 pub(super) struct RecordingCallback;
@@ -109,7 +102,6 @@ impl Class for RecordingCallback {
     type Value = Recorder;
     type Vtable = IMAPISyncProgressCallback_Vtbl;
     const VTABLE: &'static IMAPISyncProgressCallback_Vtbl = &RECORDING_VTBL;
-    const IID: GUID = IID_IMAPISyncProgressCallback;
 }
 
 pub(super) struct Recorder {

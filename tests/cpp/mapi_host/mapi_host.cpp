@@ -53,6 +53,8 @@
 #include <mapiguid.h>
 #include <mapicode.h>
 
+#include "../com_host.h"
+
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
@@ -63,33 +65,15 @@
 
 namespace {
 
-constexpr DWORD kTimeoutMs = 10000;
+using com_host::check;
+using com_host::g_round;
+using com_host::kTimeoutMs;
 const char kProviderSection[] = "MAPISYNC_EXAMPLE_STORE";
 const unsigned char kStoreUid[16] = {'m', 'a', 'p', 'i', 's', 'y', 'n', 'c', '-', 'e', 'x', 'a', 'm', 'p', 'l', 'e'};
 
 // ---------------------------------------------------------------- reporting
 
-int g_passed = 0;
-int g_failed = 0;
-bool g_verbose = true;  // the first round prints every check
-int g_round = 0;
-
-bool check(bool ok, const char *format, ...) {
-    (ok ? g_passed : g_failed) += 1;
-    if (ok && !g_verbose) return ok;
-    va_list args;
-    va_start(args, format);
-    if (g_round > 0) {
-        std::printf("%s - round %d: ", ok ? "ok  " : "FAIL", g_round);
-    } else {
-        std::printf("%s - ", ok ? "ok  " : "FAIL");
-    }
-    std::vprintf(format, args);
-    std::printf("\n");
-    std::fflush(stdout);
-    va_end(args);
-    return ok;
-}
+// com_host's check; the first round prints every check, later ones only failures.
 
 bool check_hr(HRESULT got, HRESULT want, const char *what) {
     return check(got == want, "%s: 0x%08lX (want 0x%08lX)", what, static_cast<unsigned long>(got),
@@ -98,11 +82,7 @@ bool check_hr(HRESULT got, HRESULT want, const char *what) {
 
 // Waits until `value` equals `want` (a worker thread finishing its releases).
 bool wait_for(const std::atomic<ULONG> &value, ULONG want) {
-    for (DWORD waited = 0; waited < kTimeoutMs; waited += 1) {
-        if (value.load() == want) return true;
-        Sleep(1);
-    }
-    return value.load() == want;
+    return com_host::eventually([&] { return value.load() == want; });
 }
 
 // ---------------------------------------------------------------- MAPI memory
@@ -122,24 +102,16 @@ ULONG WINAPI free_buffer(LPVOID buffer) {
 // The support object MAPI hands to Logon. Only the methods a provider may
 // rely on work; every other one records its name and answers
 // MAPI_E_NO_SUPPORT, and the host checks that none was called.
-class Support final : public IMAPISupport {
+class Support final : public com_host::HostObject<IMAPISupport> {
 public:
-    std::atomic<ULONG> refs{1};
+    Support() : HostObject(com_host::Lifetime::Host) {}
+
     std::atomic<int> provider_uid_calls{0};
     MAPIUID provider_uid{};
     SRWLOCK lock = SRWLOCK_INIT;  // mingw's win32-thread libstdc++ has no std::mutex
     std::vector<std::string> unexpected;
 
-    STDMETHODIMP QueryInterface(REFIID riid, LPVOID *ppv) override {
-        if (!ppv) return E_POINTER;
-        *ppv = nullptr;
-        if (riid != IID_IUnknown && riid != IID_IMAPISup) return E_NOINTERFACE;
-        AddRef();
-        *ppv = this;
-        return S_OK;
-    }
-    STDMETHODIMP_(ULONG) AddRef() override { return ++refs; }
-    STDMETHODIMP_(ULONG) Release() override { return --refs; }
+    bool serves(REFIID riid) const override { return riid == IID_IMAPISup; }
 
     // The methods a provider may rely on.
     STDMETHODIMP GetMemAllocRoutines(LPALLOCATEBUFFER *a, LPALLOCATEMORE *m, LPFREEBUFFER *f) override {
@@ -238,22 +210,18 @@ public:
 // IID_IMAPISession (the provider reaches Microsoft's IMAPISession type from
 // `job.session()` with a cast, then only releases it) and counts both the
 // queries for IMAPISession and its references.
-class Session final : public IUnknown {
+class Session final : public com_host::HostObject<IUnknown> {
 public:
-    std::atomic<ULONG> refs{1};
-    std::atomic<int> session_queries{0};
+    Session() : HostObject(com_host::Lifetime::Host) {}
 
-    STDMETHODIMP QueryInterface(REFIID riid, void **ppv) override {
-        if (!ppv) return E_POINTER;
-        *ppv = nullptr;
-        if (riid == IID_IMAPISession) session_queries += 1;
-        if (riid != IID_IUnknown && riid != IID_IMAPISession) return E_NOINTERFACE;
-        AddRef();
-        *ppv = this;
-        return S_OK;
+    // Counted by the (const) question whether a query is served: mutable.
+    mutable std::atomic<int> session_queries{0};
+
+    bool serves(REFIID riid) const override {
+        if (riid != IID_IMAPISession) return false;
+        session_queries += 1;
+        return true;
     }
-    STDMETHODIMP_(ULONG) AddRef() override { return ++refs; }
-    STDMETHODIMP_(ULONG) Release() override { return --refs; }
 };
 
 // ---------------------------------------------------------------- progress callback
@@ -261,9 +229,8 @@ public:
 // Outlook's side of a sync. With `gated`, the first Progress call signals
 // `started` and waits for `gate` before returning: the host acts (logs the
 // store off) while the sync is known to be running.
-class Callback final : public IMAPISyncProgressCallback {
+class Callback final : public com_host::HostObject<IMAPISyncProgressCallback> {
 public:
-    std::atomic<ULONG> refs{1};
     std::atomic<int> progress{0};
     std::atomic<int> errors{0};
     std::atomic<int> dones{0};
@@ -274,23 +241,14 @@ public:
     HANDLE gate = CreateEventW(nullptr, TRUE, FALSE, nullptr);
     bool gated;
 
-    explicit Callback(bool gated_) : gated(gated_) {}
+    explicit Callback(bool gated_) : HostObject(com_host::Lifetime::Host), gated(gated_) {}
     ~Callback() {
         CloseHandle(done);
         CloseHandle(started);
         CloseHandle(gate);
     }
 
-    STDMETHODIMP QueryInterface(REFIID riid, void **ppv) override {
-        if (!ppv) return E_POINTER;
-        *ppv = nullptr;
-        if (riid != IID_IUnknown && riid != IID_IMAPISyncProgressCallback) return E_NOINTERFACE;
-        AddRef();
-        *ppv = this;
-        return S_OK;
-    }
-    STDMETHODIMP_(ULONG) AddRef() override { return ++refs; }
-    STDMETHODIMP_(ULONG) Release() override { return --refs; }
+    bool serves(REFIID riid) const override { return riid == IID_IMAPISyncProgressCallback; }
     STDMETHODIMP Progress(const WCHAR *, ULONG, ULONG) override {
         if (++progress == 1 && gated) {
             SetEvent(started);
@@ -795,22 +753,22 @@ int main(int argc, char **argv) {
     if (fast) {
         if (!dll.empty()) fast_shutdown(dll, state);
         std::printf("fast shutdown while a sync runs; the process exits without Shutdown or FreeLibrary\n");
-        std::printf("%d passed, %d failed\n", g_passed, g_failed);
+        std::printf("%d passed, %d failed\n", com_host::g_passed, com_host::g_failed);
         std::fflush(stdout);
-        return g_failed == 0 ? 0 : 1;
+        return com_host::g_failed == 0 ? 0 : 1;
     }
     if (!dll.empty()) {
         for (g_round = 1; g_round <= rounds; g_round += 1) {
             run_round(dll);
-            g_verbose = false;
+            com_host::g_quiet_passes = true;
         }
         g_round = 0;
-        g_verbose = true;
+        com_host::g_quiet_passes = false;
         run_instances(dll, 2 * rounds);
     }
     std::printf("%d rounds of load, logon, two syncs, logoff, shutdown, unload\n", rounds);
     std::printf("then two instances, Shutdown racing MSProviderInit %d times, StoreLogoff on another thread\n",
                 2 * rounds);
-    std::printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+    std::printf("%d passed, %d failed\n", com_host::g_passed, com_host::g_failed);
+    return com_host::g_failed == 0 ? 0 : 1;
 }
