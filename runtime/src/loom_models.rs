@@ -201,10 +201,18 @@ impl Exit for LoomThread {
         true
     }
 
-    fn wait_exit(&mut self, _deadline: Option<std::time::Instant>) -> bool {
-        // loom has no time: a wait always waits for the end.
-        self.join();
-        true
+    fn wait_exit(&mut self, deadline: Option<std::time::Instant>) -> bool {
+        // loom has no time: a wait without a deadline waits for the end; one
+        // with a deadline (a drain's slice) looks once and lets others run.
+        if self.has_exited() {
+            return true;
+        }
+        if deadline.is_none() {
+            self.join();
+            return true;
+        }
+        thread::yield_now();
+        false
     }
 }
 
@@ -238,11 +246,13 @@ unsafe fn start_running(
     provider: impl FnOnce() + Send + 'static,
 ) -> Option<()> {
     // SAFETY: loom model: this function's Safety.
-    unsafe { start_job(this, registry, done, std::sync::Arc::new(JobState::new()), provider) }
+    unsafe { start_job(this, registry, done, std::sync::Arc::new(JobState::new()), provider, || {}) }
 }
 
 /// As [`start_running`], for the sync `job` (which the caller keeps, as a
-/// provider keeps its `SyncJob`).
+/// provider keeps its `SyncJob`); after the provider and the end of the
+/// job, the worker runs `close` (`job/gate.rs`'s close, which waits for the
+/// host calls in flight through kept jobs).
 ///
 /// # Safety
 /// As [`start`].
@@ -252,6 +262,7 @@ unsafe fn start_job(
     done: &Arc<Dones>,
     job: std::sync::Arc<JobState>,
     provider: impl FnOnce() + Send + 'static,
+    close: impl FnOnce() + Send + 'static,
 ) -> Option<()> {
     // SAFETY: loom model: the caller holds a reference for the whole call.
     let object = unsafe { ComObject::<Model>::from_this(this) };
@@ -269,6 +280,7 @@ unsafe fn start_job(
             object.value.write();
             provider();
             let hr = if worker_job.end() { MAPI_E_USER_CANCEL } else { S_OK };
+            close();
             object.state.finish();
             done.hr.store(hr.0 as u32 as usize, Ordering::Relaxed);
             done.count.fetch_add(1, Ordering::Release);
@@ -541,33 +553,98 @@ fn a_drain_on_a_worker_racing_a_drain_from_outside_never_waits_for_itself() {
 /// Issue 17, item 3: the host's `Progress`, reached through a job the
 /// provider kept, drains (`Duration::MAX`) on the provider's thread while
 /// the sync's worker, its provider returned, waits for that call to end
-/// (`job/gate.rs`'s close, here the provider's wait). The drain skips that
-/// worker and returns `Ok`; a drain from outside the call waits for it, and
-/// Done comes once.
+/// (`job/gate.rs`'s close). The drain skips that worker and returns `Ok`; a
+/// drain from outside the call waits for it, and Done comes once.
 #[test]
 fn a_drain_inside_a_host_call_through_a_kept_job_never_waits_for_that_syncs_worker() {
     explore("lifecycle, a drain inside a host call in flight through a kept job (issue 17 item 3)", || {
         let world = World::new();
         let object = world.object();
         let job = std::sync::Arc::new(JobState::new());
-        let (in_call, call_ended) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-        let (entered, ended) = (in_call.clone(), call_ended.clone());
-        let provider = move || {
-            while !(entered.load(Ordering::Acquire) && ended.load(Ordering::Acquire)) {
-                thread::yield_now();
-            }
-        };
+        let call_ended = Arc::new(CallEnd::default());
+        let close = waits_for(&call_ended);
         // SAFETY: loom model: `object` holds a reference.
-        assert!(unsafe { start_job(object.as_raw(), &world.registry, &world.done, job.clone(), provider) }.is_some());
+        assert!(
+            unsafe { start_job(object.as_raw(), &world.registry, &world.done, job.clone(), || {}, close) }.is_some()
+        );
         drop(object);
-        let drained = host_calls::in_flight(&job, || {
-            in_call.store(true, Ordering::Release);
-            world.registry.drain(std::time::Duration::MAX, Which::All)
-        });
-        call_ended.store(true, Ordering::Release);
+        let drained = host_calls::in_flight(&job, || world.registry.drain(std::time::Duration::MAX, Which::All));
+        call_ended.set();
         assert_eq!(drained, Ok(()), "the worker that waits for this call is not waited for");
         world.drain(Which::All);
         assert_eq!(world.done.count.load(Ordering::Acquire), 1);
         assert_eq!(world.drops(), 1);
     });
+}
+
+/// Issue 17, items 1 and 3 (found by a review): the model above with a
+/// second sync C whose worker drains on itself while this thread (T) drains
+/// inside a host call through A's kept job. A's worker waits for T's call,
+/// and C's worker must not wait for A's (it waits only for a draining
+/// thread), nor T for C's in a cycle: both drains return `Ok` and every
+/// worker says Done.
+#[test]
+fn drains_inside_a_kept_jobs_call_and_on_a_worker_never_wait_in_a_cycle() {
+    explore_bounded("lifecycle, a drain in a kept job's call and a worker's drain (no cycle)", 2, || {
+        let world = World::new();
+        let (object_a, object_c) = (world.object(), world.object());
+        let job_a = std::sync::Arc::new(JobState::new());
+        let (call_ended, closing) = (Arc::new(CallEnd::default()), Arc::new(AtomicBool::new(false)));
+        let close = closes_after(&call_ended, &closing);
+        // SAFETY: loom model: `object_a` holds a reference.
+        let started =
+            unsafe { start_job(object_a.as_raw(), &world.registry, &world.done, job_a.clone(), || {}, close) };
+        assert!(started.is_some());
+        // A's worker is in its close before the drains start: two drains that
+        // look again and again would otherwise starve it in loom's schedules
+        // (which have no time), where real threads all run.
+        while !closing.load(Ordering::Acquire) {
+            thread::yield_now();
+        }
+        let (inside, c_said) = (world.registry.clone(), Arc::new(AtomicBool::new(false)));
+        let c_drained = c_said.clone();
+        let provider_c = move || {
+            let drained = inside.drain(std::time::Duration::MAX, Which::All);
+            c_drained.store(drained == Ok(()), Ordering::Release);
+        };
+        // SAFETY: loom model: `object_c` holds a reference.
+        assert!(unsafe { start_running(object_c.as_raw(), &world.registry, &world.done, provider_c) }.is_some());
+        drop((object_a, object_c));
+        let drained = host_calls::in_flight(&job_a, || world.registry.drain(std::time::Duration::MAX, Which::All));
+        call_ended.set();
+        assert_eq!(drained, Ok(()));
+        world.drain(Which::All);
+        assert!(c_said.load(Ordering::Acquire), "C's worker's drain returned Ok");
+        assert_eq!(world.done.count.load(Ordering::Acquire), 2);
+    });
+}
+
+/// The end of a host call in flight through a kept job, which a worker's
+/// close waits for (`job/gate.rs`: a lock and a condition variable).
+#[derive(Default)]
+struct CallEnd(loom::sync::Mutex<bool>, loom::sync::Condvar);
+
+impl CallEnd {
+    fn set(&self) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+}
+
+/// A worker's close that waits until the call `ended`.
+fn waits_for(ended: &Arc<CallEnd>) -> impl FnOnce() + Send + use<> {
+    let closing = Arc::new(AtomicBool::new(false));
+    closes_after(ended, &closing)
+}
+
+/// As [`waits_for`]; sets `closing` first.
+fn closes_after(ended: &Arc<CallEnd>, closing: &Arc<AtomicBool>) -> impl FnOnce() + Send + use<> {
+    let (ended, closing) = (ended.clone(), closing.clone());
+    move || {
+        closing.store(true, Ordering::Release);
+        let mut set = ended.0.lock().unwrap();
+        while !*set {
+            set = ended.1.wait(set).unwrap();
+        }
+    }
 }

@@ -4,7 +4,7 @@
 # 32-bit loader of wine32:i386 in the same WoW64 prefix):
 #
 # 1. `cargo test --target x86_64-pc-windows-gnu -p mapisync-tests --test
-#    lifecycle --test lifecycle_kept` under Wine: cancel, drain, shutdown and
+#    lifecycle --test lifecycle_kept --test lifecycle_cycles` under Wine: cancel, drain, shutdown and
 #    DllCanUnloadNow through raw vtables (thread handles, Win32 events);
 # 2. builds mapisync_lifecycle_dll.dll (tests/lifecycle-dll) and the
 #    lifecycle host (tests/cpp/lifecycle) with mingw g++, and runs the host:
@@ -32,13 +32,13 @@ one_target() {
   TARGET="$1"
   local gxx="$2" label="$3"
 
-  section "$label: cargo test --target $TARGET -p mapisync-tests --test lifecycle --test lifecycle_kept (under Wine)"
-  cargo test --quiet --target "$TARGET" -p mapisync-tests --test lifecycle --test lifecycle_kept 2>&1 |
+  section "$label: cargo test --target $TARGET -p mapisync-tests --test lifecycle --test lifecycle_kept --test lifecycle_cycles (under Wine)"
+  cargo test --quiet --target "$TARGET" -p mapisync-tests --test lifecycle --test lifecycle_kept --test lifecycle_cycles 2>&1 |
     tee "$target_dir/lifecycle-wine-rust.log"
   results="$(grep -E '^test result:' "$target_dir/lifecycle-wine-rust.log" || true)"
-  [ "$(grep -c '^test result: ok\.' <<<"$results")" -eq 2 ] ||
+  [ "$(grep -c '^test result: ok\.' <<<"$results")" -eq 3 ] ||
     fail "the Rust lifecycle tests did not all pass under Wine: '$results'"
-  rust_result="$(grep -oE '^test result: ok\. [0-9]+ passed' <<<"$results" | awk '{s+=$4} END {print s+0}') passed in 2 binaries"
+  rust_result="$(grep -oE '^test result: ok\. [0-9]+ passed' <<<"$results" | awk '{s+=$4} END {print s+0}') passed in 3 binaries"
 
   section "$label: lifecycle test DLL and host ($gxx)"
   cargo build --quiet --target "$TARGET" -p mapisync-lifecycle-dll

@@ -1,15 +1,20 @@
 //! The host calls in flight through a sync's [`SyncJob`](crate::SyncJob)s,
-//! by calling thread, so that a drain on such a thread never waits for that
-//! sync's worker.
+//! by calling thread, so that drains made inside such calls never wait for
+//! that sync's worker, nor for each other in a cycle.
 //!
-//! A sync's worker, once the provider's method has returned, waits for every
-//! host call in flight through any job of the sync before it calls `Done`
-//! and exits (`job/gate.rs`). A drain made inside such a call, on the same
-//! thread (a host's `Progress` that calls [`shutdown`](crate::lifecycle::shutdown),
-//! or whose code ends in the provider's Shutdown), would wait for a worker
-//! that waits for it. So the drain skips that worker, as it skips its own
-//! ([`Registry::drain`](super::registry::Registry::drain)): the worker cannot
-//! exit before the call returns, which is after the drain returns.
+//! A sync's worker may wait for a host call in flight through one of the
+//! sync's jobs: once the provider's method has returned, the worker waits
+//! for every such call before it calls `Done` and exits (`job/gate.rs`);
+//! before that, the provider itself may wait for the thread that makes the
+//! call (a provider that reports from scoped threads joins them). A drain
+//! made inside such a call (a host's `Progress` that calls
+//! [`shutdown`](crate::lifecycle::shutdown), or whose code ends in the
+//! provider's Shutdown) would then wait for a worker that waits for it. So
+//! a drain skips every sync with a host call in flight on a thread that is
+//! draining now, this one or another ([`Registry::drain`](super::registry::Registry::drain)),
+//! as it skips its own worker: that sync's code is on the draining thread's
+//! stack, which the host cannot unload under it anyway, and its worker
+//! stays in the registry (which keeps the module pinned) until it exits.
 //!
 //! The callers are kept in the sync's own [`JobState`], not in a
 //! thread-local: on targets without native TLS (windows-gnu) every
@@ -22,9 +27,13 @@ use crate::atomic::Mutex;
 use crate::state::JobState;
 
 #[cfg(all(loom, test))]
-use loom::thread::{ThreadId, current};
+pub(crate) use loom::thread::ThreadId;
+#[cfg(all(loom, test))]
+use loom::thread::current;
 #[cfg(not(all(loom, test)))]
-use std::thread::{ThreadId, current};
+pub(crate) use std::thread::ThreadId;
+#[cfg(not(all(loom, test)))]
+use std::thread::current;
 
 /// The threads with a host call in flight through a job of one sync, once
 /// per call (a nested call on the same thread is listed again).
@@ -63,8 +72,20 @@ pub(crate) fn in_flight<R>(sync: &JobState, call: impl FnOnce() -> R) -> R {
     call()
 }
 
+/// This thread, as [`in_flight`] records it.
+pub(crate) fn this_thread() -> ThreadId {
+    current().id()
+}
+
+/// Whether a thread in `draining` has a host call in flight through a job
+/// of `sync`.
+pub(crate) fn has_call_from(sync: &JobState, draining: &[ThreadId]) -> bool {
+    sync.callers().list().iter().any(|caller| draining.contains(caller))
+}
+
 /// Whether this thread is inside a host call through a job of `sync`.
-pub(crate) fn is_in_flight_here(sync: &JobState) -> bool {
+#[cfg(all(test, not(loom)))]
+fn is_in_flight_here(sync: &JobState) -> bool {
     let me = current().id();
     sync.callers().list().contains(&me)
 }
@@ -88,6 +109,33 @@ mod tests {
             });
         });
         assert!(!is_in_flight_here(&a));
+    }
+
+    #[test]
+    fn a_call_from_a_draining_thread_is_seen_and_ends_with_its_call() {
+        let a = JobState::new();
+        let me = this_thread();
+        assert!(!has_call_from(&a, &[me]), "no call in flight");
+        in_flight(&a, || {
+            assert!(has_call_from(&a, &[me]));
+            assert!(!has_call_from(&a, &[]), "a call from a thread that is not draining");
+            let (entered, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| {
+                    in_flight(&a, || {
+                        entered.wait();
+                        release.wait();
+                    });
+                    this_thread()
+                });
+                entered.wait();
+                assert!(has_call_from(&a, &[me]), "one of the two calls is from a draining thread");
+                release.wait();
+                let other = other.join().unwrap();
+                assert!(!has_call_from(&a, &[other]), "the other thread's call ended and went off the list");
+            });
+        });
+        assert!(!has_call_from(&a, &[me]));
     }
 
     #[test]

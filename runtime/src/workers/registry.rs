@@ -117,6 +117,8 @@ struct Inner<W: Exit> {
     /// Held while `entries` is not empty (see `pin.rs`), unless the last
     /// worker handed it to its own exit.
     pin: Option<ModulePin>,
+    /// The threads in a drain now, once per drain (workers among them).
+    draining: Vec<host_calls::ThreadId>,
 }
 
 /// The registry (one per module, in `workers.rs`; one per model in loom).
@@ -141,6 +143,7 @@ impl<W: Exit> Registry<W> {
             records: Vec::new(),
             next_number: 1,
             pin: None,
+            draining: Vec::new(),
         };
         Self { inner: Mutex::new(inner), reaped: Condvar::new(), recorded: core::sync::atomic::AtomicUsize::new(0) }
     }
@@ -245,22 +248,26 @@ impl<W: Exit> Registry<W> {
     /// `timeout`: `Err(n)` with the `n` threads still there when the time
     /// ran out. On a worker thread, its own entry (and those of other
     /// workers draining now) is skipped: counted as exiting, never waited for.
-    /// So is, on any thread, a sync with a host call in flight on this thread
-    /// through one of its jobs: its worker waits for that call to return.
+    /// So is, on any thread, a sync with a host call in flight, through one
+    /// of its jobs, on a thread that is draining now (this one among them):
+    /// its worker may wait for that call, which returns after its drain
+    /// (`host_calls.rs`); such a sync stays in the registry until it exits.
     pub(crate) fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
         let deadline = Instant::now().checked_add(timeout);
         let me = W::current();
         let on_worker = self.mark_draining(&me, true);
-        let awaited = |entry: &Entry<W>| {
+        let awaited = |entry: &Entry<W>, draining: &[host_calls::ThreadId]| {
             entry.is_in(which)
                 && entry.owner != me
                 && !(on_worker && entry.draining)
-                && !host_calls::is_in_flight_here(&entry.job)
+                && !host_calls::has_call_from(&entry.job, draining)
         };
         let drained = self.drain_awaited(&awaited, deadline);
         if on_worker {
             self.mark_draining(&me, false);
             self.release_pin_after_this_worker();
+        } else {
+            self.lock().unmark_draining();
         }
         drained
     }
@@ -281,28 +288,37 @@ impl<W: Exit> Registry<W> {
         }
     }
 
-    /// Marks the calling thread's entry (if it is a worker) as draining or
-    /// not; whether it is a worker.
+    /// Marks the calling thread as draining or not, and its entry too if it
+    /// is a worker; whether it is a worker.
     fn mark_draining(&self, me: &W::Id, draining: bool) -> bool {
         let mut inner = self.lock();
+        if draining {
+            inner.draining.push(host_calls::this_thread());
+        } else {
+            inner.unmark_draining();
+        }
         let entry = inner.entries.iter_mut().find(|entry| entry.owner == *me);
         entry.map(|entry| entry.draining = draining).is_some()
     }
 
-    fn drain_awaited(&self, awaited: &impl Fn(&Entry<W>) -> bool, deadline: Option<Instant>) -> Result<(), usize> {
+    fn drain_awaited(&self, awaited: &Awaited<'_, W>, deadline: Option<Instant>) -> Result<(), usize> {
         let mut inner = self.lock();
         loop {
             inner.reap_exited();
             inner.release_pin_if_idle();
-            let left = inner.entries.iter().filter(|entry| awaited(entry)).count();
+            // One look at each entry: what it waits for may change meanwhile
+            // (another thread starts draining), and the count and the pick must agree.
+            let Inner { entries, draining, .. } = &mut *inner;
+            let (mut left, mut next) = (0, None);
+            for entry in entries.iter_mut().filter(|entry| awaited(entry, draining)) {
+                left += 1;
+                if next.is_none() {
+                    next = entry.thread.take().map(|thread| (entry.job.clone(), thread));
+                }
+            }
             if left == 0 {
                 return Ok(());
             }
-            let next = inner
-                .entries
-                .iter_mut()
-                .filter(|entry| awaited(entry))
-                .find_map(|entry| Some((entry.job.clone(), entry.thread.take()?)));
             match next {
                 Some((job, thread)) => inner = self.wait_for(inner, job, thread, deadline, awaited)?,
                 None if deadline.is_some_and(|deadline| Instant::now() >= deadline) => return Err(left),
@@ -312,18 +328,20 @@ impl<W: Exit> Registry<W> {
         }
     }
 
-    /// Waits for one thread outside the lock, then removes its entry (it
-    /// exited) or puts it back and gives up (the time ran out).
+    /// Waits for one thread outside the lock, at most one [`LOOK_AGAIN`]
+    /// slice, then removes its entry (it exited) or puts it back: and gives
+    /// up if the time ran out, or goes on (the caller looks again at what
+    /// it waits for, which a provider's return or another drain may change).
     fn wait_for<'a>(
         &'a self,
         inner: MutexGuard<'a, Inner<W>>,
         job: Arc<JobState>,
         mut thread: W,
         deadline: Option<Instant>,
-        awaited: &impl Fn(&Entry<W>) -> bool,
+        awaited: &Awaited<'_, W>,
     ) -> Result<MutexGuard<'a, Inner<W>>, usize> {
         drop(inner);
-        let exited = thread.wait_exit(deadline);
+        let exited = thread.wait_exit(Some(slice_end(deadline)));
         let mut inner = self.lock();
         // Only the holder of the thread removes an entry whose thread is taken.
         let index = inner.entries.iter().position(|entry| Arc::ptr_eq(&entry.job, &job));
@@ -334,13 +352,13 @@ impl<W: Exit> Registry<W> {
             inner.entries[index].thread = Some(thread);
         }
         self.reaped.notify_all();
-        if exited {
+        if exited || deadline.is_none_or(|deadline| Instant::now() < deadline) {
             return Ok(inner);
         }
         // Count only what still runs: threads that exited while this one was
         // waited for are reaped first.
         inner.reap_exited();
-        Err(inner.entries.iter().filter(|entry| awaited(entry)).count())
+        Err(inner.awaited_count(awaited))
     }
 
     fn wait_for_other_drain<'a>(
@@ -348,17 +366,40 @@ impl<W: Exit> Registry<W> {
         inner: MutexGuard<'a, Inner<W>>,
         deadline: Option<Instant>,
     ) -> MutexGuard<'a, Inner<W>> {
-        match deadline {
-            None => self.reaped.wait(inner).unwrap_or_else(PoisonError::into_inner),
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                self.reaped.wait_timeout(inner, left).unwrap_or_else(PoisonError::into_inner).0
-            }
-        }
+        let left = slice_end(deadline).saturating_duration_since(Instant::now());
+        self.reaped.wait_timeout(inner, left).unwrap_or_else(PoisonError::into_inner).0
     }
 }
 
+/// Whether a drain waits for an entry, given the threads draining now.
+type Awaited<'a, W> = dyn Fn(&Entry<W>, &[host_calls::ThreadId]) -> bool + 'a;
+
+/// How long a drain waits for a thread before it looks again at what it
+/// waits for: a thread that starts draining inside a host call through a
+/// job of the awaited sync makes that sync no longer awaited. Short against
+/// a shutdown's timeout (seconds), long against the cost of a look (a lock).
+const LOOK_AGAIN: Duration = Duration::from_millis(10);
+
+/// The end of the next slice of a wait that ends at `deadline` (never, if `None`).
+fn slice_end(deadline: Option<Instant>) -> Instant {
+    let slice = Instant::now() + LOOK_AGAIN;
+    deadline.map_or(slice, |deadline| deadline.min(slice))
+}
+
 impl<W: Exit> Inner<W> {
+    /// How many entries a drain waits for.
+    fn awaited_count(&self, awaited: &Awaited<'_, W>) -> usize {
+        self.entries.iter().filter(|entry| awaited(entry, &self.draining)).count()
+    }
+
+    /// Takes one mark of the calling thread off the draining threads.
+    fn unmark_draining(&mut self) {
+        let me = host_calls::this_thread();
+        if let Some(at) = self.draining.iter().rposition(|thread| *thread == me) {
+            self.draining.swap_remove(at);
+        }
+    }
+
     /// Drops the entries whose thread has exited (a taken thread is a
     /// drain's to reap).
     fn reap_exited(&mut self) {

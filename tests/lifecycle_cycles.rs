@@ -1,0 +1,158 @@
+//! Drains inside host calls through kept jobs (issue 17, items 1 and 3), as
+//! a review of the in-flight skip (41d17e6) tried to break it: drains
+//! inside kept jobs' calls and on workers never wait for each other in a
+//! cycle. 41d17e6 skipped only a sync with a call in flight on the draining
+//! thread itself, so these drains waited out every timeout, and forever
+//! with `Duration::MAX`; now a drain skips every sync with a call in flight
+//! on any thread that is draining (`workers/host_calls.rs`).
+//! One test at a time (`serial()`): the registry is one per test binary.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mapisync::lifecycle;
+use mapisync::{IMAPISync, MapiSync, SyncJob};
+use mapisync_tests::{Latch, PATIENCE, serial};
+
+/// Hands its job to a thread of its own that reports once; returns once
+/// the host is inside that report (its worker then waits for the report).
+struct HandsToThread {
+    in_call: Arc<Latch>,
+}
+
+#[mapisync::provider]
+impl MapiSync for HandsToThread {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let mut kept = std::mem::replace(job, SyncJob::new(job.flags()));
+        std::thread::spawn(move || kept.progress("kept", 1, 2));
+        assert!(self.in_call.wait(PATIENCE));
+        Ok(())
+    }
+}
+
+/// Reports once through its own job, on its worker.
+struct ReportsOnWorker;
+
+#[mapisync::provider]
+impl MapiSync for ReportsOnWorker {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        job.progress("on the worker", 1, 1)
+    }
+}
+
+/// What a drain said, and how long it took.
+type Drained = Option<(Result<(), usize>, Duration)>;
+type Said = Arc<Mutex<Drained>>;
+
+/// Runs the two syncs; `t_timeout` for T's drain (in A's kept Progress),
+/// `c_timeout` for W_C's (in C's Progress). Returns what each said, once
+/// both said something or `watchdog` passed.
+fn cycle(t_timeout: Duration, c_timeout: Duration, watchdog: Duration) -> (Drained, Drained) {
+    let (t_said, c_said): (Said, Said) = Default::default();
+    let a_in = Arc::new(Latch::default());
+    let c_in_drain = Arc::new(Latch::default());
+    // C: its worker's Progress waits until T is in A's Progress, then drains.
+    let (c_record, c_wait, c_started) = (c_said.clone(), a_in.clone(), c_in_drain.clone());
+    let host_c = mapisync_tests::on_progress(move || {
+        assert!(c_wait.wait(PATIENCE));
+        std::thread::sleep(Duration::from_millis(50)); // W_A is in the gate's close by now
+        c_started.open();
+        let started = Instant::now();
+        let result = lifecycle::drain(c_timeout);
+        *c_record.lock().unwrap() = Some((result, started.elapsed()));
+    });
+    std::thread::spawn(move || {
+        let sync: IMAPISync = ReportsOnWorker.into();
+        let _ = host_c.run(&sync);
+    });
+    // A: T's Progress lets C go, waits until W_C is in its drain, then drains.
+    let (t_record, t_entered, t_after) = (t_said.clone(), a_in.clone(), c_in_drain.clone());
+    let host_a = mapisync_tests::on_progress(move || {
+        t_entered.open();
+        assert!(t_after.wait(PATIENCE));
+        std::thread::sleep(Duration::from_millis(50));
+        let started = Instant::now();
+        let result = lifecycle::drain(t_timeout);
+        *t_record.lock().unwrap() = Some((result, started.elapsed()));
+    });
+    let in_call = a_in.clone();
+    std::thread::spawn(move || {
+        let sync: IMAPISync = HandsToThread { in_call }.into();
+        let _ = host_a.run(&sync);
+    });
+    let deadline = Instant::now() + watchdog;
+    while Instant::now() < deadline && (t_said.lock().unwrap().is_none() || c_said.lock().unwrap().is_none()) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    (*t_said.lock().unwrap(), *c_said.lock().unwrap())
+}
+
+/// W_C's drain(2 s), on a worker, returns `Ok` at once: A's worker waits
+/// only for T's call, and T drains. Before: `Err(1)` after the full 2 s.
+#[test]
+fn a_workers_drain_does_not_wait_for_itself_through_a_kept_jobs_thread() {
+    let _serial = serial();
+    let (t, c) = cycle(Duration::MAX, Duration::from_secs(2), PATIENCE);
+    eprintln!("T's drain(MAX) in A's kept Progress: {t:?}; W_C's drain(2 s) in C's Progress: {c:?}");
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    let (c_result, c_took) = c.expect("W_C's drain returned");
+    assert!(
+        c_result == Ok(()) && c_took < Duration::from_millis(500),
+        "a drain on a worker waited for itself in a cycle: {c_result:?} after {c_took:?}"
+    );
+}
+
+/// Duration::MAX on both drains: both return (watchdog 5 s). Before:
+/// neither ever did.
+#[test]
+fn with_duration_max_on_both_drains_both_return() {
+    let _serial = serial();
+    let (t, c) = cycle(Duration::MAX, Duration::MAX, Duration::from_secs(5));
+    eprintln!(
+        "after 5 s: T's drain(MAX): {t:?}; W_C's drain(MAX): {c:?}; workers running: {}",
+        lifecycle::running_workers()
+    );
+    assert!(c.is_some() && t.is_some(), "hung: T's drain {t:?}, W_C's drain {c:?}");
+}
+
+/// Two kept jobs: A's on thread T, B's on thread X; each host's Progress
+/// (T in A's, X in B's) drains(2 s) once the other is in its Progress.
+/// Each worker waits only for a draining thread's call, so both drains
+/// return `Ok` at once. Before: T waited for W_B (which waits for X) and X
+/// for W_A (which waits for T), each its full timeout.
+#[test]
+fn two_kept_jobs_threads_draining_in_their_progress_do_not_wait_for_each_other() {
+    let _serial = serial();
+    let (a_in, b_in) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    let (a_said, b_said): (Said, Said) = Default::default();
+    let host = |mine: Arc<Latch>, other: Arc<Latch>, said: Said| {
+        mapisync_tests::on_progress(move || {
+            mine.open();
+            assert!(other.wait(PATIENCE));
+            std::thread::sleep(Duration::from_millis(100)); // both workers are in the gate's close
+            let started = Instant::now();
+            let result = lifecycle::drain(Duration::from_secs(2));
+            *said.lock().unwrap() = Some((result, started.elapsed()));
+        })
+    };
+    let runners: Vec<_> = [(a_in.clone(), b_in.clone(), a_said.clone()), (b_in.clone(), a_in.clone(), b_said.clone())]
+        .into_iter()
+        .map(|(mine, other, said)| {
+            let host = host(mine.clone(), other, said);
+            std::thread::spawn(move || {
+                let sync: IMAPISync = HandsToThread { in_call: mine }.into();
+                host.run(&sync).map(|report| report.done_calls)
+            })
+        })
+        .collect();
+    for runner in runners {
+        assert_eq!(runner.join().unwrap().unwrap(), 1);
+    }
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    let said = (*a_said.lock().unwrap(), *b_said.lock().unwrap());
+    eprintln!("drain(2 s) in A's kept Progress (T): {:?}; in B's kept Progress (X): {:?}", said.0, said.1);
+    for (result, took) in [said.0.unwrap(), said.1.unwrap()] {
+        assert!(result == Ok(()) && took < Duration::from_millis(500), "waited in a cycle: {result:?} after {took:?}");
+    }
+}
