@@ -15,6 +15,16 @@ extern crate self as mapisync;
 #[cfg(test)]
 use mapisync_macros::provider;
 
+// Before every module: of the two hidden paths to the items the expansion
+// names, rustc's errors print the one it meets first, and it should be
+// `mapisync::__private::...`, not `mapisync::protocol::...`.
+/// What `#[mapisync::provider]` expands to refers to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::abi::IMAPISync_Vtbl;
+    pub use crate::protocol::{Provider, ProviderOf, ProviderProbe, into_interface, vtable};
+}
+
 pub mod abi;
 pub mod aggregate;
 mod atomic;
@@ -34,7 +44,12 @@ pub mod lifecycle;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod object;
-mod protocol;
+// Public, hidden, only so that rustc names `IMAPISync::from`'s bound
+// `mapisync::protocol::<impl IMAPISync>::from` in a user's error (E0277 on a
+// type without the attribute): a private module would be printed through
+// this crate's own name. Its public items are the root's and `__private`'s.
+#[doc(hidden)]
+pub mod protocol;
 pub mod server;
 mod state;
 mod unwind;
@@ -52,10 +67,3 @@ pub use windows_core::{GUID, HRESULT, IUnknown, Interface};
 
 /// The windows-core this crate is built on (0.62); documented as `mapisync::windows_core`.
 pub use windows_core;
-
-/// What `#[mapisync::provider]` expands to refers to; not a public API.
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::abi::IMAPISync_Vtbl;
-    pub use crate::protocol::{Provider, ProviderOf, ProviderProbe, into_interface, vtable};
-}
