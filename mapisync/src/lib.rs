@@ -144,7 +144,7 @@ pub use mapisync_macros::provider;
 /// assert_eq!(code, HRESULT(0x8004_0113_u32 as i32));
 /// assert_eq!(mapisync::windows_core::IUnknown::IID, mapisync::abi::IID_IUnknown);
 /// ```
-pub use mapisync_runtime::windows_core;
+pub use windows_core;
 
 /// Compiles the README's Rust examples as doctests.
 #[cfg(doctest)]

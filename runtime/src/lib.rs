@@ -4,7 +4,7 @@
 //! it beside the `#[mapisync::provider]` attribute; this crate has no
 //! stability promise apart from `mapisync`'s, and its items are documented
 //! there.
-#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(any(docsrs, mapisync_docsrs), feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -29,14 +29,14 @@ pub mod abi;
 pub mod aggregate;
 mod atomic;
 #[cfg(any(test, feature = "host"))]
-#[cfg_attr(docsrs, doc(cfg(feature = "host")))]
+#[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(feature = "host")))]
 pub mod conformance;
 mod error;
 pub mod event;
 mod flags;
 pub mod forward;
 #[cfg(any(test, feature = "host"))]
-#[cfg_attr(docsrs, doc(cfg(feature = "host")))]
+#[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(feature = "host")))]
 pub mod host;
 mod hresult;
 mod job;
@@ -65,5 +65,5 @@ pub use lifecycle::CancelToken;
 pub use protocol::{MapiSync, provider_of};
 pub use windows_core::{GUID, HRESULT, IUnknown, Interface};
 
-/// The windows-core this crate is built on (0.62); documented as `mapisync::windows_core`.
-pub use windows_core;
+// `mapisync::windows_core` is the facade's re-export: one here would be
+// shown a second time, as a module, on the facade's pages.
