@@ -17,7 +17,7 @@
 # Every build runs --offline, so only compiling is timed. A clean build
 # starts from an empty target directory; the incremental rebuild edits one
 # line of the method body and builds again. Each figure is the median of
-# RUNS runs (default 3), wall clock, dev profile. The two crates' builds
+# RUNS runs (default 3), wall clock, dev profile. The two providers' builds
 # alternate, so a load change on a shared machine hits both; each run's
 # ratio is printed, and the CPU time of the clean builds (user + system).
 #
