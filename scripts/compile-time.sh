@@ -10,13 +10,14 @@
 # windows-core and cargo treats every dependency as a registry crate
 # (no incremental compilation for them, as for any crates.io dependency).
 # SOURCE=path measures the older way instead: mapisync as a path
-# dependency on this checkout, which makes cargo compile the runtime and
-# the macro incrementally, as workspace code (slower for a clean build).
+# dependency on this checkout, which makes cargo compile the facade, the
+# runtime and the macro incrementally, as workspace code (slower for a
+# clean build).
 #
 # Every build runs --offline, so only compiling is timed. A clean build
 # starts from an empty target directory; the incremental rebuild edits one
 # line of the method body and builds again. Each figure is the median of
-# RUNS runs (default 3), wall clock, dev profile. The two crates' builds
+# RUNS runs (default 3), wall clock, dev profile. The two providers' builds
 # alternate, so a load change on a shared machine hits both; each run's
 # ratio is printed, and the CPU time of the clean builds (user + system).
 #
@@ -48,12 +49,19 @@ trap 'rm -rf "$work"' EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# facade CHECKOUT: whether CHECKOUT has the three-package layout (mapisync/
+# the facade, runtime/ the package mapisync-runtime) rather than the older
+# two (runtime/ the package mapisync), which BASELINE may name.
+facade() { [ -f "$1/mapisync/Cargo.toml" ]; }
+
 # registry CHECKOUT NAME: a local directory registry at $work/NAME holding
-# CHECKOUT's two packages (mapisync, mapisync-macros) and every published
-# crate the two providers need; prints its path.
+# CHECKOUT's packages (mapisync, mapisync-runtime, mapisync-macros; or the
+# older two) and every published crate the two providers need; prints its
+# path.
 registry() {
-  local checkout="$1" dir="$work/$2" crate
-  if ! out=$(cd "$checkout" && cargo package --quiet --no-verify --allow-dirty -p mapisync-macros -p mapisync --target-dir "$dir.pkg" 2>&1); then
+  local checkout="$1" dir="$work/$2" crate packages=(-p mapisync-macros -p mapisync)
+  ! facade "$checkout" || packages+=(-p mapisync-runtime)
+  if ! out=$(cd "$checkout" && cargo package --quiet --no-verify --allow-dirty "${packages[@]}" --target-dir "$dir.pkg" 2>&1); then
     echo "compile-time: cargo package failed in $checkout:" >&2
     echo "$out" >&2
     exit 1
@@ -81,12 +89,14 @@ registry() {
 
 # prepare NAME [SOURCE [CHECKOUT]]: copies benches/compile-time/SOURCE
 # (default NAME) to $work/NAME, building from CHECKOUT's registry
-# (SOURCE=path: CHECKOUT's runtime directory); prints the copy's path.
+# (SOURCE=path: CHECKOUT's mapisync package, mapisync/ or in the older
+# layout runtime/); prints the copy's path.
 prepare() {
-  local name="$1" source="${2:-$1}" checkout="${3:-$root}" copy="$work/$1"
+  local name="$1" source="${2:-$1}" checkout="${3:-$root}" copy="$work/$1" package=runtime
   cp -r "$root/benches/compile-time/$source" "$copy"
   if [ "${SOURCE:-package}" = path ]; then
-    sed -i "s#path = \"../../../runtime\"#path = \"$checkout/runtime\"#" "$copy/Cargo.toml"
+    ! facade "$checkout" || package=mapisync
+    sed -i "s#^mapisync = .*#mapisync = { path = \"$checkout/$package\" }#" "$copy/Cargo.toml"
   else
     sed -i 's#^mapisync = .*#mapisync = "0.1"#' "$copy/Cargo.toml"
     mkdir -p "$copy/.cargo"

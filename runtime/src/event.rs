@@ -156,7 +156,10 @@ impl Drop for DoneEvent {
 ///
 /// # Safety
 /// `handle` is NULL or an open done event.
-#[cfg_attr(not(windows), unsafe(no_mangle))]
+// Not in the crate's unit tests: they link a second, non-test build of the
+// crate (through the dev-dependency on mapisync the doctests need), which
+// exports these two names; the test build's copies keep Rust names.
+#[cfg_attr(all(not(windows), not(test)), unsafe(no_mangle))]
 pub unsafe extern "C" fn mapisync_wait_event(handle: HANDLE, timeout_ms: u32) -> u32 {
     if handle.is_null() {
         return WAIT_FAILED;
@@ -172,7 +175,7 @@ pub unsafe extern "C" fn mapisync_wait_event(handle: HANDLE, timeout_ms: u32) ->
 ///
 /// # Safety
 /// `handle` is NULL or an open done event, closed at most once.
-#[cfg_attr(not(windows), unsafe(no_mangle))]
+#[cfg_attr(all(not(windows), not(test)), unsafe(no_mangle))]
 pub unsafe extern "C" fn mapisync_close_event(handle: HANDLE) -> i32 {
     if handle.is_null() {
         return 0;

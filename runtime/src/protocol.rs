@@ -3,12 +3,13 @@
 //!
 //! `SynchronizeInBackground` validates and copies what it needs, takes the
 //! references the worker keeps, creates the done event, has the module's
-//! [`lifecycle`] registry admit the sync and start the worker, and returns
-//! S_OK at once. The worker runs the provider's method, ends the job's cancel
-//! word, clears the busy flag, signals the event, calls `Done(event, hr)` and
-//! releases everything it held, each exactly once; then its thread exits,
-//! which the registry observes. The protocol is generic over the object's
-//! [`Shape`] (a plain object or an aggregated inner object).
+//! [`lifecycle`](crate::lifecycle) registry admit the sync and start the
+//! worker, and returns S_OK at once. The worker runs the provider's method,
+//! ends the job's cancel word, clears the busy flag, signals the event,
+//! calls `Done(event, hr)` and releases everything it held, each exactly
+//! once; then its thread exits, which the registry observes. The protocol
+//! is generic over the object's `Shape` (a plain object or an aggregated
+//! inner object).
 
 use core::ffi::c_void;
 use core::marker::PhantomData;

@@ -15,7 +15,7 @@ log="$CARGO_TARGET_DIR/loom.log"
 mkdir -p "$CARGO_TARGET_DIR"
 status=0
 # Only the loom models: other tests would touch loom atomics outside a model.
-cargo test --release -p mapisync --lib loom_models -- --nocapture --test-threads 1 >"$log" 2>&1 || status=$?
+cargo test --release -p mapisync-runtime --lib loom_models -- --nocapture --test-threads 1 >"$log" 2>&1 || status=$?
 grep -oE "loom: .* executions explored|^test result.*|.*panicked.*" "$log" || true
 if [ "$status" -ne 0 ]; then
   tail -60 "$log"

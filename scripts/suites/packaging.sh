@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # What a new user meets before the first line of code, checked:
-# 1. the license files (LICENSE-MIT, LICENSE-APACHE) at the root and in both
-#    packages, the same bytes everywhere;
-# 2. `cargo package --list` of mapisync and mapisync-macros: the license
-#    files, the README and (mapisync) include/imapisync.h are in, and nothing
-#    else outside src/ (no stray test files);
+# 1. the license files (LICENSE-MIT, LICENSE-APACHE) at the root and in the
+#    three packages (mapisync/, runtime/, macros/), the same bytes everywhere;
+# 2. `cargo package --list` of mapisync, mapisync-runtime and
+#    mapisync-macros: the license files, the README and (mapisync, the crate
+#    users name) include/imapisync.h are in, and nothing else outside src/
+#    (no stray test files);
 # 3. CHANGELOG.md in Keep a Changelog's shape;
 # 4. the README (also the crates.io page of mapisync, where a relative link
-#    resolves against runtime/ and 404s) has no relative link, and gives the
+#    resolves against mapisync/ and 404s) has no relative link, and gives the
 #    install line that works today (git) and the one for crates.io;
 # 5. the contract is docs/contract.md: no tracked file cites a contract file
 #    outside the repository;
@@ -15,9 +16,10 @@
 #    and -m64, i686 and x86_64 mingw-w64), alone and together with
 #    mingw-w64's mapidefs.h/mapicode.h in either order, and its HRESULTs,
 #    IIDs, flags and MAPISIB layout are the values the Rust crate defines;
-# 7. `cargo doc -p mapisync --no-deps`, with and without `--features host`,
-#    and `cargo doc -p mapisync-macros --no-deps` are warning-free;
-# 8. a user's build of mapisync resolves no loom and one windows-core;
+# 7. `cargo doc --no-deps` of mapisync and of mapisync-runtime, with and
+#    without `--features host`, and of mapisync-macros, are warning-free;
+# 8. a user's build of mapisync resolves both halves, no loom and one
+#    windows-core;
 # 9. a release provider DLL (examples/provider-dll, x86_64 and i686 mingw)
 #    exports exactly the names the README lists (scripts/check-exports.sh).
 #
@@ -40,7 +42,7 @@ section() {
 section "license files"
 for file in LICENSE-MIT LICENSE-APACHE; do
   [ -f "$file" ] || { fail "$file is missing at the root"; continue; }
-  for package in runtime macros; do
+  for package in mapisync runtime macros; do
     if ! cmp -s "$file" "$package/$file"; then
       fail "$package/$file is missing or differs from the root's $file"
     fi
@@ -48,10 +50,10 @@ for file in LICENSE-MIT LICENSE-APACHE; do
 done
 grep -qx "Copyright (c) The mapisync developers" LICENSE-MIT 2>/dev/null || fail "LICENSE-MIT: no 'Copyright (c) The mapisync developers' line"
 grep -q "Version 2.0, January 2004" LICENSE-APACHE 2>/dev/null || fail "LICENSE-APACHE is not the Apache License 2.0 text"
-for manifest in runtime/Cargo.toml macros/Cargo.toml; do
+for manifest in mapisync/Cargo.toml runtime/Cargo.toml macros/Cargo.toml; do
   grep -qE '^license(\.workspace = true| = "MIT OR Apache-2.0")' "$manifest" || fail "$manifest has no MIT OR Apache-2.0 license"
 done
-[ "$failed" -eq 0 ] && echo "ok: LICENSE-MIT and LICENSE-APACHE at the root, in runtime/ and in macros/"
+[ "$failed" -eq 0 ] && echo "ok: LICENSE-MIT and LICENSE-APACHE at the root, in mapisync/, runtime/ and macros/"
 
 section "cargo package --list"
 # package_list PACKAGE: the files the .crate holds.
@@ -71,24 +73,29 @@ check_package() {
   [ -z "$stray" ] || fail "$package's package holds files it should not: $(tr '\n' ' ' <<<"$stray")"
   echo "$package: $(wc -l <<<"$list") files"
 }
-# mapisync ships the C header; the macros' unit tests read their snapshot.
+# mapisync, the crate users name, ships the C header; the macros' unit
+# tests read their snapshot; the runtime holds nothing but sources (its
+# unit-test modules are sources, src/: they belong) and its own README, a
+# paragraph that sends readers to mapisync.
 check_package mapisync '^include/imapisync\.h$' include/imapisync.h
+check_package mapisync-runtime '^$'
 check_package mapisync-macros '^tests/snapshots/[a-z_]+\.expanded\.rs$'
-# The runtime's unit-test modules are sources (src/): they belong.
 
 section "the packaged bytes"
-# runtime/README.md and runtime/include/imapisync.h are symlinks to the root
-# files; a checkout without symlinks (core.symlinks=false, Git for Windows'
-# default) has short text files there, which cargo would ship as they are.
-# So the .crate's own files must be the root's, byte for byte.
+# mapisync/README.md and mapisync/include/imapisync.h are symlinks to the
+# root files; a checkout without symlinks (core.symlinks=false, Git for
+# Windows' default) has short text files there, which cargo would ship as
+# they are. So the .crate's own files must be the root's, byte for byte.
 crates="$(mktemp -d)"
-if cargo package --quiet --no-verify --allow-dirty -p mapisync -p mapisync-macros --target-dir "$crates" >/dev/null 2>&1; then
+if cargo package --quiet --no-verify --allow-dirty -p mapisync -p mapisync-runtime -p mapisync-macros --target-dir "$crates" >/dev/null 2>&1; then
   for crate in "$crates"/package/mapisync-*.crate; do
     tar -xzf "$crate" -C "$crates"
   done
-  runtime_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-[0-9]*' | head -n 1)"
+  facade_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-[0-9]*' | head -n 1)"
+  runtime_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-runtime-[0-9]*' | head -n 1)"
   macros_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-macros-[0-9]*' | head -n 1)"
-  for pair in "$runtime_dir/README.md README.md" "$runtime_dir/include/imapisync.h include/imapisync.h" \
+  for pair in "$facade_dir/README.md README.md" "$facade_dir/include/imapisync.h include/imapisync.h" \
+    "$facade_dir/LICENSE-MIT LICENSE-MIT" "$facade_dir/LICENSE-APACHE LICENSE-APACHE" \
     "$runtime_dir/LICENSE-MIT LICENSE-MIT" "$runtime_dir/LICENSE-APACHE LICENSE-APACHE" \
     "$macros_dir/LICENSE-MIT LICENSE-MIT" "$macros_dir/LICENSE-APACHE LICENSE-APACHE"; do
     read -r packaged original <<<"$pair"
@@ -99,7 +106,7 @@ if cargo package --quiet --no-verify --allow-dirty -p mapisync -p mapisync-macro
     fi
   done
 else
-  fail "cargo package --no-verify of both crates failed"
+  fail "cargo package --no-verify of the three crates failed"
 fi
 rm -rf "$crates"
 
@@ -124,7 +131,7 @@ section "README links and install lines"
 # Markdown links [text](target) and reference definitions [name]: target.
 relative="$(grep -noE '\]\([^)]+\)|^\[[^]]+\]: *[^ ]+' README.md | grep -vE '\]\((https?://|#)|\]: *(https?://|#)' || true)"
 if [ -n "$relative" ]; then
-  fail "README.md has relative links (crates.io resolves them against runtime/):"
+  fail "README.md has relative links (crates.io resolves them against mapisync/):"
   echo "$relative"
 else
   echo "ok: README.md has no relative link"
@@ -155,12 +162,14 @@ else
 fi
 
 section "cargo doc, warning-free"
-for features in "" "--features host"; do
-  if RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p mapisync --no-deps $features --target-dir "$target_dir/packaging-doc"; then
-    echo "ok: cargo doc -p mapisync --no-deps $features"
-  else
-    fail "cargo doc -p mapisync --no-deps $features has warnings"
-  fi
+for package in mapisync mapisync-runtime; do
+  for features in "" "--features host"; do
+    if RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p "$package" --no-deps $features --target-dir "$target_dir/packaging-doc"; then
+      echo "ok: cargo doc -p $package --no-deps $features"
+    else
+      fail "cargo doc -p $package --no-deps $features has warnings"
+    fi
+  done
 done
 if RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p mapisync-macros --no-deps --target-dir "$target_dir/packaging-doc"; then
   echo "ok: cargo doc -p mapisync-macros --no-deps"
@@ -175,12 +184,15 @@ section "a user's dependency graph"
 user="$(mktemp -d)"
 trap 'rm -rf "$user"' EXIT
 mkdir -p "$user/src"
-printf '[package]\nname = "user"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\nmapisync = { path = "%s/runtime" }\n' \
+printf '[package]\nname = "user"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\nmapisync = { path = "%s/mapisync" }\n' \
   "$root" >"$user/Cargo.toml"
 : >"$user/src/lib.rs"
 if (cd "$user" && { cargo generate-lockfile --quiet --offline 2>/dev/null || cargo generate-lockfile --quiet; }); then
   names="$(sed -n 's/^name = "\(.*\)"/\1/p' "$user/Cargo.lock")"
   grep -qx loom <<<"$names" && fail "a user's Cargo.lock lists loom"
+  for half in mapisync-runtime mapisync-macros; do
+    grep -qx "$half" <<<"$names" || fail "a user's Cargo.lock lacks $half"
+  done
   cores="$(grep -cx windows-core <<<"$names" || true)"
   [ "$cores" -eq 1 ] || fail "a user's Cargo.lock lists $cores windows-core packages"
   echo "a user's Cargo.lock: $(wc -l <<<"$names") packages, $cores windows-core, loom: $(grep -cx loom <<<"$names" || true)"
@@ -188,8 +200,9 @@ else
   fail "cargo generate-lockfile for a crate depending on mapisync failed"
 fi
 
-# loom is mapisync's dev-dependency: a provider that runs loom models of its
-# own builds mapisync with --cfg loom, and mapisync must build there on std.
+# loom is mapisync-runtime's dev-dependency: a provider that runs loom
+# models of its own builds mapisync with --cfg loom, and it must build there
+# on std.
 loom_target="$(mktemp -d)"
 if RUSTFLAGS="--cfg loom" cargo check --quiet -p mapisync --target-dir "$loom_target" >/dev/null 2>"$loom_target/log"; then
   echo "ok: mapisync builds with --cfg loom outside its own tests"

@@ -6,7 +6,7 @@
 # crate built with the default panic = "unwind" gets none.
 #
 # The crate is written to a temporary directory with a path dependency on
-# this checkout's runtime; only `cargo check` runs (a few seconds once the
+# this checkout's mapisync; only `cargo check` runs (a few seconds once the
 # dependencies are built in target/panic-abort).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -42,7 +42,7 @@ publish = false
 [lib]
 crate-type = ["cdylib"]
 [dependencies]
-mapisync = { path = "$root/runtime" }
+mapisync = { path = "$root/mapisync" }
 [profile.dev]
 panic = "$1"
 TOML

@@ -74,8 +74,8 @@ one_target() {
   mkdir -p "$(dirname "$log")"
   : >"$log"
 
-  section "$label: cargo test --target $TARGET -p mapisync --lib --tests (under Wine)"
-  cargo_test -p mapisync --lib --tests
+  section "$label: cargo test --target $TARGET -p mapisync-runtime --lib --tests (under Wine)"
+  cargo_test -p mapisync-runtime --lib --tests
 
   # Every [[test]] of mapisync-tests except those that run trybuild, which
   # would need a Rust compiler inside Wine.

@@ -3,7 +3,7 @@
 # bcryptprimitives.dll shim in place; exits with the program's status.
 #
 # It is cargo's runner for x86_64-pc-windows-gnu (see .cargo/config.toml), so
-#   cargo test --target x86_64-pc-windows-gnu -p mapisync --lib
+#   cargo test --target x86_64-pc-windows-gnu -p mapisync-runtime --lib
 # runs each test binary as `scripts/wine/run.sh path/to/test.exe ARGS...`.
 # It also runs any other .exe:  scripts/wine/run.sh host.exe
 #

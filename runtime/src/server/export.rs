@@ -44,7 +44,7 @@ pub const PANIC_ABORT_ENDS_THE_HOST_PROCESS: () = ();
 /// Call it in a `cdylib` crate, for hosts that create the class with COM
 /// activation (`CoCreateInstance`, or `DllGetClassObject` after
 /// `LoadLibrary`). Each type is a provider (its `impl MapiSync` carries
-/// [`#[mapisync::provider]`](crate::provider)) defined in this crate:
+/// [`#[mapisync::provider]`](https://docs.rs/mapisync/latest/mapisync/attr.provider.html)) defined in this crate:
 ///
 /// ```standalone_crate
 /// #[derive(Default)]

@@ -21,7 +21,7 @@ use crate::hresult::E_INVALIDARG;
 ///
 /// # Safety
 /// `cmdline` is NULL or a NUL-terminated UTF-16 string.
-#[cfg_attr(docsrs, doc(cfg(windows)))]
+#[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(windows)))]
 pub unsafe fn install(classes: &[ServerClass], install: i32, cmdline: *const u16) -> HRESULT {
     // SAFETY: DllInstall: the caller passes NULL or a NUL-terminated string.
     let text = unsafe { command_line(cmdline) };

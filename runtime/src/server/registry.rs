@@ -18,7 +18,7 @@ use super::registry_api::{HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, REG_SZ, R
 use crate::hresult::S_OK;
 
 /// Where registration writes: `HKLM` or `HKCU`, under `Software\Classes\CLSID`.
-#[cfg_attr(docsrs, doc(cfg(windows)))]
+#[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(windows)))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// `HKEY_LOCAL_MACHINE`: every user (`regsvr32`; needs an administrator).
@@ -155,7 +155,7 @@ fn register_class(class: &ServerClass, journal: &mut Journal, module: &[u16]) ->
 /// value: this module's path; `ThreadingModel` "Both"). On failure the
 /// registry is left as this call found it: the keys it created are deleted
 /// and the values it changed get their old contents back.
-#[cfg_attr(docsrs, doc(cfg(windows)))]
+#[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(windows)))]
 pub fn register(classes: &[ServerClass], scope: Scope) -> HRESULT {
     let module = match module_path() {
         Ok(module) => module,
@@ -173,7 +173,7 @@ pub fn register(classes: &[ServerClass], scope: Scope) -> HRESULT {
 
 /// Removes every class's key under `scope`; a key that is not there is
 /// not an error.
-#[cfg_attr(docsrs, doc(cfg(windows)))]
+#[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(windows)))]
 pub fn unregister(classes: &[ServerClass], scope: Scope) -> HRESULT {
     let mut result = S_OK;
     for class in classes {
