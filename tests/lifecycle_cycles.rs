@@ -156,3 +156,35 @@ fn two_kept_jobs_threads_draining_in_their_progress_do_not_wait_for_each_other()
         assert!(result == Ok(()) && took < Duration::from_millis(500), "waited in a cycle: {result:?} after {took:?}");
     }
 }
+
+/// Keeps its job past the sync.
+struct KeepsJob(Mutex<Option<SyncJob>>);
+
+#[mapisync::provider]
+impl MapiSync for KeepsJob {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        *self.0.lock().unwrap() = Some(std::mem::replace(job, SyncJob::new(job.flags())));
+        Ok(())
+    }
+}
+
+/// A job kept past its sync keeps the module: `DllCanUnloadNow` says
+/// S_FALSE until it is dropped, though the sync's worker has exited.
+/// Before: S_OK once the worker exited, and a host's `FreeLibrary` then
+/// unmapped the DLL under the provider's thread that held the job (a page
+/// fault under Wine: `tests/cpp/lifecycle/kept_done_unload.cpp`).
+#[test]
+fn a_job_kept_past_its_sync_keeps_dll_can_unload_now_at_s_false_until_it_is_dropped() {
+    let _serial = serial();
+    assert_eq!(mapisync::server::can_unload_now(), mapisync::S_OK, "nothing of this module lives yet");
+    let sync: IMAPISync = KeepsJob(Mutex::new(None)).into();
+    let report = mapisync::host::Host::new().run(&sync).unwrap();
+    assert_eq!(report.done_calls, 1);
+    let kept = mapisync::provider_of::<KeepsJob>(&sync).unwrap().0.lock().unwrap().take().unwrap();
+    drop(sync);
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    assert_eq!(lifecycle::running_workers(), 0);
+    assert_eq!(mapisync::server::can_unload_now(), mapisync::S_FALSE, "a job kept past its sync lives");
+    drop(kept);
+    assert_eq!(mapisync::server::can_unload_now(), mapisync::S_OK, "the kept job was dropped");
+}

@@ -13,8 +13,10 @@
 #    destructor that sleeps, FreeLibrary at DllCanUnloadNow's first S_OK;
 #    10 cycles with a provider that ignores the cancel; then two hosts of
 #    their own: an unload right after a shutdown inside a kept job's
-#    Progress (kept_unload.cpp) and 20 reloads after a timed-out shutdown
-#    (stubborn_reload.cpp). Each requires its last line `N passed, 0
+#    Progress (kept_unload.cpp), 20 reloads after a timed-out shutdown
+#    (stubborn_reload.cpp), and a job kept past its sync with the shutdown
+#    inside Done or DllCanUnloadNow's S_OK before the unload
+#    (kept_done_unload.cpp). Each requires its last line `N passed, 0
 #    failed` and exit 0 (a crash after an unload ends it early).
 #
 # Locally a missing tool (wine32 included) is a printed skip; under CI=true
@@ -70,8 +72,10 @@ one_target() {
   # Issue 17 item 3's review: a shutdown inside a kept job's Progress and
   # an unload at once must not unmap the DLL under the provider's thread;
   # a timed-out shutdown, then drain, DllCanUnloadNow and FreeLibrary must
-  # unload it at once (the next load is fresh). Each its own host and process.
-  for repro in "kept_unload 200 1" "stubborn_reload 20"; do
+  # unload it at once (the next load is fresh); a live kept job keeps the
+  # DLL through a shutdown inside Done, and DllCanUnloadNow says S_FALSE
+  # until it is dropped. Each its own host and process.
+  for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_done_unload 200 done" "kept_done_unload 200 dcun"; do
     read -r name args <<<"$repro"
     exe="$target_dir/$TARGET/cpp-host/$name.exe"
     "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$exe" "tests/cpp/lifecycle/$name.cpp" -luuid

@@ -282,7 +282,11 @@ impl<W: Exit> Registry<W> {
         let me = W::current();
         let mut inner = self.lock();
         inner.reap_exited();
-        let only_me = !inner.entries.is_empty() && inner.entries.iter().all(|entry| entry.owner == me);
+        // A job kept past its sync may still be in use on a thread of the
+        // provider's own, which this worker's exit says nothing about.
+        let only_me = !inner.entries.is_empty()
+            && inner.entries.iter().all(|entry| entry.owner == me)
+            && crate::job::live_jobs() == 0;
         if let Some(pin) = inner.pin.take_if(|_| only_me) {
             inner.pin = pin.release_after_this_thread().err();
         }
@@ -406,12 +410,12 @@ impl<W: Exit> Inner<W> {
         self.entries.retain_mut(|entry| entry.thread.as_mut().is_none_or(|thread| !thread.has_exited()));
     }
 
-    /// Gives up the module's pin once no worker thread is left. Called only
+    /// Gives up the module's pin once no worker thread and no job is left. Called only
     /// from calls the host makes into the DLL (see `pin.rs`), never from a
     /// worker: a worker's own entry keeps `entries` non-empty (a worker
     /// hands the pin to its own exit instead, `release_pin_after_this_worker`).
     fn release_pin_if_idle(&mut self) {
-        if self.entries.is_empty() {
+        if self.entries.is_empty() && crate::job::live_jobs() == 0 {
             self.pin = None;
         }
     }
