@@ -4,7 +4,12 @@
 //! cycle. 41d17e6 skipped only a sync with a call in flight on the draining
 //! thread itself, so these drains waited out every timeout, and forever
 //! with `Duration::MAX`; now a drain skips every sync with a call in flight
-//! on any thread that is draining (`workers/host_calls.rs`).
+//! on any thread that is draining, when the drain itself may be waited for
+//! (on a worker, or inside a host call through a running sync's job;
+//! `workers/registry.rs`). A second review found that a27f4e0 applied that
+//! to every drain: a host thread's shutdown, which nothing waits for,
+//! returned `Ok` with a worker still running; the last three tests. A job
+//! kept past its sync keeps the module (`DllCanUnloadNow`).
 //! One test at a time (`serial()`): the registry is one per test binary.
 
 use std::sync::{Arc, Mutex};
@@ -12,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use mapisync::lifecycle;
 use mapisync::{IMAPISync, MapiSync, SyncJob};
-use mapisync_tests::{Latch, PATIENCE, serial};
+use mapisync_tests::{Gated, Latch, PATIENCE, serial};
 
 /// Hands its job to a thread of its own that reports once; returns once
 /// the host is inside that report (its worker then waits for the report).
@@ -187,4 +192,202 @@ fn a_job_kept_past_its_sync_keeps_dll_can_unload_now_at_s_false_until_it_is_drop
     assert_eq!(mapisync::server::can_unload_now(), mapisync::S_FALSE, "a job kept past its sync lives");
     drop(kept);
     assert_eq!(mapisync::server::can_unload_now(), mapisync::S_OK, "the kept job was dropped");
+}
+
+/// No cycle: thread X, inside A's kept Progress, drains scope B (whose sync
+/// B runs until the test lets it go, 500 ms later). The test's own thread Y
+/// (an ordinary host thread: no worker, no host call in flight, nobody waits
+/// for it) shuts down scope A. A's worker waits for X's call, which waits
+/// only for B, which ends on its own: Y's shutdown waits for A (about
+/// 500 ms) and A's Done comes before it returns. A review of a27f4e0 found
+/// it returned `Ok` at once, A's worker still running, its Done 500 ms later.
+#[test]
+fn an_ordinary_host_threads_shutdown_waits_for_a_sync_another_thread_drains_inside() {
+    let _serial = serial();
+    let (scope_a, scope_b) = (Arc::new(lifecycle::Scope::open()), Arc::new(lifecycle::Scope::open()));
+    // B: runs until released.
+    let (b_started, b_release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    let (started, release, scope) = (b_started.clone(), b_release.clone(), scope_b.clone());
+    let b_runner = std::thread::spawn(move || {
+        let sync_b: IMAPISync = Gated { started, release }.into();
+        let _handle_b = scope.adopt(&sync_b);
+        mapisync::host::Host::new().run(&sync_b).map(|r| r.done_calls)
+    });
+    assert!(b_started.wait(PATIENCE));
+    // A: its kept job's Progress (on X) drains scope B.
+    let (in_call, x_draining) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    let a_done_at: Arc<Mutex<Option<Instant>>> = Default::default();
+    let (entered, draining, drains) = (in_call.clone(), x_draining.clone(), scope_b.clone());
+    let done_at = a_done_at.clone();
+    let host_a = mapisync::host::Host::new().on_event(move |event| match event {
+        mapisync::host::Event::Progress { .. } => {
+            entered.open();
+            draining.open();
+            let _ = drains.drain(Duration::MAX);
+        }
+        mapisync::host::Event::Done { .. } => *done_at.lock().unwrap() = Some(Instant::now()),
+        _ => {}
+    });
+    let (a_in_call, scope) = (in_call.clone(), scope_a.clone());
+    let a_runner = std::thread::spawn(move || {
+        let sync_a: IMAPISync = HandsToThread { in_call: a_in_call }.into();
+        let _handle_a = scope.adopt(&sync_a);
+        host_a.run(&sync_a).map(|r| r.done_calls)
+    });
+    assert!(x_draining.wait(PATIENCE));
+    std::thread::sleep(Duration::from_millis(100)); // X is in its drain, A's worker in the gate's close
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        b_release.open();
+    });
+    let started = Instant::now();
+    let shut = scope_a.shutdown(Duration::from_secs(5));
+    let (took, returned_at) = (started.elapsed(), Instant::now());
+    let a_still_running = scope_a.running_workers();
+    releaser.join().unwrap();
+    assert_eq!(b_runner.join().unwrap().unwrap(), 1);
+    assert_eq!(a_runner.join().unwrap().unwrap(), 1);
+    let done_at = a_done_at.lock().unwrap().expect("A's Done");
+    eprintln!(
+        "scope A's shutdown(5 s) on an ordinary host thread: {shut:?} after {took:?}; A's workers still running \
+         then: {a_still_running}; A's Done came {:?} after the shutdown returned",
+        done_at.saturating_duration_since(returned_at)
+    );
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    assert_eq!(shut, Ok(()));
+    assert!(
+        a_still_running == 0 && done_at <= returned_at,
+        "Scope::shutdown said Ok with A's worker still running (no cycle: nothing waits for this thread)"
+    );
+}
+
+/// A host thread's drain(MAX) waiting 3 s for one sync waits for the
+/// thread's exit at once: it wakes no more than a few times (this thread's
+/// voluntary context switches, /proc/thread-self). Only a drain that skips
+/// calls from draining threads looks again every 10 ms; a27f4e0 made every
+/// drain do so (272 wake-ups, 7 ms of CPU in a debug build).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_host_threads_long_drain_does_not_wake_every_slice() {
+    let _serial = serial();
+    let (started, release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    let (s, r) = (started.clone(), release.clone());
+    let runner = std::thread::spawn(move || {
+        let sync: IMAPISync = Gated { started: s, release: r }.into();
+        mapisync::host::Host::new().run(&sync).map(|r| r.done_calls)
+    });
+    assert!(started.wait(PATIENCE));
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        release.open();
+    });
+    let measured = std::thread::spawn(|| {
+        let read = || {
+            let cpu: u64 = std::fs::read_to_string("/proc/thread-self/schedstat")
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+            let switches: u64 = status
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches"))
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
+            (cpu, switches)
+        };
+        let before = read();
+        let drained = lifecycle::drain(Duration::MAX);
+        let after = read();
+        (drained, Duration::from_nanos(after.0 - before.0), after.1 - before.1)
+    });
+    let (drained, cpu, wakeups) = measured.join().unwrap();
+    releaser.join().unwrap();
+    assert_eq!(runner.join().unwrap().unwrap(), 1);
+    eprintln!("drain(MAX) for 3 s: {drained:?}; CPU {cpu:?}, {wakeups} voluntary context switches");
+    assert_eq!(drained, Ok(()));
+    assert!(wakeups < 10, "a drain waiting 3 s woke {wakeups} times (CPU {cpu:?})");
+}
+
+/// Reports once through its own job on its worker, then works on for
+/// `after` (not looking at the cancel: a slow provider), then returns.
+struct ReportsThenWorks {
+    after: Duration,
+}
+
+#[mapisync::provider]
+impl MapiSync for ReportsThenWorks {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        let _ = job.progress("on the worker", 1, 1);
+        std::thread::sleep(self.after);
+        Ok(())
+    }
+}
+
+/// No kept job, no cycle: a host's `Progress` on a worker drains
+/// (`lifecycle::drain(MAX)`, here waiting for sync B, which ends 300 ms
+/// later), while MAPI's own thread Y calls provider instance C's Shutdown
+/// (`scope_c.shutdown(5 s)`). Nothing waits for Y, so Y waits for C (about
+/// 800 ms: C's worker's drain, then 500 ms more in its provider). A review
+/// of a27f4e0 found Y skipped C (its worker's own Progress is a call in
+/// flight on a draining thread) and returned `Ok` at once.
+#[test]
+fn a_hosts_shutdown_waits_for_a_worker_that_drains_in_its_own_progress() {
+    let _serial = serial();
+    let (b_started, b_release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    let (started, release) = (b_started.clone(), b_release.clone());
+    let b_runner = std::thread::spawn(move || {
+        let sync_b: IMAPISync = Gated { started, release }.into();
+        mapisync::host::Host::new().run(&sync_b).map(|r| r.done_calls)
+    });
+    assert!(b_started.wait(PATIENCE));
+    let c_draining = Arc::new(Latch::default());
+    let c_done_at: Arc<Mutex<Option<Instant>>> = Default::default();
+    let (draining, done_at) = (c_draining.clone(), c_done_at.clone());
+    let host_c = mapisync::host::Host::new().on_event(move |event| match event {
+        mapisync::host::Event::Progress { .. } => {
+            draining.open();
+            let _ = lifecycle::drain(Duration::MAX);
+        }
+        mapisync::host::Event::Done { .. } => *done_at.lock().unwrap() = Some(Instant::now()),
+        _ => {}
+    });
+    let scope_c = Arc::new(lifecycle::Scope::open());
+    let scope = scope_c.clone();
+    let c_runner = std::thread::spawn(move || {
+        let sync_c: IMAPISync = ReportsThenWorks { after: Duration::from_millis(500) }.into();
+        let _handle_c = scope.adopt(&sync_c);
+        host_c.run(&sync_c).map(|r| r.done_calls)
+    });
+    assert!(c_draining.wait(PATIENCE));
+    std::thread::sleep(Duration::from_millis(50)); // C's worker is in its drain
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        b_release.open();
+    });
+    let started = Instant::now();
+    let shut = scope_c.shutdown(Duration::from_secs(5));
+    let (took, returned_at) = (started.elapsed(), Instant::now());
+    let still_running = scope_c.running_workers();
+    releaser.join().unwrap();
+    assert_eq!(b_runner.join().unwrap().unwrap(), 1);
+    assert_eq!(c_runner.join().unwrap().unwrap(), 1);
+    let done_at = c_done_at.lock().unwrap().expect("C's Done");
+    eprintln!(
+        "scope C's shutdown(5 s) on MAPI's thread: {shut:?} after {took:?}; C's workers still running then: \
+         {still_running}; C's Done came {:?} after the shutdown returned",
+        done_at.saturating_duration_since(returned_at)
+    );
+    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+    assert_eq!(shut, Ok(()));
+    assert!(
+        still_running == 0 && done_at <= returned_at,
+        "scope C's shutdown said Ok with C's worker still running (no cycle)"
+    );
 }

@@ -648,3 +648,35 @@ fn closes_after(ended: &Arc<CallEnd>, closing: &Arc<AtomicBool>) -> impl FnOnce(
         }
     }
 }
+
+/// No cycle (found by a review of the skip above): T drains inside a host
+/// call through A's kept job (A's worker waits for that call in its close);
+/// Y, this thread, a host's own that nothing waits for, drains too. Y's
+/// drain waits for A (T's drain waits for nothing of Y's): it returns only
+/// once A's worker has said Done.
+#[test]
+fn a_drain_nothing_waits_for_waits_for_a_sync_another_thread_drains_inside() {
+    explore_bounded("lifecycle, a host thread's drain while T drains inside A's kept call", 2, || {
+        let world = World::new();
+        let object = world.object();
+        let job = std::sync::Arc::new(JobState::new());
+        let call_ended = Arc::new(CallEnd::default());
+        let close = waits_for(&call_ended);
+        // SAFETY: loom model: `object` holds a reference.
+        assert!(
+            unsafe { start_job(object.as_raw(), &world.registry, &world.done, job.clone(), || {}, close) }.is_some()
+        );
+        drop(object);
+        let (registry, t_job, ended) = (world.registry.clone(), job.clone(), call_ended.clone());
+        let t = thread::spawn(move || {
+            let drained = host_calls::in_flight(&t_job, || registry.drain(std::time::Duration::MAX, Which::All));
+            ended.set();
+            drained
+        });
+        let drained = world.registry.drain(std::time::Duration::MAX, Which::All);
+        let done_then = world.done.count.load(Ordering::Acquire);
+        assert_eq!(t.join().unwrap(), Ok(()));
+        assert_eq!(drained, Ok(()));
+        assert_eq!(done_then, 1, "Y's drain waited for A's Done (Y is in no cycle)");
+    });
+}

@@ -23,6 +23,6 @@ if [ "$status" -ne 0 ]; then
   exit 1
 fi
 models=$(grep -oE "loom: .* executions explored" "$log" | wc -l)
-[ "$models" -ge 12 ] || { tail -30 "$log"; echo "FAILED: loom ran $models models, expected 12"; exit 1; }
+[ "$models" -ge 13 ] || { tail -30 "$log"; echo "FAILED: loom ran $models models, expected 13"; exit 1; }
 total=$(grep -oE "[0-9]+ executions explored" "$log" | awk '{s+=$1} END {print s+0}')
 echo "loom: $models models, $total executions explored in $((SECONDS - start)) s"

@@ -145,9 +145,14 @@ pub fn cancel_all() -> usize {
 /// Nor, on any thread, is the worker of a sync that has a host call in
 /// flight on the calling thread through one of its [`SyncJob`](crate::SyncJob)s
 /// (a job the provider kept or handed to a thread of its own, whose
-/// `Progress` ends in the provider's Shutdown): that worker waits for the
-/// call to return before it calls `Done` and exits, so waiting for it
-/// could only time out. It counts as exiting too; its `Done` comes after
+/// `Progress` ends in the provider's Shutdown): that worker may wait for
+/// the call to return (the provider joining that thread, or the worker
+/// closing the sync), so waiting for it could only time out. A drain on a
+/// worker or inside such a call skips, in the same way, a sync with a host
+/// call in flight on any other thread that is draining now, so that drains
+/// never wait for each other in a cycle; a drain on a host's own thread,
+/// which nothing waits for, skips none of those. A skipped sync counts as
+/// exiting too; its `Done` comes after
 /// the call returns, and the DLL stays loaded (its pin on itself) until a
 /// call into the DLL after the worker has exited gives the pin back: a
 /// host that frees the library right after such a shutdown leaves it

@@ -88,7 +88,9 @@ impl Scope {
     /// On a worker thread of this module (in the provider's code, or in the
     /// host's `Done`, `Progress` or `Error`, which run there), the calling
     /// thread is never waited for: it counts as exiting; nor is a sync with
-    /// a host call in flight on the calling thread (see [`drain`](super::drain)).
+    /// a host call in flight on the calling thread, nor, from a worker or
+    /// inside such a call, one with a call in flight on another draining
+    /// thread (see [`drain`](super::drain)).
     pub fn shutdown(&self, timeout: Duration) -> Result<(), usize> {
         REGISTRY.close_and_cancel(self.which());
         self.drain(timeout)

@@ -14,7 +14,9 @@
 //! its own thread (nor for a worker that is itself draining), so it cannot
 //! wait for itself, directly or in a cycle. Nor does a drain wait, on any
 //! thread, for a sync with a host call in flight on that thread through one
-//! of its jobs (`host_calls.rs`): that worker waits for the call.
+//! of its jobs (`host_calls.rs`): that worker may wait for the call; and a
+//! drain that may itself be waited for (on a worker, or inside such a
+//! call) skips a sync with a call in flight on any draining thread.
 //!
 //! The registry is generic over the thread ([`Exit`]) so that the loom
 //! models run this very code with loom threads.
@@ -248,21 +250,31 @@ impl<W: Exit> Registry<W> {
     /// `timeout`: `Err(n)` with the `n` threads still there when the time
     /// ran out. On a worker thread, its own entry (and those of other
     /// workers draining now) is skipped: counted as exiting, never waited for.
-    /// So is, on any thread, a sync with a host call in flight, through one
-    /// of its jobs, on a thread that is draining now (this one among them):
-    /// its worker may wait for that call, which returns after its drain
-    /// (`host_calls.rs`); such a sync stays in the registry until it exits.
+    /// A drain that something may wait for (on a worker, or inside a host
+    /// call through a job of a sync that is still running) also skips every
+    /// sync with a host call in flight, through one of its jobs, on a thread
+    /// that is draining now (this one among them): that sync's worker may
+    /// wait for the call, which returns only after its drain, so waiting for
+    /// it could close a cycle back to this drain (`host_calls.rs`). Such a
+    /// sync stays in the registry until it exits. A drain that nothing waits
+    /// for (a host's own thread) can close no cycle and skips none of them.
     pub(crate) fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
         let deadline = Instant::now().checked_add(timeout);
         let me = W::current();
         let on_worker = self.mark_draining(&me, true);
+        let here = [host_calls::this_thread()];
+        let waited_for =
+            on_worker || self.lock().entries.iter().any(|entry| host_calls::has_call_from(&entry.job, &here));
         let awaited = |entry: &Entry<W>, draining: &[host_calls::ThreadId]| {
             entry.is_in(which)
                 && entry.owner != me
                 && !(on_worker && entry.draining)
-                && !host_calls::has_call_from(&entry.job, draining)
+                && !(waited_for && host_calls::has_call_from(&entry.job, draining))
         };
-        let drained = self.drain_awaited(&awaited, deadline);
+        // Only a drain that skips calls from draining threads needs to look
+        // again while it waits (a thread that starts draining changes what
+        // it waits for); any other waits for each thread's exit at once.
+        let drained = self.drain_awaited(&awaited, deadline, waited_for);
         if on_worker {
             self.mark_draining(&me, false);
             self.release_pin_after_this_worker();
@@ -305,7 +317,13 @@ impl<W: Exit> Registry<W> {
         entry.map(|entry| entry.draining = draining).is_some()
     }
 
-    fn drain_awaited(&self, awaited: &Awaited<'_, W>, deadline: Option<Instant>) -> Result<(), usize> {
+    fn drain_awaited(
+        &self,
+        awaited: &Awaited<'_, W>,
+        deadline: Option<Instant>,
+        look_again: bool,
+    ) -> Result<(), usize> {
+        let slice = |deadline| if look_again { Some(slice_end(deadline)) } else { deadline };
         let mut inner = self.lock();
         loop {
             inner.reap_exited();
@@ -324,28 +342,31 @@ impl<W: Exit> Registry<W> {
                 return Ok(());
             }
             match next {
-                Some((job, thread)) => inner = self.wait_for(inner, job, thread, deadline, awaited)?,
+                Some((job, thread)) => {
+                    inner = self.wait_for(inner, job, thread, (deadline, slice(deadline)), awaited)?
+                }
                 None if deadline.is_some_and(|deadline| Instant::now() >= deadline) => return Err(left),
                 // Every thread left is being waited for by another drain.
-                None => inner = self.wait_for_other_drain(inner, deadline),
+                None => inner = self.wait_for_other_drain(inner, slice(deadline)),
             }
         }
     }
 
-    /// Waits for one thread outside the lock, at most one [`LOOK_AGAIN`]
-    /// slice, then removes its entry (it exited) or puts it back: and gives
-    /// up if the time ran out, or goes on (the caller looks again at what
-    /// it waits for, which a provider's return or another drain may change).
+    /// Waits for one thread outside the lock until `until` (the deadline,
+    /// or the end of a [`LOOK_AGAIN`] slice before it), then removes its
+    /// entry (it exited) or puts it back: and gives up if the deadline has
+    /// passed, or goes on (the caller looks again at what it waits for,
+    /// which another drain may have changed).
     fn wait_for<'a>(
         &'a self,
         inner: MutexGuard<'a, Inner<W>>,
         job: Arc<JobState>,
         mut thread: W,
-        deadline: Option<Instant>,
+        (deadline, until): (Option<Instant>, Option<Instant>),
         awaited: &Awaited<'_, W>,
     ) -> Result<MutexGuard<'a, Inner<W>>, usize> {
         drop(inner);
-        let exited = thread.wait_exit(Some(slice_end(deadline)));
+        let exited = thread.wait_exit(until);
         let mut inner = self.lock();
         // Only the holder of the thread removes an entry whose thread is taken.
         let index = inner.entries.iter().position(|entry| Arc::ptr_eq(&entry.job, &job));
@@ -365,22 +386,29 @@ impl<W: Exit> Registry<W> {
         Err(inner.awaited_count(awaited))
     }
 
+    /// Waits until another drain reaps or puts back a thread, or until `until`.
     fn wait_for_other_drain<'a>(
         &'a self,
         inner: MutexGuard<'a, Inner<W>>,
-        deadline: Option<Instant>,
+        until: Option<Instant>,
     ) -> MutexGuard<'a, Inner<W>> {
-        let left = slice_end(deadline).saturating_duration_since(Instant::now());
-        self.reaped.wait_timeout(inner, left).unwrap_or_else(PoisonError::into_inner).0
+        match until {
+            None => self.reaped.wait(inner).unwrap_or_else(PoisonError::into_inner),
+            Some(until) => {
+                let left = until.saturating_duration_since(Instant::now());
+                self.reaped.wait_timeout(inner, left).unwrap_or_else(PoisonError::into_inner).0
+            }
+        }
     }
 }
 
 /// Whether a drain waits for an entry, given the threads draining now.
 type Awaited<'a, W> = dyn Fn(&Entry<W>, &[host_calls::ThreadId]) -> bool + 'a;
 
-/// How long a drain waits for a thread before it looks again at what it
-/// waits for: a thread that starts draining inside a host call through a
-/// job of the awaited sync makes that sync no longer awaited. Short against
+/// How long a drain that skips calls from draining threads waits for a
+/// thread before it looks again at what it waits for: a thread that starts
+/// draining inside a host call through a job of the awaited sync makes that
+/// sync no longer awaited. Short against
 /// a shutdown's timeout (seconds), long against the cost of a look (a lock).
 const LOOK_AGAIN: Duration = Duration::from_millis(10);
 
