@@ -90,6 +90,9 @@ struct Entry<W: Exit> {
     /// Whether the worker is inside a drain now: drains on other workers
     /// skip it, so two workers draining each other cannot wait in a cycle.
     draining: bool,
+    /// A drain or a scope's end on this worker asked for the module's pin to
+    /// go with the thread's exit ([`Registry::worker_ending`]).
+    hand_off: bool,
     /// `None` while a `drain` waits for this thread outside the lock.
     thread: Option<W>,
 }
@@ -178,7 +181,7 @@ impl<W: Exit> Registry<W> {
         inner.reap_exited();
         let thread = spawn().map_err(|_| E_OUTOFMEMORY)?;
         let owner = thread.id();
-        inner.entries.push(Entry { key, alias, scope, job: job.clone(), owner, draining: false, thread: Some(thread) });
+        inner.entries.push(Entry { key, alias, scope, job: job.clone(), owner, draining: false, hand_off: false, thread: Some(thread) });
         if inner.pin.is_none() {
             inner.pin = ModulePin::take();
         }
@@ -284,22 +287,35 @@ impl<W: Exit> Registry<W> {
         drained
     }
 
-    /// On a worker thread whose own entry is all the registry has left:
-    /// hands the module's pin to the thread's exit (see `pin.rs`), so a host
-    /// that unloads the DLL right after a Shutdown that ran on this worker
+    /// On a worker thread (a drain or a scope's end ran on it): asks that
+    /// the module's pin be handed to the thread's exit when the worker's
+    /// body ends ([`worker_ending`](Self::worker_ending)), so a host that
+    /// unloads the DLL right after a Shutdown that ran on this worker
     /// (MAPI's `FreeLibrary`, with no other call into the DLL) does unload
-    /// it once the thread has terminated, instead of never. The entry stays,
-    /// to be reaped by a later call; a later sync takes a pin of its own.
+    /// it once the thread has terminated, instead of never. Elsewhere, nothing.
     pub(crate) fn release_pin_after_this_worker(&self) {
         let me = W::current();
         let mut inner = self.lock();
+        if let Some(entry) = inner.entries.iter_mut().find(|entry| entry.owner == me) {
+            entry.hand_off = true;
+        }
+    }
+
+    /// At the end of a worker's body (its sync's `Done` said, its objects
+    /// released): if [`release_pin_after_this_worker`](Self::release_pin_after_this_worker)
+    /// asked for it and this worker's own entry is all the registry has
+    /// left, hands the module's pin to the thread's exit (see `pin.rs`). Not
+    /// while a job lives: a job kept past its sync may still be in use on a
+    /// thread of the provider's own, which this worker's exit says nothing
+    /// about. The entry stays, to be reaped by a later call; a later sync
+    /// takes a pin of its own.
+    pub(crate) fn worker_ending(&self) {
+        let me = W::current();
+        let mut inner = self.lock();
         inner.reap_exited();
-        // A job kept past its sync may still be in use on a thread of the
-        // provider's own, which this worker's exit says nothing about.
-        let only_me = !inner.entries.is_empty()
-            && inner.entries.iter().all(|entry| entry.owner == me)
-            && crate::job::live_jobs() == 0;
-        if let Some(pin) = inner.pin.take_if(|_| only_me) {
+        let asked = inner.entries.iter().any(|entry| entry.owner == me && entry.hand_off);
+        let only_me = inner.entries.iter().all(|entry| entry.owner == me);
+        if let Some(pin) = inner.pin.take_if(|_| asked && only_me && crate::job::live_jobs() == 0) {
             inner.pin = pin.release_after_this_thread().err();
         }
     }
@@ -441,7 +457,7 @@ impl<W: Exit> Inner<W> {
     /// Gives up the module's pin once no worker thread and no job is left. Called only
     /// from calls the host makes into the DLL (see `pin.rs`), never from a
     /// worker: a worker's own entry keeps `entries` non-empty (a worker
-    /// hands the pin to its own exit instead, `release_pin_after_this_worker`).
+    /// hands the pin to its own exit instead, `worker_ending`).
     fn release_pin_if_idle(&mut self) {
         if self.entries.is_empty() && crate::job::live_jobs() == 0 {
             self.pin = None;
