@@ -52,7 +52,7 @@
 //! its sync, is never another store's while that sync runs.
 //!
 //! The store depends on `windows-core = "0.62"` itself: `#[implement]`
-//! expands to `::windows_core` paths (see [`mapisync::windows_core`](windows_core)).
+//! expands to `::windows_core` paths (see `mapisync::windows_core`).
 //!
 //! The forwarding goes through windows-core's `#[implement]` objects, which
 //! Miri cannot check (its Stacked Borrows model rejects their
