@@ -87,7 +87,7 @@ one_target() {
     [[ "$last" =~ ^([1-9][0-9]*)\ passed,\ 0\ failed$ ]] || fail "$name's last line is '$last', expected 'N passed, 0 failed'"
     total=$((total + BASH_REMATCH[1]))
   done
-  last="$total passed, 0 failed (4 scenarios and 2 unload cases, one process each)"
+  last="$total passed, 0 failed (4 scenarios and 4 unload cases, one process each)"
 
   summary+=("$label: Rust under Wine: $rust_result" "$label: lifecycle host under Wine: $last")
 }
