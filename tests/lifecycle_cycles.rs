@@ -9,7 +9,7 @@
 //! `workers/registry.rs`). A second review found that a27f4e0 applied that
 //! to every drain: a host thread's shutdown, which nothing waits for,
 //! returned `Ok` with a worker still running; the last three tests. A job
-//! kept past its sync keeps the module (`DllCanUnloadNow`).
+//! or token kept past its sync counts as alive for `DllCanUnloadNow`.
 //! One test at a time (`serial()`): the registry is one per test binary.
 
 use std::sync::{Arc, Mutex};
@@ -173,13 +173,14 @@ impl MapiSync for KeepsJob {
     }
 }
 
-/// A job kept past its sync keeps the module: `DllCanUnloadNow` says
-/// S_FALSE until it is dropped, though the sync's worker has exited.
-/// Before: S_OK once the worker exited, and a host's `FreeLibrary` then
-/// unmapped the DLL under the provider's thread that held the job (a page
-/// fault under Wine: `tests/cpp/lifecycle/kept_done_unload.cpp`).
+/// A job or a cancel token kept past its sync counts as alive, as a COM
+/// object does: `DllCanUnloadNow` says S_FALSE until it is dropped, though
+/// the sync's worker has exited. Before: S_OK once the worker exited, and
+/// a host polling it (as COM's `CoFreeUnusedLibraries` does) then unmapped
+/// the DLL under the provider's thread that held the job (a page fault
+/// under Wine: `tests/cpp/lifecycle/kept_done_unload.cpp`).
 #[test]
-fn a_job_kept_past_its_sync_keeps_dll_can_unload_now_at_s_false_until_it_is_dropped() {
+fn a_job_or_token_kept_past_its_sync_keeps_dll_can_unload_now_at_s_false_until_it_is_dropped() {
     let _serial = serial();
     assert_eq!(mapisync::server::can_unload_now(), mapisync::S_OK, "nothing of this module lives yet");
     let sync: IMAPISync = KeepsJob(Mutex::new(None)).into();
@@ -190,8 +191,14 @@ fn a_job_kept_past_its_sync_keeps_dll_can_unload_now_at_s_false_until_it_is_drop
     assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
     assert_eq!(lifecycle::running_workers(), 0);
     assert_eq!(mapisync::server::can_unload_now(), mapisync::S_FALSE, "a job kept past its sync lives");
+    let token = kept.cancel_token();
     drop(kept);
-    assert_eq!(mapisync::server::can_unload_now(), mapisync::S_OK, "the kept job was dropped");
+    assert_eq!(mapisync::server::can_unload_now(), mapisync::S_FALSE, "its cancel token lives");
+    let clone = token.clone();
+    drop(token);
+    assert_eq!(mapisync::server::can_unload_now(), mapisync::S_FALSE, "a clone of the token lives");
+    drop(clone);
+    assert_eq!(mapisync::server::can_unload_now(), mapisync::S_OK, "the kept job and its tokens were dropped");
 }
 
 /// No cycle: thread X, inside A's kept Progress, drains scope B (whose sync

@@ -14,7 +14,6 @@ mod gate;
 use core::cell::Cell;
 use core::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use windows_core::{HRESULT, IUnknown};
 
@@ -45,40 +44,6 @@ pub struct SyncJob {
     cancel: CancelToken,
     /// `!Sync`: one thread at a time talks to the host through a job.
     not_sync: PhantomData<Cell<()>>,
-    /// Counts the job as alive; the last field, so the count goes down
-    /// after the other fields are dropped.
-    _alive: Alive,
-}
-
-/// Jobs alive in this module, for `DllCanUnloadNow` and the module's pin
-/// (`workers/registry.rs`): a job kept past its sync, on a thread of the
-/// provider's own, runs this module's code until it is dropped, after the
-/// sync's worker has exited. A job kept for ever keeps the module loaded
-/// for ever, as any object that is never released does.
-static LIVE_JOBS: AtomicUsize = AtomicUsize::new(0);
-
-/// How many jobs are alive now.
-pub(crate) fn live_jobs() -> usize {
-    // Acquire: pairs with the Release decrement in `Alive::drop`, so a zero
-    // seen here follows every dropped job's last use of its fields.
-    LIVE_JOBS.load(Ordering::Acquire)
-}
-
-/// One job's share of [`LIVE_JOBS`].
-struct Alive;
-
-impl Alive {
-    fn new() -> Self {
-        // Relaxed: only a number that `live_jobs` reads.
-        LIVE_JOBS.fetch_add(1, Ordering::Relaxed);
-        Self
-    }
-}
-
-impl Drop for Alive {
-    fn drop(&mut self) {
-        LIVE_JOBS.fetch_sub(1, Ordering::Release);
-    }
 }
 
 impl SyncJob {
@@ -129,7 +94,7 @@ impl SyncJob {
 
     fn with_host(flags: SyncFlags, refs: HostRefs) -> Self {
         let host = Arc::new(HostObjects(Gated::new(refs)));
-        Self { flags, host, text: Vec::new(), cancel: CancelToken::new(), not_sync: PhantomData, _alive: Alive::new() }
+        Self { flags, host, text: Vec::new(), cancel: CancelToken::new(), not_sync: PhantomData }
     }
 
     /// The `ulFlags` the host sent, unknown bits included.

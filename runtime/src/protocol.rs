@@ -394,10 +394,6 @@ fn run<S: Shape>(worker: Worker<S>) {
     // SAFETY: COM: `object` holds a reference, so the object outlives these borrows.
     let (busy, provider) = unsafe { S::parts(object.as_raw()) };
     let outcome = catch_unwind(AssertUnwindSafe(|| provider.synchronize_in_background(&mut job)));
-    // The worker's own job (or the one the provider left in its place) is
-    // done with, so that only jobs kept past the sync still count as alive
-    // when a drain inside `Done` decides who holds the module's pin.
-    drop(job);
     // From here on the sync cannot be cancelled; `cancelled` says whether it was.
     let cancelled = token.0.end();
     // No job of this sync reaches the host any more, whoever kept one: the
@@ -411,6 +407,7 @@ fn run<S: Shape>(worker: Worker<S>) {
         refs.done(host_event, hr);
     }
     drop(refs);
+    drop(job);
     drop(host);
     drop(event);
     drop(object);

@@ -22,6 +22,7 @@ mod thread;
 
 use core::cell::Cell;
 use core::ffi::c_void;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -139,12 +140,49 @@ pub(crate) fn forwarding_from<R>(store: *mut c_void, call: impl FnOnce() -> R) -
 /// assert!(job.is_cancelled());
 /// ```
 #[derive(Clone)]
-pub struct CancelToken(pub(crate) Arc<JobState>);
+pub struct CancelToken(pub(crate) Arc<JobState>, Alive);
+
+/// Tokens alive in this module, every [`SyncJob`](crate::SyncJob)'s own
+/// among them, for `DllCanUnloadNow` (`server/unload.rs`): one kept past its
+/// sync, on a thread of the provider's own, runs this module's code until
+/// it is dropped, after the sync's worker has exited, as a live object does.
+static LIVE_TOKENS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many tokens (and so jobs) are alive now.
+pub(crate) fn live_tokens() -> usize {
+    // Acquire: pairs with the Release decrement in `Alive::drop`, so a zero
+    // seen here follows every dropped token's last use of its state.
+    LIVE_TOKENS.load(Ordering::Acquire)
+}
+
+/// One token's share of [`LIVE_TOKENS`]: the token's last field, so the
+/// count goes down after its state is dropped.
+struct Alive;
+
+impl Alive {
+    fn new() -> Self {
+        // Relaxed: only a number that `live_tokens` reads.
+        LIVE_TOKENS.fetch_add(1, Ordering::Relaxed);
+        Self
+    }
+}
+
+impl Clone for Alive {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        LIVE_TOKENS.fetch_sub(1, Ordering::Release);
+    }
+}
 
 impl CancelToken {
     /// A token for a new sync, not cancelled.
     pub(crate) fn new() -> Self {
-        Self(Arc::new(JobState::new()))
+        Self(Arc::new(JobState::new()), Alive::new())
     }
 
     /// Whether the sync was cancelled.

@@ -14,10 +14,9 @@
 #    10 cycles with a provider that ignores the cancel; then two hosts of
 #    their own: an unload right after a shutdown inside a kept job's
 #    Progress (kept_unload.cpp), 20 reloads after a timed-out shutdown
-#    (stubborn_reload.cpp), and a job kept past its sync with the shutdown
-#    inside Done or DllCanUnloadNow's S_OK before the unload
-#    (kept_done_unload.cpp). Each requires its last line `N passed, 0
-#    failed` and exit 0 (a crash after an unload ends it early).
+#    (stubborn_reload.cpp), and DllCanUnloadNow polled while a job kept
+#    past its sync lives (kept_job_can_unload.cpp). Each requires its last
+#    line `N passed, 0 failed` and exit 0 (a crash after an unload ends it early).
 #
 # Locally a missing tool (wine32 included) is a printed skip; under CI=true
 # it is a failure.
@@ -72,10 +71,9 @@ one_target() {
   # Issue 17 item 3's review: a shutdown inside a kept job's Progress and
   # an unload at once must not unmap the DLL under the provider's thread;
   # a timed-out shutdown, then drain, DllCanUnloadNow and FreeLibrary must
-  # unload it at once (the next load is fresh); a live kept job keeps the
-  # DLL through a shutdown inside Done, and DllCanUnloadNow says S_FALSE
-  # until it is dropped. Each its own host and process.
-  for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_done_unload 200 done" "kept_done_unload 200 dcun"; do
+  # unload it at once (the next load is fresh); DllCanUnloadNow says
+  # S_FALSE while a kept job lives. Each its own host and process.
+  for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_job_can_unload 200"; do
     read -r name args <<<"$repro"
     exe="$target_dir/$TARGET/cpp-host/$name.exe"
     "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$exe" "tests/cpp/lifecycle/$name.cpp" -luuid
@@ -87,7 +85,7 @@ one_target() {
     [[ "$last" =~ ^([1-9][0-9]*)\ passed,\ 0\ failed$ ]] || fail "$name's last line is '$last', expected 'N passed, 0 failed'"
     total=$((total + BASH_REMATCH[1]))
   done
-  last="$total passed, 0 failed (4 scenarios and 4 unload cases, one process each)"
+  last="$total passed, 0 failed (4 scenarios and 3 unload cases, one process each)"
 
   summary+=("$label: Rust under Wine: $rust_result" "$label: lifecycle host under Wine: $last")
 }

@@ -27,8 +27,8 @@ pub(super) struct Holds {
     pub(super) objects: usize,
     /// `LockServer(TRUE)` calls not yet matched by `LockServer(FALSE)`.
     pub(super) locks: usize,
-    /// `SyncJob`s alive: one kept past its sync runs this module's code on
-    /// a thread of the provider's own until it is dropped.
+    /// `SyncJob`s and `CancelToken`s alive: one kept past its sync runs this
+    /// module's code on a thread of the provider's own until it is dropped.
     pub(super) jobs: usize,
 }
 
@@ -39,7 +39,12 @@ pub(super) fn holds() -> Holds {
     let workers = crate::lifecycle::running_workers();
     // Acquire (both loads): pairs with the Release decrements in `free` and
     // `lock_server`, so a zero seen here follows the last use it counts.
-    Holds { workers, objects: live_objects(), locks: LOCKS.load(Ordering::Acquire), jobs: crate::job::live_jobs() }
+    Holds {
+        workers,
+        objects: live_objects(),
+        locks: LOCKS.load(Ordering::Acquire),
+        jobs: crate::workers::live_tokens(),
+    }
 }
 
 /// `DllCanUnloadNow`'s answer: S_OK only when nothing holds the module.
@@ -49,8 +54,8 @@ pub(super) fn unload_answer(holds: Holds) -> HRESULT {
 
 /// `DllCanUnloadNow`: S_FALSE while any worker thread of this module has not
 /// exited, or any object made by this module (class factories included),
-/// any `SyncJob` (one a provider kept past its sync) or any `LockServer`
-/// lock lives, S_OK after.
+/// any `SyncJob` or `CancelToken` (one a provider kept past its sync, on a
+/// thread of its own) or any `LockServer` lock lives, S_OK after.
 ///
 /// ```
 /// // Nothing of this module lives in this doctest yet.

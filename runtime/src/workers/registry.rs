@@ -181,7 +181,16 @@ impl<W: Exit> Registry<W> {
         inner.reap_exited();
         let thread = spawn().map_err(|_| E_OUTOFMEMORY)?;
         let owner = thread.id();
-        inner.entries.push(Entry { key, alias, scope, job: job.clone(), owner, draining: false, hand_off: false, thread: Some(thread) });
+        inner.entries.push(Entry {
+            key,
+            alias,
+            scope,
+            job: job.clone(),
+            owner,
+            draining: false,
+            hand_off: false,
+            thread: Some(thread),
+        });
         if inner.pin.is_none() {
             inner.pin = ModulePin::take();
         }
@@ -304,18 +313,19 @@ impl<W: Exit> Registry<W> {
     /// At the end of a worker's body (its sync's `Done` said, its objects
     /// released): if [`release_pin_after_this_worker`](Self::release_pin_after_this_worker)
     /// asked for it and this worker's own entry is all the registry has
-    /// left, hands the module's pin to the thread's exit (see `pin.rs`). Not
-    /// while a job lives: a job kept past its sync may still be in use on a
-    /// thread of the provider's own, which this worker's exit says nothing
-    /// about. The entry stays, to be reaped by a later call; a later sync
-    /// takes a pin of its own.
+    /// left, hands the module's pin to the thread's exit (see `pin.rs`):
+    /// after `Done` and the worker's releases, not in the middle of them.
+    /// The entry stays, to be reaped by a later call; a later sync takes a
+    /// pin of its own. The pin is for the module's workers only: a thread of
+    /// the provider's own (one that holds a kept job or token, say) is the
+    /// provider's to end in its Shutdown.
     pub(crate) fn worker_ending(&self) {
         let me = W::current();
         let mut inner = self.lock();
         inner.reap_exited();
         let asked = inner.entries.iter().any(|entry| entry.owner == me && entry.hand_off);
         let only_me = inner.entries.iter().all(|entry| entry.owner == me);
-        if let Some(pin) = inner.pin.take_if(|_| asked && only_me && crate::job::live_jobs() == 0) {
+        if let Some(pin) = inner.pin.take_if(|_| asked && only_me) {
             inner.pin = pin.release_after_this_thread().err();
         }
     }
@@ -454,12 +464,12 @@ impl<W: Exit> Inner<W> {
         self.entries.retain_mut(|entry| entry.thread.as_mut().is_none_or(|thread| !thread.has_exited()));
     }
 
-    /// Gives up the module's pin once no worker thread and no job is left. Called only
+    /// Gives up the module's pin once no worker thread is left. Called only
     /// from calls the host makes into the DLL (see `pin.rs`), never from a
     /// worker: a worker's own entry keeps `entries` non-empty (a worker
     /// hands the pin to its own exit instead, `worker_ending`).
     fn release_pin_if_idle(&mut self) {
-        if self.entries.is_empty() && crate::job::live_jobs() == 0 {
+        if self.entries.is_empty() {
             self.pin = None;
         }
     }

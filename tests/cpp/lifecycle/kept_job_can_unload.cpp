@@ -1,27 +1,21 @@
-// A job kept past its sync keeps the DLL (issue 17, found by a review of
-// 41d17e6): kept_unload.cpp, with two other host orders. The provider
-// (KeptReporter) hands its job to a thread of its own, which after the
-// host's Progress returned is still in the DLL's code for step_ms, then
-// reports again through the kept job and drops it.
+// A job kept past its sync counts as alive for DllCanUnloadNow (issue 17,
+// found by a review of 41d17e6). The provider (KeptReporter) hands its job
+// to a thread of its own, which after the host's Progress returned is still
+// in the DLL's code for step_ms, then reports again through the kept job
+// and drops it. The host's Progress calls the DLL's shutdown (as
+// kept_unload), then the host polls DllCanUnloadNow, as COM's
+// CoFreeUnusedLibraries does, and frees the DLL at its first S_OK. Before,
+// that S_OK came once the worker had exited, with the kept job alive on the
+// provider's thread in the DLL: FreeLibrary unmapped it under the thread (a
+// page fault). Now it says S_FALSE until the job is dropped.
 //
-// done (default): the host calls the DLL's shutdown inside Done, on the
-// sync's worker, then FreeLibrary. Before, the worker handed the module's
-// pin to its own exit and the DLL was unmapped under the provider's thread
-// (a page fault); now a live job keeps the pin, and the DLL stays mapped.
-// dcun: the shutdown runs inside the kept job's Progress (as kept_unload),
-// then the host polls DllCanUnloadNow, as COM's CoFreeUnusedLibraries does.
-// Before, it said S_OK once the worker exited, with the kept job alive on
-// the provider's thread in the DLL; now it says S_FALSE until the job is
-// dropped, then S_OK, and FreeLibrary unloads the DLL.
-//
-// usage: kept_done_unload DLL [step_ms (200)] [done | dcun]
+// usage: kept_job_can_unload DLL [step_ms (200)]
 // Last line: `N passed, 0 failed`.
 #include "../com_host.h"
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 #include <windows.h>
 
 using namespace com_host;
@@ -33,22 +27,21 @@ typedef void (*VoidFromU32Fn)(uint32_t);
 
 static U32FromU32Fn g_shutdown = nullptr;
 static std::atomic<uint32_t> g_shutdown_result{0xFFFFFFFFu};
-static bool g_in_done = true;
 typedef HRESULT(STDAPICALLTYPE *CanUnloadFn)();
 
-// A callback whose Done calls the DLL's shutdown (on the worker thread).
-class ShutsDownInDone final : public HostObject<IMAPISyncProgressCallback> {
+// A callback whose first Progress (on the provider's thread, through the
+// kept job) calls the DLL's shutdown.
+class ShutsDownInProgress final : public HostObject<IMAPISyncProgressCallback> {
 public:
-    ShutsDownInDone() : HostObject(Lifetime::Host) {}
+    ShutsDownInProgress() : HostObject(Lifetime::Host) {}
     std::atomic<int> progress_calls{0};
     std::atomic<int> done_calls{0};
     HRESULT STDMETHODCALLTYPE Progress(const WCHAR *, ULONG, ULONG) override {
-        if (progress_calls.fetch_add(1) == 0 && !g_in_done) g_shutdown_result.store(g_shutdown(2000));
+        if (progress_calls.fetch_add(1) == 0) g_shutdown_result.store(g_shutdown(2000));
         return S_OK;
     }
     HRESULT STDMETHODCALLTYPE Error(HRESULT, const WCHAR *) override { return S_OK; }
     HRESULT STDMETHODCALLTYPE Done(HANDLE, HRESULT) override {
-        if (g_in_done) g_shutdown_result.store(g_shutdown(2000));
         done_calls.fetch_add(1);
         return S_OK;
     }
@@ -60,7 +53,6 @@ private:
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     uint32_t step_ms = argc > 2 ? static_cast<uint32_t>(std::atoi(argv[2])) : 200;
-    g_in_done = !(argc > 3 && std::string(argv[3]) == "dcun");
     Module module = load_library(argv[1]);
     if (module == nullptr) { std::printf("cannot load %s\n", argv[1]); return 2; }
     auto set_step = export_of<VoidFromU32Fn>(module, "mapisync_test_kept_step");
@@ -72,21 +64,21 @@ int main(int argc, char **argv) {
     IMAPISync *sync = create_sync(get_class_object, CLSID_KeptReporter);
     if (sync == nullptr) return 2;
     Session session{Lifetime::Host};
-    ShutsDownInDone callback;
+    ShutsDownInProgress callback;
     HANDLE event = nullptr;
     MAPISIB sib = {sizeof(MAPISIB), SYNC_ON_DEMAND, &session, &callback, &event};
     HRESULT hr = sync->SynchronizeInBackground(&sib);
     std::printf("SynchronizeInBackground: 0x%08X\n", hex(hr));
     check(eventually([&] { return callback.done_calls.load() == 1; }), "Done came");
-    std::printf("shutdown inside %s said %u; the provider's thread finished: %u\n", g_in_done ? "Done" : "the kept Progress",
-                g_shutdown_result.load(), finished());
+    std::printf("shutdown inside the kept Progress said %u; the provider's thread finished: %u\n", g_shutdown_result.load(),
+                finished());
     check(g_shutdown_result.load() == 0, "the shutdown returned 0");
     WaitForSingleObject(event, 5000);
     CloseHandle(event);
     sync->Release();
-    if (!g_in_done) {
-        auto can_unload = export_of<CanUnloadFn>(module, "DllCanUnloadNow");
-        if (can_unload == nullptr) return 2;
+    auto can_unload = export_of<CanUnloadFn>(module, "DllCanUnloadNow");
+    if (can_unload == nullptr) return 2;
+    {
         uint32_t before = finished();
         HRESULT while_kept = can_unload();
         std::printf("DllCanUnloadNow with the kept job alive (the provider's thread finished: %u): 0x%08X\n", before,
@@ -98,19 +90,15 @@ int main(int argc, char **argv) {
         check(eventually([&] { return (said = can_unload()) == S_OK; }, 2000), "DllCanUnloadNow said S_OK once the job was dropped");
         std::printf("DllCanUnloadNow: 0x%08X\n", hex(said));
     }
-    // The host's Shutdown returned (drained, it said): MAPI unloads the DLL.
+    // DllCanUnloadNow said S_OK: the host frees the DLL.
     FreeLibrary(module);
-    std::printf("FreeLibrary done; waiting (the provider's thread is still in the DLL for %u ms)\n", step_ms);
+    std::printf("FreeLibrary done\n");
     std::fflush(stdout);
-    sleep_ms(step_ms + 300);
+    sleep_ms(300);
     HMODULE again = nullptr;
     bool loaded = GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, argv[1], &again) != 0;
     std::printf("survived; the DLL is %s\n", loaded ? "still loaded" : "unloaded");
-    if (g_in_done) {
-        check(loaded, "the DLL stays mapped after FreeLibrary (the provider's thread was still in it)");
-    } else {
-        check(!loaded, "the DLL unloads after DllCanUnloadNow's S_OK and FreeLibrary");
-    }
+    check(!loaded, "the DLL unloads after DllCanUnloadNow's S_OK and FreeLibrary");
     std::printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
 }
