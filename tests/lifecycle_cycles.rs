@@ -201,6 +201,60 @@ fn a_job_or_token_kept_past_its_sync_keeps_dll_can_unload_now_at_s_false_until_i
     assert_eq!(mapisync::server::can_unload_now(), mapisync::S_OK, "the kept job and its tokens were dropped");
 }
 
+/// A `Gated` sync run by a host thread of its own (adopted by `scope` if
+/// given), started: the latch that ends it, and the thread, which returns
+/// the number of `Done` calls.
+fn held_sync(scope: Option<Arc<lifecycle::Scope>>) -> (Arc<Latch>, std::thread::JoinHandle<mapisync::Result<usize>>) {
+    let (started, release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    let (entered, ends) = (started.clone(), release.clone());
+    let runner = std::thread::spawn(move || {
+        let sync: IMAPISync = Gated { started: entered, release: ends }.into();
+        let _handle = scope.map(|scope| scope.adopt(&sync));
+        mapisync::host::Host::new().run(&sync).map(|report| report.done_calls)
+    });
+    assert!(started.wait(PATIENCE));
+    (release, runner)
+}
+
+/// What a `shutdown(5 s)` of `scope` on this thread saw; `release` opens
+/// `after` it started.
+struct Shutdown {
+    result: Result<(), usize>,
+    took: Duration,
+    still_running: usize,
+    returned_at: Instant,
+}
+
+impl Shutdown {
+    /// Asserts that the shutdown of `which` said `Ok` only after that scope's
+    /// sync had said `Done` (at `done_at`) and its worker had exited: the
+    /// test's thread is in no cycle, so it waits.
+    fn waited_for(&self, which: &str, done_at: Instant) {
+        let Self { result, took, still_running, returned_at } = self;
+        eprintln!(
+            "scope {which}: shutdown(5 s) {result:?} after {took:?}; workers still running then: {still_running}; \
+             Done came {:?} after the shutdown returned",
+            done_at.saturating_duration_since(*returned_at)
+        );
+        assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
+        assert_eq!(*result, Ok(()));
+        assert!(*still_running == 0 && done_at <= *returned_at, "the shutdown said Ok with the worker still running");
+    }
+}
+
+fn shut_down_releasing(scope: &lifecycle::Scope, release: Arc<Latch>, after: Duration) -> Shutdown {
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        release.open();
+    });
+    let started = Instant::now();
+    let result = scope.shutdown(Duration::from_secs(5));
+    let (took, returned_at) = (started.elapsed(), Instant::now());
+    let still_running = scope.running_workers();
+    releaser.join().unwrap();
+    Shutdown { result, took, still_running, returned_at }
+}
+
 /// No cycle: thread X, inside A's kept Progress, drains scope B (whose sync
 /// B runs until the test lets it go, 500 ms later). The test's own thread Y
 /// (an ordinary host thread: no worker, no host call in flight, nobody waits
@@ -212,15 +266,7 @@ fn a_job_or_token_kept_past_its_sync_keeps_dll_can_unload_now_at_s_false_until_i
 fn an_ordinary_host_threads_shutdown_waits_for_a_sync_another_thread_drains_inside() {
     let _serial = serial();
     let (scope_a, scope_b) = (Arc::new(lifecycle::Scope::open()), Arc::new(lifecycle::Scope::open()));
-    // B: runs until released.
-    let (b_started, b_release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
-    let (started, release, scope) = (b_started.clone(), b_release.clone(), scope_b.clone());
-    let b_runner = std::thread::spawn(move || {
-        let sync_b: IMAPISync = Gated { started, release }.into();
-        let _handle_b = scope.adopt(&sync_b);
-        mapisync::host::Host::new().run(&sync_b).map(|r| r.done_calls)
-    });
-    assert!(b_started.wait(PATIENCE));
+    let (b_release, b_runner) = held_sync(Some(scope_b.clone()));
     // A: its kept job's Progress (on X) drains scope B.
     let (in_call, x_draining) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
     let a_done_at: Arc<Mutex<Option<Instant>>> = Default::default();
@@ -243,29 +289,10 @@ fn an_ordinary_host_threads_shutdown_waits_for_a_sync_another_thread_drains_insi
     });
     assert!(x_draining.wait(PATIENCE));
     std::thread::sleep(Duration::from_millis(100)); // X is in its drain, A's worker in the gate's close
-    let releaser = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(500));
-        b_release.open();
-    });
-    let started = Instant::now();
-    let shut = scope_a.shutdown(Duration::from_secs(5));
-    let (took, returned_at) = (started.elapsed(), Instant::now());
-    let a_still_running = scope_a.running_workers();
-    releaser.join().unwrap();
+    let seen = shut_down_releasing(&scope_a, b_release, Duration::from_millis(500));
     assert_eq!(b_runner.join().unwrap().unwrap(), 1);
     assert_eq!(a_runner.join().unwrap().unwrap(), 1);
-    let done_at = a_done_at.lock().unwrap().expect("A's Done");
-    eprintln!(
-        "scope A's shutdown(5 s) on an ordinary host thread: {shut:?} after {took:?}; A's workers still running \
-         then: {a_still_running}; A's Done came {:?} after the shutdown returned",
-        done_at.saturating_duration_since(returned_at)
-    );
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    assert_eq!(shut, Ok(()));
-    assert!(
-        a_still_running == 0 && done_at <= returned_at,
-        "Scope::shutdown said Ok with A's worker still running (no cycle: nothing waits for this thread)"
-    );
+    seen.waited_for("A, on an ordinary host thread", a_done_at.lock().unwrap().expect("A's Done"));
 }
 
 /// A host thread's drain(MAX) waiting 3 s for one sync waits for the
@@ -277,13 +304,7 @@ fn an_ordinary_host_threads_shutdown_waits_for_a_sync_another_thread_drains_insi
 #[test]
 fn a_host_threads_long_drain_does_not_wake_every_slice() {
     let _serial = serial();
-    let (started, release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
-    let (s, r) = (started.clone(), release.clone());
-    let runner = std::thread::spawn(move || {
-        let sync: IMAPISync = Gated { started: s, release: r }.into();
-        mapisync::host::Host::new().run(&sync).map(|r| r.done_calls)
-    });
-    assert!(started.wait(PATIENCE));
+    let (release, runner) = held_sync(None);
     let releaser = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(3));
         release.open();
@@ -347,13 +368,7 @@ impl MapiSync for ReportsThenWorks {
 #[test]
 fn a_hosts_shutdown_waits_for_a_worker_that_drains_in_its_own_progress() {
     let _serial = serial();
-    let (b_started, b_release) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
-    let (started, release) = (b_started.clone(), b_release.clone());
-    let b_runner = std::thread::spawn(move || {
-        let sync_b: IMAPISync = Gated { started, release }.into();
-        mapisync::host::Host::new().run(&sync_b).map(|r| r.done_calls)
-    });
-    assert!(b_started.wait(PATIENCE));
+    let (b_release, b_runner) = held_sync(None);
     let c_draining = Arc::new(Latch::default());
     let c_done_at: Arc<Mutex<Option<Instant>>> = Default::default();
     let (draining, done_at) = (c_draining.clone(), c_done_at.clone());
@@ -374,27 +389,8 @@ fn a_hosts_shutdown_waits_for_a_worker_that_drains_in_its_own_progress() {
     });
     assert!(c_draining.wait(PATIENCE));
     std::thread::sleep(Duration::from_millis(50)); // C's worker is in its drain
-    let releaser = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        b_release.open();
-    });
-    let started = Instant::now();
-    let shut = scope_c.shutdown(Duration::from_secs(5));
-    let (took, returned_at) = (started.elapsed(), Instant::now());
-    let still_running = scope_c.running_workers();
-    releaser.join().unwrap();
+    let seen = shut_down_releasing(&scope_c, b_release, Duration::from_millis(300));
     assert_eq!(b_runner.join().unwrap().unwrap(), 1);
     assert_eq!(c_runner.join().unwrap().unwrap(), 1);
-    let done_at = c_done_at.lock().unwrap().expect("C's Done");
-    eprintln!(
-        "scope C's shutdown(5 s) on MAPI's thread: {shut:?} after {took:?}; C's workers still running then: \
-         {still_running}; C's Done came {:?} after the shutdown returned",
-        done_at.saturating_duration_since(returned_at)
-    );
-    assert_eq!(lifecycle::drain(PATIENCE), Ok(()));
-    assert_eq!(shut, Ok(()));
-    assert!(
-        still_running == 0 && done_at <= returned_at,
-        "scope C's shutdown said Ok with C's worker still running (no cycle)"
-    );
+    seen.waited_for("C, on MAPI's thread", c_done_at.lock().unwrap().expect("C's Done"));
 }

@@ -306,6 +306,19 @@ struct World {
 }
 
 impl World {
+    /// A sync started and its object released, whose provider returned at
+    /// once and whose worker waits in its close until the returned
+    /// `CallEnd` is set (a host call through the kept `JobState` ended).
+    fn kept_sync(&self) -> (std::sync::Arc<JobState>, Arc<CallEnd>) {
+        let object = self.object();
+        let job = std::sync::Arc::new(JobState::new());
+        let call_ended = Arc::new(CallEnd::default());
+        let close = waits_for(&call_ended);
+        // SAFETY: loom model: `object` holds a reference.
+        assert!(unsafe { start_job(object.as_raw(), &self.registry, &self.done, job.clone(), || {}, close) }.is_some());
+        (job, call_ended)
+    }
+
     fn new() -> Self {
         Self {
             drops: Arc::new(AtomicUsize::new(0)),
@@ -559,15 +572,7 @@ fn a_drain_on_a_worker_racing_a_drain_from_outside_never_waits_for_itself() {
 fn a_drain_inside_a_host_call_through_a_kept_job_never_waits_for_that_syncs_worker() {
     explore("lifecycle, a drain inside a host call in flight through a kept job (issue 17 item 3)", || {
         let world = World::new();
-        let object = world.object();
-        let job = std::sync::Arc::new(JobState::new());
-        let call_ended = Arc::new(CallEnd::default());
-        let close = waits_for(&call_ended);
-        // SAFETY: loom model: `object` holds a reference.
-        assert!(
-            unsafe { start_job(object.as_raw(), &world.registry, &world.done, job.clone(), || {}, close) }.is_some()
-        );
-        drop(object);
+        let (job, call_ended) = world.kept_sync();
         let drained = host_calls::in_flight(&job, || world.registry.drain(std::time::Duration::MAX, Which::All));
         call_ended.set();
         assert_eq!(drained, Ok(()), "the worker that waits for this call is not waited for");
@@ -658,15 +663,7 @@ fn closes_after(ended: &Arc<CallEnd>, closing: &Arc<AtomicBool>) -> impl FnOnce(
 fn a_drain_nothing_waits_for_waits_for_a_sync_another_thread_drains_inside() {
     explore_bounded("lifecycle, a host thread's drain while T drains inside A's kept call", 2, || {
         let world = World::new();
-        let object = world.object();
-        let job = std::sync::Arc::new(JobState::new());
-        let call_ended = Arc::new(CallEnd::default());
-        let close = waits_for(&call_ended);
-        // SAFETY: loom model: `object` holds a reference.
-        assert!(
-            unsafe { start_job(object.as_raw(), &world.registry, &world.done, job.clone(), || {}, close) }.is_some()
-        );
-        drop(object);
+        let (job, call_ended) = world.kept_sync();
         let (registry, t_job, ended) = (world.registry.clone(), job.clone(), call_ended.clone());
         let t = thread::spawn(move || {
             let drained = host_calls::in_flight(&t_job, || registry.drain(std::time::Duration::MAX, Which::All));

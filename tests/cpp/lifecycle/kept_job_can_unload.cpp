@@ -29,27 +29,6 @@ static U32FromU32Fn g_shutdown = nullptr;
 static std::atomic<uint32_t> g_shutdown_result{0xFFFFFFFFu};
 typedef HRESULT(STDAPICALLTYPE *CanUnloadFn)();
 
-// A callback whose first Progress (on the provider's thread, through the
-// kept job) calls the DLL's shutdown.
-class ShutsDownInProgress final : public HostObject<IMAPISyncProgressCallback> {
-public:
-    ShutsDownInProgress() : HostObject(Lifetime::Host) {}
-    std::atomic<int> progress_calls{0};
-    std::atomic<int> done_calls{0};
-    HRESULT STDMETHODCALLTYPE Progress(const WCHAR *, ULONG, ULONG) override {
-        if (progress_calls.fetch_add(1) == 0) g_shutdown_result.store(g_shutdown(2000));
-        return S_OK;
-    }
-    HRESULT STDMETHODCALLTYPE Error(HRESULT, const WCHAR *) override { return S_OK; }
-    HRESULT STDMETHODCALLTYPE Done(HANDLE, HRESULT) override {
-        done_calls.fetch_add(1);
-        return S_OK;
-    }
-
-private:
-    bool serves(REFIID riid) const override { return riid == IID_IMAPISyncProgressCallback; }
-};
-
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     uint32_t step_ms = argc > 2 ? static_cast<uint32_t>(std::atoi(argv[2])) : 200;
@@ -64,7 +43,10 @@ int main(int argc, char **argv) {
     IMAPISync *sync = create_sync(get_class_object, CLSID_KeptReporter);
     if (sync == nullptr) return 2;
     Session session{Lifetime::Host};
-    ShutsDownInProgress callback;
+    CountingCallback callback; // its first Progress (on the provider's thread, through the kept job) shuts down
+    callback.on_progress = [](int call) {
+        if (call == 0) g_shutdown_result.store(g_shutdown(2000));
+    };
     HANDLE event = nullptr;
     MAPISIB sib = {sizeof(MAPISIB), SYNC_ON_DEMAND, &session, &callback, &event};
     HRESULT hr = sync->SynchronizeInBackground(&sib);
