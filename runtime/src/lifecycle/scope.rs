@@ -147,7 +147,7 @@ impl Drop for Scope {
     /// reference is then given back when that thread has terminated (Windows).
     fn drop(&mut self) {
         REGISTRY.close_and_cancel(self.which());
-        REGISTRY.release_pin_after_this_worker();
+        REGISTRY.ask_for_hand_off();
     }
 }
 

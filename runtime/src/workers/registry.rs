@@ -273,10 +273,7 @@ impl<W: Exit> Registry<W> {
     pub(crate) fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
         let deadline = Instant::now().checked_add(timeout);
         let me = W::current();
-        let on_worker = self.mark_draining(&me, true);
-        let here = [host_calls::this_thread()];
-        let waited_for =
-            on_worker || self.lock().entries.iter().any(|entry| host_calls::has_call_from(&entry.job, &here));
+        let (on_worker, waited_for) = self.begin_drain(&me);
         let awaited = |entry: &Entry<W>, draining: &[host_calls::ThreadId]| {
             entry.is_in(which)
                 && entry.owner != me
@@ -287,12 +284,7 @@ impl<W: Exit> Registry<W> {
         // again while it waits (a thread that starts draining changes what
         // it waits for); any other waits for each thread's exit at once.
         let drained = self.drain_awaited(&awaited, deadline, waited_for);
-        if on_worker {
-            self.mark_draining(&me, false);
-            self.release_pin_after_this_worker();
-        } else {
-            self.lock().unmark_draining();
-        }
+        self.end_drain(&me);
         drained
     }
 
@@ -302,16 +294,15 @@ impl<W: Exit> Registry<W> {
     /// unloads the DLL right after a Shutdown that ran on this worker
     /// (MAPI's `FreeLibrary`, with no other call into the DLL) does unload
     /// it once the thread has terminated, instead of never. Elsewhere, nothing.
-    pub(crate) fn release_pin_after_this_worker(&self) {
+    pub(crate) fn ask_for_hand_off(&self) {
         let me = W::current();
-        let mut inner = self.lock();
-        if let Some(entry) = inner.entries.iter_mut().find(|entry| entry.owner == me) {
+        if let Some(entry) = self.lock().entries.iter_mut().find(|entry| entry.owner == me) {
             entry.hand_off = true;
         }
     }
 
     /// At the end of a worker's body (its sync's `Done` said, its objects
-    /// released): if [`release_pin_after_this_worker`](Self::release_pin_after_this_worker)
+    /// released): if [`ask_for_hand_off`](Self::ask_for_hand_off)
     /// asked for it and this worker's own entry is all the registry has
     /// left, hands the module's pin to the thread's exit (see `pin.rs`):
     /// after `Done` and the worker's releases, not in the middle of them.
@@ -330,17 +321,29 @@ impl<W: Exit> Registry<W> {
         }
     }
 
-    /// Marks the calling thread as draining or not, and its entry too if it
-    /// is a worker; whether it is a worker.
-    fn mark_draining(&self, me: &W::Id, draining: bool) -> bool {
+    /// Marks the calling thread as draining, and its entry too if it is a
+    /// worker: whether it is one, and whether something may wait for this
+    /// drain (it is a worker, or it has a host call in flight through a job
+    /// of a sync in the registry), one look under the lock.
+    fn begin_drain(&self, me: &W::Id) -> (bool, bool) {
+        let here = host_calls::this_thread();
         let mut inner = self.lock();
-        if draining {
-            inner.draining.push(host_calls::this_thread());
-        } else {
-            inner.unmark_draining();
+        inner.draining.push(here);
+        let in_a_call = inner.entries.iter().any(|entry| host_calls::has_call_from(&entry.job, &[here]));
+        let on_worker =
+            inner.entries.iter_mut().find(|entry| entry.owner == *me).map(|entry| entry.draining = true).is_some();
+        (on_worker, on_worker || in_a_call)
+    }
+
+    /// Ends a drain: takes the calling thread's mark off, and on a worker
+    /// clears its entry's and asks for the pin's hand-off ([`ask_for_hand_off`](Self::ask_for_hand_off)).
+    fn end_drain(&self, me: &W::Id) {
+        let mut inner = self.lock();
+        inner.unmark_draining();
+        if let Some(entry) = inner.entries.iter_mut().find(|entry| entry.owner == *me) {
+            entry.draining = false;
+            entry.hand_off = true;
         }
-        let entry = inner.entries.iter_mut().find(|entry| entry.owner == *me);
-        entry.map(|entry| entry.draining = draining).is_some()
     }
 
     fn drain_awaited(
