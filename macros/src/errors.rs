@@ -1,8 +1,6 @@
 //! Compile errors: the collector of every problem the macro finds, so one
 //! build shows all of them, and their `compile_error!` form.
 
-use std::fmt::Display;
-
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 
@@ -33,8 +31,11 @@ impl Errors {
         }
     }
 
-    /// Adds an error spanning the user's `tokens`.
-    pub fn spanned(&mut self, tokens: impl ToTokens, message: impl Display) {
+    /// Adds an error spanning the user's `tokens`. Not generic, as
+    /// nothing on this cold path is: one copy of it (and of syn's
+    /// `new_spanned`) serves every check, which keeps the macro crate's own
+    /// build short.
+    pub fn spanned(&mut self, tokens: &dyn ToTokens, message: &str) {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
@@ -69,7 +70,7 @@ impl Drop for Errors {
 }
 
 /// `first` then `last`: an error spanning both underlines everything between.
-pub fn both(first: impl ToTokens, last: impl ToTokens) -> TokenStream {
+pub fn both(first: &dyn ToTokens, last: &dyn ToTokens) -> TokenStream {
     quote!(#first #last)
 }
 
@@ -106,7 +107,7 @@ mod tests {
     fn finish_hands_on_every_error_in_order() {
         let mut errors = Errors::new();
         assert_eq!(errors.count(), 0);
-        errors.spanned(quote!(a), "first");
+        errors.spanned(&quote!(a), "first");
         errors.check::<()>(Err(syn::Error::new_spanned(quote!(b), "second")));
         assert_eq!(errors.check(Ok(7)), Some(7));
         assert_eq!(errors.count(), 2);
@@ -129,7 +130,7 @@ mod tests {
     #[should_panic(expected = "dropped without `finish`")]
     fn an_unfinished_collector_panics_in_debug() {
         let mut errors = Errors::new();
-        errors.spanned(quote!(a), "lost");
+        errors.spanned(&quote!(a), "lost");
         drop(errors);
     }
 }

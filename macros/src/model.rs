@@ -1,5 +1,6 @@
 //! The typed model the pipeline passes between its steps.
 
+use proc_macro2::{Ident, Span};
 use syn::{Path, Type};
 
 /// The method every provider implements, by its Rust name.
@@ -15,8 +16,12 @@ pub struct Args {
 }
 
 impl Default for Args {
+    /// `::mapisync`, built directly rather than parsed (the parser would be
+    /// one more copy of syn's generic entry point in the macro's build).
     fn default() -> Self {
-        Args { krate: syn::parse_quote!(::mapisync) }
+        let mut krate = Path::from(Ident::new("mapisync", Span::call_site()));
+        krate.leading_colon = Some(Default::default());
+        Args { krate }
     }
 }
 

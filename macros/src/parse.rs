@@ -103,11 +103,11 @@ pub fn args(tokens: TokenStream) -> syn::Result<Args> {
     for meta in metas {
         if !meta.path().is_ident("crate") {
             let message = format!("unknown argument `{}`: the only argument is `crate = path`", path_text(meta.path()));
-            errors.spanned(meta.path(), message);
+            errors.spanned(meta.path(), &message);
             continue;
         }
         let Meta::NameValue(name_value) = meta else {
-            errors.spanned(meta, format_args!("expected `crate = path`, {EXAMPLE}"));
+            errors.spanned(&meta, &format!("expected `crate = path`, {EXAMPLE}"));
             continue;
         };
         match name_value.value {
@@ -118,16 +118,24 @@ pub fn args(tokens: TokenStream) -> syn::Result<Args> {
                     krate = Some(path);
                 }
             }
-            value => errors.spanned(value, format_args!("expected a path to the mapisync crate, {EXAMPLE}")),
+            value => errors.spanned(&value, &format!("expected a path to the mapisync crate, {EXAMPLE}")),
         }
     }
     errors.finish()?;
-    Ok(krate.map_or_else(Args::default, |krate| Args { krate }))
+    Ok(match krate {
+        Some(krate) => Args { krate },
+        None => Args::default(),
+    })
 }
 
 /// A path of names alone: no generic arguments.
 fn is_plain(path: &Path) -> bool {
-    path.segments.iter().all(|segment| segment.arguments.is_none())
+    for segment in path.segments.pairs() {
+        if !segment.value().arguments.is_none() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Parses the item; anything but an impl block is an error at its head.
@@ -151,12 +159,13 @@ pub fn item(tokens: TokenStream) -> syn::Result<Impl> {
     let mut parsed = parse(hollow.clone());
     // Read as Rust 2015 (`dyn (` a keyword, then a name), more of it is
     // readable: it is Rust 2015.
-    for paren_is_name in [false, true] {
-        if parsed.as_ref().is_ok_and(|parsed| parsed.unreadable() == 0) {
+    for reading in 0..2 {
+        let paren_is_name = reading == 1;
+        if matches!(&parsed, Ok(parsed) if parsed.unreadable() == 0) {
             break;
         }
         if let Ok(retry) = parse(edition_2015::raw_names(hollow.clone(), paren_is_name)) {
-            if parsed.as_ref().map_or(true, |first| retry.unreadable() < first.unreadable()) {
+            if !matches!(&parsed, Ok(first) if retry.unreadable() >= first.unreadable()) {
                 parsed = Ok(edition_2015::spelled_as_written(retry));
             }
         }
@@ -182,7 +191,11 @@ impl Parsed {
     fn unreadable(&self) -> usize {
         match self {
             Parsed::Impl(item) => {
-                item.items.iter().filter(|member| matches!(member.kind, MemberKind::Unreadable(_))).count()
+                let mut unreadable = 0;
+                for member in &item.items {
+                    unreadable += usize::from(matches!(member.kind, MemberKind::Unreadable(_)));
+                }
+                unreadable
             }
             Parsed::Other(_) => 0,
         }
@@ -372,11 +385,27 @@ fn head(item: &Item) -> TokenStream {
     quote!(#keyword #ident)
 }
 
+/// Whether `ident` is one of `words` (a plain loop: the lists are short,
+/// and one copy of it serves them all).
+pub(crate) fn is_one_of(ident: &proc_macro2::Ident, words: &[&str]) -> bool {
+    for word in words {
+        if ident == word {
+            return true;
+        }
+    }
+    false
+}
+
 /// `a::b::c`, as the user wrote it.
 pub fn path_text(path: &Path) -> String {
-    let segments = path.segments.iter().map(|segment| segment.ident.to_string());
-    let joined = segments.collect::<Vec<_>>().join("::");
-    if path.leading_colon.is_some() { format!("::{joined}") } else { joined }
+    let mut text = String::new();
+    let mut separator = if path.leading_colon.is_some() { "::" } else { "" };
+    for segment in path.segments.pairs() {
+        text.push_str(separator);
+        text.push_str(&segment.value().ident.to_string());
+        separator = "::";
+    }
+    text
 }
 
 impl Impl {

@@ -65,8 +65,8 @@ fn not_unsafe(item: &Impl, errors: &mut Errors) {
 fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
     let Some((bang, path, _)) = &item.trait_ else {
         errors.spanned(
-            both(item.impl_token, &item.self_ty),
-            format_args!(
+            &both(&item.impl_token, &item.self_ty),
+            &format!(
                 "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not on an inherent impl: write `impl mapisync::MapiSync for {}`",
                 type_text(&item.self_ty)
             ),
@@ -76,10 +76,10 @@ fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
     let named = path.segments.last().is_some_and(|last| last.ident == TRAIT);
     let renamed = !named && members::defines_method(item);
     if let Some(bang) = bang {
-        errors.spanned(both(bang, path), "a negative impl cannot be a provider: remove `!`");
+        errors.spanned(&both(bang, path), "a negative impl cannot be a provider: remove `!`");
     } else if !named && !renamed {
         let message = "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of";
-        errors.spanned(path, format_args!("{message} `{}`", path_text(path)));
+        errors.spanned(path, &format!("{message} `{}`", path_text(path)));
     } else if let Some(last) = path.segments.last().filter(|last| named && !last.arguments.is_none()) {
         errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
     }

@@ -9,6 +9,8 @@
 
 use proc_macro2::{Spacing, Span, TokenStream, TokenTree};
 
+use super::is_one_of;
+
 /// The deepest nesting the macro reads: no provider's signature comes
 /// near it, and syn reads far more with the default stack (the measure
 /// counts generously: every `&`, `*`, `-`, `!` and `->` of a run counts).
@@ -44,12 +46,19 @@ impl Level {
     }
 
     fn depth(&self) -> usize {
-        self.base + self.runs.len() + self.outer_run + self.runs.iter().sum::<usize>()
+        let mut depth = self.base + self.outer_run;
+        for run in &self.runs {
+            depth += 1 + run;
+        }
+        depth
     }
 
     /// The run of prefix operators inside the innermost open `<...>`.
     fn run(&mut self) -> &mut usize {
-        self.runs.last_mut().unwrap_or(&mut self.outer_run)
+        match self.runs.last_mut() {
+            Some(run) => run,
+            None => &mut self.outer_run,
+        }
     }
 
     /// Whether the group at `index` is the tokens of a macro invocation
@@ -67,9 +76,10 @@ impl Level {
 /// closes nothing (`a > b`, `x >> 1`) nests nothing; `->` and `=>` are
 /// no brackets at all.
 fn pair_angles(trees: &[TokenTree]) -> Vec<bool> {
-    let mut paired = vec![false; trees.len()];
+    let mut paired = Vec::with_capacity(trees.len());
     let mut open = Vec::new();
     for (i, tree) in trees.iter().enumerate() {
+        paired.push(false);
         let TokenTree::Punct(punct) = tree else { continue };
         let joint_to = |j: usize, ch: char| matches!(trees.get(j), Some(TokenTree::Punct(p)) if p.as_char() == ch);
         match punct.as_char() {
@@ -100,7 +110,7 @@ fn is_operand(level: &Level, index: usize) -> bool {
         TokenTree::Literal(_) | TokenTree::Group(_) => true,
         TokenTree::Ident(ident) => {
             let lifetime = index > 0 && is_joint(&level.trees[index - 1], &['\'']);
-            !lifetime && !KEYWORDS.iter().any(|keyword| ident == keyword)
+            !lifetime && !is_one_of(ident, &KEYWORDS)
         }
         TokenTree::Punct(punct) => punct.as_char() == '>' && level.paired[index],
     }
@@ -113,7 +123,8 @@ fn is_joint(tree: &TokenTree, chars: &[char]) -> bool {
 /// `Err` at the first token of `tokens` that nests deeper than `LIMIT`
 /// levels: groups, `<...>` pairs and runs of prefix operators, each a level.
 pub fn check(tokens: &TokenStream) -> syn::Result<()> {
-    let mut levels = vec![Level::new(tokens.clone(), 0)];
+    let mut levels = Vec::new();
+    levels.push(Level::new(tokens.clone(), 0));
     while let Some(level) = levels.last_mut() {
         let i = level.next;
         let Some(tree) = level.trees.get(i).cloned() else {
@@ -129,12 +140,12 @@ pub fn check(tokens: &TokenStream) -> syn::Result<()> {
                 group.span_open()
             }
             TokenTree::Punct(punct) => {
-                let previous = i.checked_sub(1).map(|j| &level.trees[j]);
-                let arrow = previous.is_some_and(|previous| is_joint(previous, &['-']));
+                let previous = level.trees[..i].last();
+                let arrow = matches!(previous, Some(previous) if is_joint(previous, &['-']));
                 let arrow_ahead = is_joint(&tree, &['-'])
                     && matches!(level.trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '>');
                 let after_binary =
-                    level.binary && previous.is_some_and(|previous| is_joint(previous, &['&', '|', '-']));
+                    level.binary && matches!(previous, Some(previous) if is_joint(previous, &['&', '|', '-']));
                 level.binary = false;
                 match punct.as_char() {
                     '<' if level.paired[i] => level.runs.push(0),
@@ -160,7 +171,7 @@ pub fn check(tokens: &TokenStream) -> syn::Result<()> {
             }
             other => other.span(),
         };
-        if levels.last().map_or(0, Level::depth) > LIMIT {
+        if matches!(levels.last(), Some(level) if level.depth() > LIMIT) {
             return Err(too_deep(span));
         }
     }

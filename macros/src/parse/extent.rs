@@ -16,7 +16,9 @@ pub fn inner_attributes(input: ParseStream) -> syn::Result<TokenStream> {
                 break;
             };
             let Some((group, after)) = after_bang.token_tree() else { break };
-            tokens.extend([TokenTree::Punct(hash), TokenTree::Punct(bang), group]);
+            tokens.append(hash);
+            tokens.append(bang);
+            tokens.append(group);
             rest = after;
         }
         Ok((tokens, rest))

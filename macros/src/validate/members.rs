@@ -28,14 +28,22 @@ struct Seen {
 /// Checks every item and decides where the fallback puts each one.
 pub fn check(item: &Impl, errors: &mut Errors) -> Vec<Place> {
     let mut seen = Seen::default();
-    let places = item.items.iter().map(|member| self::member(item, member, &mut seen, errors)).collect();
+    let mut places = Vec::with_capacity(item.items.len());
+    for member in &item.items {
+        places.push(self::member(item, member, &mut seen, errors));
+    }
     method_present(item, &seen, errors);
     places
 }
 
 /// Whether the impl holds a `fn synchronize_in_background`, raw or not.
 pub fn defines_method(item: &Impl) -> bool {
-    item.items.iter().any(|member| matches!(&member.kind, MemberKind::Fn(method) if is_method(method)))
+    for member in &item.items {
+        if matches!(&member.kind, MemberKind::Fn(method) if is_method(method)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// One item: the method, or an item the impl cannot hold.
@@ -60,24 +68,24 @@ fn member(item: &Impl, member: &Member, seen: &mut Seen, errors: &mut Errors) ->
                 "unexpected associated const `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
                 constant.ident
             );
-            errors.spanned(both(constant.const_token, &constant.ident), message);
+            errors.spanned(&both(&constant.const_token, &constant.ident), &message);
             Place::Inherent
         }
         ImplItem::Type(alias) => {
             let message =
                 format!("unexpected associated type `{}`: an impl of `MapiSync` holds only `fn {METHOD}`", alias.ident);
-            errors.spanned(both(alias.type_token, &alias.ident), message);
+            errors.spanned(&both(&alias.type_token, &alias.ident), &message);
             Place::Dropped
         }
         ImplItem::Macro(invocation) => {
             seen.maybe_method = true;
             let message =
                 format!("unexpected macro invocation: an impl of `MapiSync` holds only `fn {METHOD}`, written out");
-            errors.spanned(both(&invocation.mac.path, invocation.mac.bang_token), message);
+            errors.spanned(&both(&invocation.mac.path, &invocation.mac.bang_token), &message);
             Place::Inherent
         }
         other => {
-            errors.spanned(other, format_args!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"));
+            errors.spanned(other, &format!("unexpected item: an impl of `MapiSync` holds only `fn {METHOD}`"));
             Place::Inherent
         }
     }
@@ -118,11 +126,11 @@ fn no_other_method(item: &Impl, method: &Method, seen: &mut Seen, errors: &mut E
     let name = method.sig.ident.unraw().to_string();
     if looks_like_method(&name) {
         seen.maybe_method = true;
-        errors.spanned(&method.sig.ident, format_args!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"));
+        errors.spanned(&method.sig.ident, &format!("`MapiSync` has no method `{name}`: did you mean `{METHOD}`?"));
     } else {
         errors.spanned(
             &method.sig.ident,
-            format_args!(
+            &format!(
                 "unexpected method `{name}`: an impl of `MapiSync` holds only `fn {METHOD}`; move helpers to an inherent `impl {}` block",
                 type_text(&item.self_ty)
             ),
@@ -135,7 +143,7 @@ fn no_other_method(item: &Impl, method: &Method, seen: &mut Seen, errors: &mut E
 fn method_present(item: &Impl, seen: &Seen, errors: &mut Errors) {
     if !seen.method && !seen.maybe_method {
         let trait_path = item.trait_.as_ref().map(|(_, path, _)| path);
-        errors.spanned(trait_path, format_args!("missing `{SIGNATURE}`"));
+        errors.spanned(&trait_path, &format!("missing `{SIGNATURE}`"));
     }
 }
 
@@ -147,22 +155,42 @@ fn is_method(method: &Method) -> bool {
 /// Whether `#[cfg]` may remove the item (`#[cfg_attr]` may add a `#[cfg]`),
 /// so two definitions may be alternatives rather than duplicates.
 fn is_conditional(method: &Method) -> bool {
-    method.attrs.iter().any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
+    for attr in &method.attrs {
+        if attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr") {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether `name` is probably a misspelling of `synchronize_in_background`:
 /// close to it once case and underscores are ignored.
 fn looks_like_method(name: &str) -> bool {
-    let normalize =
-        |text: &str| -> Vec<char> { text.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect() };
-    edit_distance(&normalize(name), &normalize(METHOD)) <= 8
+    edit_distance(&normalized(name), &normalized(METHOD)) <= 8
+}
+
+/// `text` in lower case, without underscores.
+fn normalized(text: &str) -> Vec<char> {
+    let mut chars = Vec::new();
+    for c in text.chars() {
+        if c != '_' {
+            for lower in c.to_lowercase() {
+                chars.push(lower);
+            }
+        }
+    }
+    chars
 }
 
 /// Levenshtein distance.
 fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut previous = Vec::with_capacity(b.len() + 1);
+    for j in 0..b.len() + 1 {
+        previous.push(j);
+    }
     for (i, ca) in a.iter().enumerate() {
-        let mut current = vec![i + 1];
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
             let substitute = previous[j] + usize::from(ca != cb);
             current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));

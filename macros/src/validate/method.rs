@@ -34,50 +34,51 @@ fn no_visibility(method: &Method, errors: &mut Errors) {
 
 /// Not a `default fn`.
 fn not_default(method: &Method, errors: &mut Errors) {
-    cannot_be(method.defaultness.as_ref(), "a `default fn`", errors);
+    cannot_be(&method.defaultness, "a `default fn`", errors);
 }
 
 /// Not a `const fn`.
 fn not_const(sig: &Signature, errors: &mut Errors) {
-    cannot_be(sig.constness.as_ref(), "a `const fn`", errors);
+    cannot_be(&sig.constness, "a `const fn`", errors);
 }
 
 /// Not `async`: the method already runs on its own worker thread.
 fn not_async(sig: &Signature, errors: &mut Errors) {
     let why = "`async`: it already runs on its own worker thread, so block on any future inside it";
-    cannot_be(sig.asyncness.as_ref(), why, errors);
+    cannot_be(&sig.asyncness, why, errors);
 }
 
 /// Not an `unsafe fn`: the runtime calls it from safe code.
 fn not_unsafe(sig: &Signature, errors: &mut Errors) {
     let why = "an `unsafe fn`: the runtime calls it from safe code; use `unsafe` blocks inside it";
-    cannot_be(sig.unsafety.as_ref(), why, errors);
+    cannot_be(&sig.unsafety, why, errors);
 }
 
 /// Not `extern`: the macro writes the COM entry point.
 fn not_extern(sig: &Signature, errors: &mut Errors) {
     let why = "`extern`: it is a plain Rust method; the macro writes the COM entry point";
-    cannot_be(sig.abi.as_ref(), why, errors);
+    cannot_be(&sig.abi, why, errors);
 }
 
 /// No generic parameters. (A `where` clause is rustc's to judge: it accepts
 /// bounds that hold, such as `where Self: Sized`, and reports stricter ones.)
 fn not_generic(sig: &Signature, errors: &mut Errors) {
     if !sig.generics.params.is_empty() {
-        errors.spanned(&sig.generics, format_args!("`{METHOD}` cannot be generic"));
+        errors.spanned(&sig.generics, &format!("`{METHOD}` cannot be generic"));
     }
 }
 
 /// Not variadic.
 fn not_variadic(sig: &Signature, errors: &mut Errors) {
-    cannot_be(sig.variadic.as_ref(), "variadic", errors);
+    cannot_be(&sig.variadic, "variadic", errors);
 }
 
 /// Reports "`synchronize_in_background` cannot be {what}" at `found`, when
-/// the method has it.
-fn cannot_be(found: Option<impl ToTokens>, what: &str, errors: &mut Errors) {
-    if let Some(found) = found {
-        errors.spanned(found, format_args!("`{METHOD}` cannot be {what}"));
+/// the method has it (an absent qualifier, `None`, is no tokens).
+fn cannot_be(found: &dyn ToTokens, what: &str, errors: &mut Errors) {
+    let found = found.to_token_stream();
+    if !found.is_empty() {
+        errors.spanned(&found, &format!("`{METHOD}` cannot be {what}"));
     }
 }
 
@@ -96,7 +97,7 @@ fn shared_receiver_first(sig: &Signature, errors: &mut Errors) {
     } else {
         "the COM object owns the provider and lends it to each call"
     };
-    errors.spanned(receiver, format_args!("`{METHOD}` must take `&self`: {why}"));
+    errors.spanned(receiver, &format!("`{METHOD}` must take `&self`: {why}"));
 }
 
 /// Exactly one parameter after the receiver, not surely other than `&mut SyncJob`.

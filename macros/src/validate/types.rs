@@ -123,7 +123,7 @@ fn borrowed_lifetimes(ty: &Type, errors: &mut Errors) {
             match &reference.lifetime {
                 Some(lifetime) if lifetime.ident == "static" => {}
                 Some(lifetime) => errors.spanned(lifetime, WHY),
-                None => errors.spanned(reference.and_token, WHY),
+                None => errors.spanned(&reference.and_token, WHY),
             }
             borrowed_lifetimes(&reference.elem, errors);
         }
