@@ -2,7 +2,7 @@
 //! build shows all of them, and their `compile_error!` form.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::{ToTokens, quote};
+use quote::ToTokens;
 
 /// The errors found so far, combined into one `syn::Error`.
 ///
@@ -24,7 +24,9 @@ impl Errors {
 
     /// Adds `error` after the ones already found.
     pub fn push(&mut self, error: syn::Error) {
-        self.count += error.clone().into_iter().count();
+        for _ in &error {
+            self.count += 1;
+        }
         match &mut self.found {
             Some(all) => all.combine(error),
             None => self.found = Some(error),
@@ -35,8 +37,10 @@ impl Errors {
     /// nothing on this cold path is: one copy of it (and of syn's
     /// `new_spanned`) serves every check, which keeps the macro crate's own
     /// build short.
-    pub fn spanned(&mut self, tokens: &dyn ToTokens, message: &str) {
-        self.push(syn::Error::new_spanned(tokens, message));
+    pub fn spanned(&mut self, tokens: &dyn Tokens, message: &str) {
+        let mut stream = TokenStream::new();
+        tokens.append_to(&mut stream);
+        self.push(syn::Error::new_spanned(stream, message));
     }
 
     /// Adds the error of `result`, if any, and passes on its value.
@@ -69,9 +73,26 @@ impl Drop for Errors {
     }
 }
 
+/// What an error points at: any syn node or token, as a `dyn`. Not
+/// `dyn ToTokens`, whose table would compile `to_token_stream` once more for
+/// every type a check reports on: this has the one method.
+pub trait Tokens {
+    /// Appends the tokens to `stream`.
+    fn append_to(&self, stream: &mut TokenStream);
+}
+
+impl<T: ToTokens + ?Sized> Tokens for T {
+    fn append_to(&self, stream: &mut TokenStream) {
+        self.to_tokens(stream);
+    }
+}
+
 /// `first` then `last`: an error spanning both underlines everything between.
-pub fn both(first: &dyn ToTokens, last: &dyn ToTokens) -> TokenStream {
-    quote!(#first #last)
+pub fn both(first: &dyn Tokens, last: &dyn Tokens) -> TokenStream {
+    let mut stream = TokenStream::new();
+    first.append_to(&mut stream);
+    last.append_to(&mut stream);
+    stream
 }
 
 /// One `::std::compile_error! { "message" }` per message of `error`, reading
@@ -88,15 +109,22 @@ pub fn both(first: &dyn ToTokens, last: &dyn ToTokens) -> TokenStream {
 /// impl would compile. The spans stay syn's (the path at the first token,
 /// the braces at the last), so rustc underlines the same tokens.
 pub fn to_compile_error(error: &syn::Error) -> TokenStream {
-    let std_for_core = |token: TokenTree| match token {
-        TokenTree::Ident(ident) if ident == "core" => TokenTree::Ident(proc_macro2::Ident::new("std", ident.span())),
-        token => token,
-    };
-    error.to_compile_error().into_iter().map(std_for_core).collect()
+    let mut trees = Vec::new();
+    for token in error.to_compile_error() {
+        trees.push(match token {
+            TokenTree::Ident(ident) if ident == "core" => {
+                TokenTree::Ident(proc_macro2::Ident::new("std", ident.span()))
+            }
+            token => token,
+        });
+    }
+    trees.into_iter().collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use quote::quote;
+
     use super::*;
 
     fn messages(error: syn::Error) -> Vec<String> {

@@ -20,7 +20,7 @@ use syn::{
     token,
 };
 
-use crate::errors::Errors;
+use crate::errors::{Errors, Tokens, both};
 use crate::model::Args;
 
 pub(crate) mod depth;
@@ -370,7 +370,7 @@ fn invisible_group(tokens: &TokenStream) -> Option<TokenStream> {
 /// The keyword and name of an item: enough to point at it without
 /// underlining its whole body.
 fn head(item: &Item) -> TokenStream {
-    let (keyword, ident): (&dyn ToTokens, _) = match item {
+    let (keyword, ident): (&dyn Tokens, _) = match item {
         Item::Fn(f) => (&f.sig.fn_token, &f.sig.ident),
         Item::Struct(s) => (&s.struct_token, &s.ident),
         Item::Enum(e) => (&e.enum_token, &e.ident),
@@ -380,9 +380,9 @@ fn head(item: &Item) -> TokenStream {
         Item::Const(c) => (&c.const_token, &c.ident),
         Item::Static(s) => (&s.static_token, &s.ident),
         Item::Type(t) => (&t.type_token, &t.ident),
-        other => return quote!(#other),
+        other => return other.to_token_stream(),
     };
-    quote!(#keyword #ident)
+    both(keyword, ident)
 }
 
 /// Whether `ident` is one of `words` (a plain loop: the lists are short,

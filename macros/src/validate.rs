@@ -73,7 +73,7 @@ fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
         );
         return Trait::Other;
     };
-    let named = path.segments.last().is_some_and(|last| last.ident == TRAIT);
+    let named = matches!(path.segments.last(), Some(last) if last.ident == TRAIT);
     let renamed = !named && members::defines_method(item);
     if let Some(bang) = bang {
         errors.spanned(&both(bang, path), "a negative impl cannot be a provider: remove `!`");

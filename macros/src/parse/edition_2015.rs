@@ -1,9 +1,8 @@
 //! Rust 2015 code with a later keyword as a name, made readable for syn.
 
 use proc_macro2::{Delimiter, Ident, Spacing, TokenStream, TokenTree};
-use quote::TokenStreamExt;
 
-use super::Parsed;
+use super::{Parsed, is_one_of};
 
 /// Words that are names in Rust 2015 and keywords from 2018.
 const LATER_KEYWORDS: [&str; 3] = ["async", "await", "try"];
@@ -16,9 +15,9 @@ const LATER_KEYWORDS: [&str; 3] = ["async", "await", "try"];
 /// reads both).
 pub fn raw_names(tokens: TokenStream, paren_is_name: bool) -> TokenStream {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut output = TokenStream::new();
+    let mut output = Vec::with_capacity(tokens.len());
     for (i, token) in tokens.iter().enumerate() {
-        output.append(match token {
+        output.push(match token {
             TokenTree::Ident(ident) if is_name(ident, tokens.get(i + 1), paren_is_name) => {
                 TokenTree::Ident(Ident::new_raw(&ident.to_string(), ident.span()))
             }
@@ -30,7 +29,7 @@ pub fn raw_names(tokens: TokenStream, paren_is_name: bool) -> TokenStream {
             other => other.clone(),
         });
     }
-    output
+    output.into_iter().collect()
 }
 
 /// `parsed` with each item's tokens spelled as the user wrote them (the
@@ -46,23 +45,24 @@ pub fn spelled_as_written(mut parsed: Parsed) -> Parsed {
 }
 
 fn unraw(tokens: TokenStream) -> TokenStream {
-    let unraw = |tree| match tree {
-        TokenTree::Ident(ident) if ident.to_string().strip_prefix("r#").is_some_and(is_later_keyword) => {
-            let name = ident.to_string();
-            TokenTree::Ident(Ident::new(name.strip_prefix("r#").unwrap_or(&name), ident.span()))
-        }
-        TokenTree::Group(group) => {
-            let mut plain = proc_macro2::Group::new(group.delimiter(), unraw(group.stream()));
-            plain.set_span(group.span());
-            TokenTree::Group(plain)
-        }
-        other => other,
-    };
-    tokens.into_iter().map(unraw).collect()
-}
-
-fn is_later_keyword(name: &str) -> bool {
-    name == "dyn" || LATER_KEYWORDS.contains(&name)
+    let mut trees = Vec::new();
+    for tree in tokens {
+        trees.push(match tree {
+            TokenTree::Ident(ident) => match ident.to_string().strip_prefix("r#") {
+                Some(name) if name == "dyn" || LATER_KEYWORDS.contains(&name) => {
+                    TokenTree::Ident(Ident::new(name, ident.span()))
+                }
+                _ => TokenTree::Ident(ident),
+            },
+            TokenTree::Group(group) => {
+                let mut plain = proc_macro2::Group::new(group.delimiter(), unraw(group.stream()));
+                plain.set_span(group.span());
+                TokenTree::Group(plain)
+            }
+            other => other,
+        });
+    }
+    trees.into_iter().collect()
 }
 
 /// Whether `ident` is a later keyword used as a name. Rust 2015 reads
@@ -91,7 +91,7 @@ fn is_name(ident: &Ident, next: Option<&TokenTree>, paren_is_name: bool) -> bool
             _ => false,
         };
     }
-    LATER_KEYWORDS.iter().any(|keyword| ident == keyword)
+    is_one_of(ident, &LATER_KEYWORDS)
 }
 
 /// The keywords of Rust 2015 (strict and reserved, and `_`) that no
@@ -106,7 +106,7 @@ const KEYWORDS_2015: [&str; 44] = [
 /// Whether a path can start with `ident` in Rust 2015: a name (raw or
 /// not, later keywords included) or a path keyword.
 fn begins_path(ident: &Ident) -> bool {
-    !KEYWORDS_2015.contains(&ident.to_string().as_str())
+    !is_one_of(ident, &KEYWORDS_2015)
 }
 
 #[cfg(test)]

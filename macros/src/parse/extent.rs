@@ -6,6 +6,8 @@ use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use quote::TokenStreamExt;
 use syn::parse::ParseStream;
 
+use super::is_one_of;
+
 /// The tokens of the inner attributes (`#![...]`) at `input`, unread.
 pub fn inner_attributes(input: ParseStream) -> syn::Result<TokenStream> {
     input.step(|cursor| {
@@ -44,9 +46,8 @@ pub fn member(input: ParseStream) -> syn::Result<TokenStream> {
             let done = match end {
                 ItemEnd::Fn => {
                     if let TokenTree::Punct(punct) = &tree {
-                        let arrow = previous.as_ref().is_some_and(|previous| {
-                            matches!(previous, TokenTree::Punct(p) if p.spacing() == Spacing::Joint && matches!(p.as_char(), '-' | '='))
-                        });
+                        let arrow = matches!(&previous, Some(TokenTree::Punct(p))
+                            if p.spacing() == Spacing::Joint && matches!(p.as_char(), '-' | '='));
                         match punct.as_char() {
                             '<' => angles += 1,
                             '>' if !arrow => angles = angles.saturating_sub(1),
@@ -93,8 +94,8 @@ fn item_end(input: ParseStream) -> ItemEnd {
     let mut constant = false;
     while let Some((tree, next)) = cursor.token_tree() {
         cursor = next;
-        let ahead = next.punct().map(|(punct, _)| punct);
-        let ahead_is = |ch: char| ahead.as_ref().is_some_and(|punct| punct.as_char() == ch);
+        let ahead = next.punct();
+        let ahead_is = |ch: char| matches!(&ahead, Some((punct, _)) if punct.as_char() == ch);
         match &tree {
             // An attribute's `#` and `[...]`, `pub`'s `(crate)`, an
             // invisible `$vis`, a path's `::`, `extern "C"`.
@@ -105,9 +106,10 @@ fn item_end(input: ParseStream) -> ItemEnd {
             TokenTree::Ident(ident) if ident == "fn" => return ItemEnd::Fn,
             TokenTree::Ident(ident) if ident == "static" || ident == "type" => return ItemEnd::Semi,
             TokenTree::Ident(ident) if ident == "const" => constant = true,
-            TokenTree::Ident(ident) if QUALIFIERS.iter().any(|word| ident == word) => {}
+            TokenTree::Ident(ident) if is_one_of(ident, &QUALIFIERS) => {}
             // A path segment (`a::b!`).
-            TokenTree::Ident(_) if ahead_is(':') && ahead.as_ref().is_some_and(|p| p.spacing() == Spacing::Joint) => {}
+            TokenTree::Ident(_) if matches!(&ahead, Some((p, _)) if p.as_char() == ':' && p.spacing() == Spacing::Joint) =>
+                {}
             _ => break,
         }
     }

@@ -11,17 +11,23 @@ use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 pub fn impl_body(tokens: &TokenStream) -> (TokenStream, Vec<Group>) {
     let mut trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
     let mut contents = Vec::new();
-    if let Some(TokenTree::Group(body)) = trees.last_mut().filter(is_braces) {
-        let items = body.stream().into_iter().map(|tree| match visible(tree) {
-            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
-                let mut empty = Group::new(Delimiter::Brace, TokenStream::new());
-                empty.set_span(group.span());
-                contents.push(group);
-                TokenTree::Group(empty)
-            }
-            other => other,
-        });
-        let mut emptied = Group::new(Delimiter::Brace, items.collect());
+    if let Some(TokenTree::Group(body)) = trees.last_mut() {
+        if body.delimiter() != Delimiter::Brace {
+            return (tokens.clone(), contents);
+        }
+        let mut items = Vec::new();
+        for tree in body.stream() {
+            items.push(match visible(tree) {
+                TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
+                    let mut empty = Group::new(Delimiter::Brace, TokenStream::new());
+                    empty.set_span(group.span());
+                    contents.push(group);
+                    TokenTree::Group(empty)
+                }
+                other => other,
+            });
+        }
+        let mut emptied = Group::new(Delimiter::Brace, items.into_iter().collect());
         emptied.set_span(body.span());
         *body = emptied;
     }
@@ -32,7 +38,7 @@ pub fn impl_body(tokens: &TokenStream) -> (TokenStream, Vec<Group>) {
 /// impl, without its body.
 pub fn header(tokens: &TokenStream) -> TokenStream {
     let mut trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    if trees.last_mut().is_some_and(|last| is_braces(&last)) {
+    if matches!(trees.last(), Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Brace) {
         trees.pop();
     }
     trees.into_iter().collect()
@@ -42,13 +48,17 @@ pub fn header(tokens: &TokenStream) -> TokenStream {
 /// brace group at its top replaced by the next of `contents`: the item
 /// as the user wrote it.
 pub fn refill(tokens: TokenStream, contents: &mut dyn Iterator<Item = Group>) -> TokenStream {
-    let refill = |tree| match tree {
-        TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
-            TokenTree::Group(contents.next().unwrap_or(group))
-        }
-        other => other,
-    };
-    tokens.into_iter().map(refill).collect()
+    let mut trees = Vec::new();
+    for tree in tokens {
+        trees.push(match tree {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => match contents.next() {
+                Some(contents) => TokenTree::Group(contents),
+                None => TokenTree::Group(group),
+            },
+            other => other,
+        });
+    }
+    trees.into_iter().collect()
 }
 
 /// The braces inside an invisible group of nothing else, or `tree`.
@@ -70,10 +80,6 @@ fn visible(tree: TokenTree) -> TokenTree {
         }
         other => other,
     }
-}
-
-fn is_braces(tree: &&mut TokenTree) -> bool {
-    matches!(tree, TokenTree::Group(group) if group.delimiter() == Delimiter::Brace)
 }
 
 #[cfg(test)]

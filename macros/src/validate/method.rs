@@ -1,11 +1,12 @@
 //! One definition of `synchronize_in_background`: exactly
 //! `fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>`.
 
-use quote::ToTokens;
+use proc_macro2::TokenStream;
+use syn::punctuated::Pair;
 use syn::{FnArg, Receiver, ReturnType, Signature, Type, TypePath, Visibility};
 
 use super::types;
-use crate::errors::Errors;
+use crate::errors::{Errors, Tokens};
 use crate::model::METHOD;
 use crate::parse::Method;
 
@@ -75,10 +76,11 @@ fn not_variadic(sig: &Signature, errors: &mut Errors) {
 
 /// Reports "`synchronize_in_background` cannot be {what}" at `found`, when
 /// the method has it (an absent qualifier, `None`, is no tokens).
-fn cannot_be(found: &dyn ToTokens, what: &str, errors: &mut Errors) {
-    let found = found.to_token_stream();
-    if !found.is_empty() {
-        errors.spanned(&found, &format!("`{METHOD}` cannot be {what}"));
+fn cannot_be(found: &dyn Tokens, what: &str, errors: &mut Errors) {
+    let mut tokens = TokenStream::new();
+    found.append_to(&mut tokens);
+    if !tokens.is_empty() {
+        errors.spanned(&tokens, &format!("`{METHOD}` cannot be {what}"));
     }
 }
 
@@ -102,9 +104,11 @@ fn shared_receiver_first(sig: &Signature, errors: &mut Errors) {
 
 /// Exactly one parameter after the receiver, not surely other than `&mut SyncJob`.
 fn one_job_parameter(sig: &Signature, errors: &mut Errors) {
-    let skip = usize::from(matches!(sig.inputs.first(), Some(FnArg::Receiver(_))));
     let mut count = 0;
-    for input in sig.inputs.iter().skip(skip) {
+    for (index, input) in sig.inputs.pairs().map(Pair::into_value).enumerate() {
+        if index == 0 && matches!(input, FnArg::Receiver(_)) {
+            continue;
+        }
         count += 1;
         match input {
             FnArg::Typed(typed) if count == 1 => {

@@ -4,7 +4,7 @@
 use syn::{GenericArgument, Ident, PathArguments, TraitBoundModifier, Type, TypeParamBound, TypePath, TypeTraitObject};
 
 use crate::errors::Errors;
-use crate::parse::Impl;
+use crate::parse::{Impl, is_one_of};
 
 /// Whether `ty` is surely not `&mut mapisync::SyncJob`. A path the macro
 /// cannot judge (`&mut Job` after `use mapisync::SyncJob as Job`, an alias of
@@ -14,9 +14,9 @@ pub fn surely_not_sync_job_ref(ty: &Type) -> bool {
         Type::Reference(reference) => reference.mutability.is_none() || surely_not_named(&reference.elem, "SyncJob"),
         // By value: `SyncJob` itself, or a type of the prelude.
         Type::Path(TypePath { qself: None, path }) => {
-            path.segments.last().is_some_and(|last| last.ident == "SyncJob" || is_prelude_type(&last.ident))
+            matches!(path.segments.last(), Some(last) if last.ident == "SyncJob" || is_prelude_type(&last.ident))
         }
-        other => surely_not_a_path(other, surely_not_sync_job_ref),
+        other => surely_not_a_path(other, &surely_not_sync_job_ref),
     }
 }
 
@@ -25,7 +25,7 @@ pub fn surely_not_sync_job_ref(ty: &Type) -> bool {
 /// (an alias, `Result` with an `Error` of any name) is left to rustc.
 pub fn surely_not_unit_result(ty: &Type) -> bool {
     let Type::Path(TypePath { qself: None, path }) = ty else {
-        return surely_not_a_path(ty, surely_not_unit_result);
+        return surely_not_a_path(ty, &surely_not_unit_result);
     };
     let Some(last) = path.segments.last() else {
         return false;
@@ -38,14 +38,15 @@ pub fn surely_not_unit_result(ty: &Type) -> bool {
         PathArguments::Parenthesized(_) => return true,
         PathArguments::AngleBracketed(arguments) => &arguments.args,
     };
-    let mut types = arguments.iter().filter_map(|argument| match argument {
-        GenericArgument::Type(ty) => Some(ty),
-        _ => None,
-    });
-    let (ok, error) = (types.next(), types.next());
+    let mut types = Vec::new();
+    for argument in arguments.pairs() {
+        if let GenericArgument::Type(ty) = argument.value() {
+            types.push(ty);
+        }
+    }
     arguments.len() > 2
-        || ok.is_some_and(surely_not_unit)
-        || error.is_some_and(|error| surely_not_named(error, "Error"))
+        || matches!(types.first(), Some(ok) if surely_not_unit(ok))
+        || matches!(types.get(1), Some(error) if surely_not_named(error, "Error"))
 }
 
 /// Whether `ty` is surely not `()`: another tuple, or a type of the prelude.
@@ -53,9 +54,9 @@ fn surely_not_unit(ty: &Type) -> bool {
     match ty {
         Type::Tuple(tuple) => !tuple.elems.is_empty(),
         Type::Path(TypePath { qself: None, path }) => {
-            path.segments.last().is_some_and(|last| is_prelude_type(&last.ident))
+            matches!(path.segments.last(), Some(last) if is_prelude_type(&last.ident))
         }
-        other => surely_not_a_path(other, surely_not_unit),
+        other => surely_not_a_path(other, &surely_not_unit),
     }
 }
 
@@ -64,11 +65,9 @@ fn surely_not_unit(ty: &Type) -> bool {
 /// prelude. Any other path may be a renamed import or an alias.
 fn surely_not_named(ty: &Type, name: &str) -> bool {
     match ty {
-        Type::Path(TypePath { qself: None, path }) => path
-            .segments
-            .last()
-            .is_some_and(|last| (last.ident == name && !last.arguments.is_none()) || is_prelude_type(&last.ident)),
-        other => surely_not_a_path(other, |ty| surely_not_named(ty, name)),
+        Type::Path(TypePath { qself: None, path }) => matches!(path.segments.last(),
+            Some(last) if (last.ident == name && !last.arguments.is_none()) || is_prelude_type(&last.ident)),
+        other => surely_not_a_path(other, &|ty| surely_not_named(ty, name)),
     }
 }
 
@@ -76,7 +75,7 @@ fn surely_not_named(ty: &Type, name: &str) -> bool {
 /// Parentheses and groups are looked through with `inner`; a macro, a
 /// qualified path (`<T as Trait>::Output`) or unparsed tokens may be anything,
 /// and so may `dyn ::a::B`: in Rust 2015 it is the path `dyn::a::B`.
-fn surely_not_a_path(ty: &Type, inner: impl Fn(&Type) -> bool) -> bool {
+fn surely_not_a_path(ty: &Type, inner: &dyn Fn(&Type) -> bool) -> bool {
     match ty {
         Type::Paren(paren) => inner(&paren.elem),
         Type::Group(group) => inner(&group.elem),
@@ -89,10 +88,9 @@ fn surely_not_a_path(ty: &Type, inner: impl Fn(&Type) -> bool) -> bool {
 /// Whether `object` is `dyn ::path`, one bound and nothing more: the tokens
 /// of the path `dyn::path` in Rust 2015, which the macro cannot tell apart.
 fn may_be_a_2015_path(object: &TypeTraitObject) -> bool {
-    let mut bounds = object.bounds.iter();
-    let only = (bounds.next(), bounds.next());
     object.dyn_token.is_some()
-        && matches!(only, (Some(TypeParamBound::Trait(bound)), None)
+        && object.bounds.len() == 1
+        && matches!(object.bounds.first(), Some(TypeParamBound::Trait(bound))
             if bound.path.leading_colon.is_some() && bound.lifetimes.is_none() && bound.paren_token.is_none()
                 && matches!(bound.modifier, TraitBoundModifier::None))
 }
@@ -104,7 +102,7 @@ fn is_prelude_type(ident: &Ident) -> bool {
         "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
         "f32", "f64", "String", "Vec", "Box", "Option", "Result",
     ];
-    NAMES.iter().any(|name| ident == name)
+    is_one_of(ident, &NAMES)
 }
 
 /// The provider type borrows nothing (with generics, their error covers its
@@ -131,12 +129,12 @@ fn borrowed_lifetimes(ty: &Type, errors: &mut Errors) {
             if let Some(qself) = qself {
                 borrowed_lifetimes(&qself.ty, errors);
             }
-            for segment in &path.segments {
-                let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+            for segment in path.segments.pairs() {
+                let PathArguments::AngleBracketed(arguments) = &segment.value().arguments else {
                     continue;
                 };
-                for argument in &arguments.args {
-                    match argument {
+                for argument in arguments.args.pairs() {
+                    match argument.value() {
                         GenericArgument::Lifetime(lifetime) if lifetime.ident != "static" => {
                             errors.spanned(lifetime, WHY)
                         }
@@ -151,7 +149,11 @@ fn borrowed_lifetimes(ty: &Type, errors: &mut Errors) {
         Type::Paren(paren) => borrowed_lifetimes(&paren.elem, errors),
         Type::Group(group) => borrowed_lifetimes(&group.elem, errors),
         Type::Ptr(pointer) => borrowed_lifetimes(&pointer.elem, errors),
-        Type::Tuple(tuple) => tuple.elems.iter().for_each(|elem| borrowed_lifetimes(elem, errors)),
+        Type::Tuple(tuple) => {
+            for elem in tuple.elems.pairs() {
+                borrowed_lifetimes(elem.value(), errors);
+            }
+        }
         _ => {}
     }
 }
