@@ -17,9 +17,12 @@ use crate::parse::Impl;
 /// The user's items, arranged as `checked` says; `input` is the item as
 /// the user wrote it, for an impl that is not the macro's to rearrange.
 pub fn items(input: &TokenStream, item: &Impl, checked: &Checked, krate: &Path) -> TokenStream {
-    let Some((_, path, for_token)) = item.trait_.as_ref().filter(|_| checked.trait_ != Trait::Other) else {
+    let Some((_, path, for_token)) = &item.trait_ else {
         return input.clone();
     };
+    if checked.trait_ == Trait::Other {
+        return input.clone();
+    }
     let (mut trait_items, mut inherent_items) = (TokenStream::new(), TokenStream::new());
     for (member, place) in item.items.iter().zip(&checked.members) {
         match place {

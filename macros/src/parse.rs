@@ -10,11 +10,12 @@
 //! what syn's `ItemImpl` cannot hold and rustc itself reports better: a
 //! visibility (`pub impl`, E0449) and a method without a body.
 
+use std::slice;
+
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt, quote};
 use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
-use syn::punctuated::Punctuated;
 use syn::{
     Attribute, Expr, ExprPath, Generics, ImplItem, Item, Meta, Path, Signature, Token, Type, TypePath, Visibility,
     token,
@@ -97,35 +98,51 @@ const EXAMPLE: &str = "e.g. `crate = ::my_reexport::mapisync`";
 /// Parses `crate = path` (the one argument); every other argument is an error.
 pub fn args(tokens: TokenStream) -> syn::Result<Args> {
     depth::check(&tokens)?;
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
     let mut errors = Errors::new();
     let mut krate: Option<Path> = None;
-    for meta in metas {
-        if !meta.path().is_ident("crate") {
-            let message = format!("unknown argument `{}`: the only argument is `crate = path`", path_text(meta.path()));
-            errors.spanned(meta.path(), &message);
-            continue;
-        }
-        let Meta::NameValue(name_value) = meta else {
-            errors.spanned(&meta, &format!("expected `crate = path`, {EXAMPLE}"));
-            continue;
-        };
-        match name_value.value {
-            Expr::Path(ExprPath { attrs, qself: None, path }) if attrs.is_empty() && is_plain(&path) => {
-                if krate.is_some() {
-                    errors.spanned(&name_value.path, "duplicate argument `crate`");
-                } else {
-                    krate = Some(path);
-                }
+    // `Meta, Meta, ...` with an optional trailing comma, each judged as it
+    // is read (syn's `parse_terminated` would compile its list type again).
+    let read = (|input: ParseStream| {
+        while !input.is_empty() {
+            argument(input.parse()?, &mut krate, &mut errors);
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
             }
-            value => errors.spanned(&value, &format!("expected a path to the mapisync crate, {EXAMPLE}")),
         }
-    }
-    errors.finish()?;
+        Ok(())
+    })
+    .parse2(tokens);
+    // What does not parse is the one error, as before any was judged.
+    let judged = errors.finish();
+    read?;
+    judged?;
     Ok(match krate {
         Some(krate) => Args { krate },
         None => Args::default(),
     })
+}
+
+/// One argument: `crate = path`, given once.
+fn argument(meta: Meta, krate: &mut Option<Path>, errors: &mut Errors) {
+    if !meta.path().is_ident("crate") {
+        let message = format!("unknown argument `{}`: the only argument is `crate = path`", path_text(meta.path()));
+        errors.spanned(meta.path(), &message);
+        return;
+    }
+    let Meta::NameValue(name_value) = meta else {
+        errors.spanned(&meta, &format!("expected `crate = path`, {EXAMPLE}"));
+        return;
+    };
+    match name_value.value {
+        Expr::Path(ExprPath { attrs, qself: None, path }) if attrs.is_empty() && is_plain(&path) => {
+            if krate.is_some() {
+                errors.spanned(&name_value.path, "duplicate argument `crate`");
+            } else {
+                *krate = Some(path);
+            }
+        }
+        value => errors.spanned(&value, &format!("expected a path to the mapisync crate, {EXAMPLE}")),
+    }
 }
 
 /// A path of names alone: no generic arguments.
@@ -155,7 +172,7 @@ pub fn item(tokens: TokenStream) -> syn::Result<Impl> {
     }
     let (hollow, contents) = hollow::impl_body(&tokens);
     depth::check(&hollow::header(&hollow))?;
-    let parse = |tokens| (|input: ParseStream| impl_or_item(input, &mut contents.clone().into_iter())).parse2(tokens);
+    let parse = |tokens| (|input: ParseStream| impl_or_item(input, &mut contents.iter())).parse2(tokens);
     let mut parsed = parse(hollow.clone());
     // Read as Rust 2015 (`dyn (` a keyword, then a name), more of it is
     // readable: it is Rust 2015.
@@ -173,8 +190,8 @@ pub fn item(tokens: TokenStream) -> syn::Result<Impl> {
     let parsed = parsed?;
     match parsed {
         Parsed::Impl(item) => Ok(*item),
-        Parsed::Other(item) => Err(syn::Error::new_spanned(
-            head(&item),
+        Parsed::Other(head) => Err(syn::Error::new_spanned(
+            head,
             "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block",
         )),
     }
@@ -183,7 +200,8 @@ pub fn item(tokens: TokenStream) -> syn::Result<Impl> {
 /// What the attribute is on.
 enum Parsed {
     Impl(Box<Impl>),
-    Other(Box<Item>),
+    /// Any other item, by its head (`head`).
+    Other(TokenStream),
 }
 
 impl Parsed {
@@ -204,7 +222,7 @@ impl Parsed {
 
 /// An impl, or any other item; `contents` are what `hollow` took out of
 /// the impl body's braces, in order.
-fn impl_or_item(input: ParseStream, contents: &mut dyn Iterator<Item = Group>) -> syn::Result<Parsed> {
+fn impl_or_item(input: ParseStream, contents: &mut slice::Iter<Group>) -> syn::Result<Parsed> {
     let ahead = input.fork();
     ahead.call(Attribute::parse_outer)?;
     ahead.parse::<Visibility>()?;
@@ -214,7 +232,7 @@ fn impl_or_item(input: ParseStream, contents: &mut dyn Iterator<Item = Group>) -
     ahead.parse::<Option<Token![unsafe]>>()?;
     if !ahead.peek(Token![impl]) {
         depth::check(&input.fork().parse()?)?;
-        return Ok(Parsed::Other(Box::new(input.parse()?)));
+        return Ok(Parsed::Other(head(&input.parse()?)));
     }
     let attrs = input.call(Attribute::parse_outer)?;
     let vis = input.parse()?;
@@ -234,7 +252,7 @@ fn impl_block(
     input: ParseStream,
     attrs: Vec<Attribute>,
     vis: Visibility,
-    contents: &mut dyn Iterator<Item = Group>,
+    contents: &mut slice::Iter<Group>,
 ) -> syn::Result<Impl> {
     let defaultness = if is_default(input) { Some(input.parse()?) } else { None };
     let unsafety = input.parse()?;

@@ -80,8 +80,10 @@ fn trait_of(item: &Impl, errors: &mut Errors) -> Trait {
     } else if !named && !renamed {
         let message = "`#[mapisync::provider]` goes on an impl of `mapisync::MapiSync`, not of";
         errors.spanned(path, &format!("{message} `{}`", path_text(path)));
-    } else if let Some(last) = path.segments.last().filter(|last| named && !last.arguments.is_none()) {
-        errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
+    } else if let Some(last) = path.segments.last() {
+        if named && !last.arguments.is_none() {
+            errors.spanned(&last.arguments, "`MapiSync` takes no generic arguments");
+        }
     }
     match (named || renamed, bang) {
         (false, _) => Trait::Other,

@@ -117,7 +117,16 @@ fn is_operand(level: &Level, index: usize) -> bool {
 }
 
 fn is_joint(tree: &TokenTree, chars: &[char]) -> bool {
-    matches!(tree, TokenTree::Punct(p) if p.spacing() == Spacing::Joint && chars.contains(&p.as_char()))
+    let TokenTree::Punct(punct) = tree else { return false };
+    if punct.spacing() != Spacing::Joint {
+        return false;
+    }
+    for ch in chars {
+        if punct.as_char() == *ch {
+            return true;
+        }
+    }
+    false
 }
 
 /// `Err` at the first token of `tokens` that nests deeper than `LIMIT`

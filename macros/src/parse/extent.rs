@@ -13,10 +13,11 @@ pub fn inner_attributes(input: ParseStream) -> syn::Result<TokenStream> {
     input.step(|cursor| {
         let mut tokens = TokenStream::new();
         let mut rest = *cursor;
-        while let Some((hash, after_hash)) = rest.punct().filter(|(punct, _)| punct.as_char() == '#') {
-            let Some((bang, after_bang)) = after_hash.punct().filter(|(punct, _)| punct.as_char() == '!') else {
+        while let Some((hash, after_hash)) = rest.punct() {
+            let Some((bang, after_bang)) = after_hash.punct() else { break };
+            if hash.as_char() != '#' || bang.as_char() != '!' {
                 break;
-            };
+            }
             let Some((group, after)) = after_bang.token_tree() else { break };
             tokens.append(hash);
             tokens.append(bang);
@@ -64,9 +65,11 @@ pub fn member(input: ParseStream) -> syn::Result<TokenStream> {
             tokens.append(tree.clone());
             previous = Some(tree);
             if done {
-                if let Some((semi, after)) = rest.punct().filter(|(punct, _)| group && punct.as_char() == ';') {
-                    tokens.append(semi);
-                    rest = after;
+                if let Some((semi, after)) = rest.punct() {
+                    if group && semi.as_char() == ';' {
+                        tokens.append(semi);
+                        rest = after;
+                    }
                 }
                 break;
             }

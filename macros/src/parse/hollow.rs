@@ -1,5 +1,7 @@
 //! The braces at the top of an impl body, emptied for syn and filled again.
 
+use std::slice;
+
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 
 /// `tokens` with each brace group at the top of its last group (the
@@ -47,12 +49,12 @@ pub fn header(tokens: &TokenStream) -> TokenStream {
 /// `tokens` (an item of the emptied body, as syn prints it) with each
 /// brace group at its top replaced by the next of `contents`: the item
 /// as the user wrote it.
-pub fn refill(tokens: TokenStream, contents: &mut dyn Iterator<Item = Group>) -> TokenStream {
+pub fn refill(tokens: TokenStream, contents: &mut slice::Iter<Group>) -> TokenStream {
     let mut trees = Vec::new();
     for tree in tokens {
         trees.push(match tree {
             TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => match contents.next() {
-                Some(contents) => TokenTree::Group(contents),
+                Some(contents) => TokenTree::Group(contents.clone()),
                 None => TokenTree::Group(group),
             },
             other => other,

@@ -2,7 +2,6 @@
 //! `fn synchronize_in_background(&self, job: &mut mapisync::SyncJob) -> mapisync::Result<()>`.
 
 use proc_macro2::TokenStream;
-use syn::punctuated::Pair;
 use syn::{FnArg, Receiver, ReturnType, Signature, Type, TypePath, Visibility};
 
 use super::types;
@@ -105,8 +104,10 @@ fn shared_receiver_first(sig: &Signature, errors: &mut Errors) {
 /// Exactly one parameter after the receiver, not surely other than `&mut SyncJob`.
 fn one_job_parameter(sig: &Signature, errors: &mut Errors) {
     let mut count = 0;
-    for (index, input) in sig.inputs.pairs().map(Pair::into_value).enumerate() {
-        if index == 0 && matches!(input, FnArg::Receiver(_)) {
+    let mut first = true;
+    for input in sig.inputs.pairs() {
+        let input = input.into_value();
+        if std::mem::take(&mut first) && matches!(input, FnArg::Receiver(_)) {
             continue;
         }
         count += 1;

@@ -38,15 +38,21 @@ pub fn surely_not_unit_result(ty: &Type) -> bool {
         PathArguments::Parenthesized(_) => return true,
         PathArguments::AngleBracketed(arguments) => &arguments.args,
     };
-    let mut types = Vec::new();
+    if arguments.len() > 2 {
+        return true;
+    }
+    // The first type argument is `()`'s place, the second `Error`'s.
+    let mut types = 0;
     for argument in arguments.pairs() {
         if let GenericArgument::Type(ty) = argument.value() {
-            types.push(ty);
+            types += 1;
+            let surely_not = if types == 1 { surely_not_unit(ty) } else { surely_not_named(ty, "Error") };
+            if surely_not {
+                return true;
+            }
         }
     }
-    arguments.len() > 2
-        || matches!(types.first(), Some(ok) if surely_not_unit(ok))
-        || matches!(types.get(1), Some(error) if surely_not_named(error, "Error"))
+    false
 }
 
 /// Whether `ty` is surely not `()`: another tuple, or a type of the prelude.
