@@ -20,7 +20,7 @@ pub fn items(input: &TokenStream, item: &Impl, checked: &Checked, krate: &Path) 
     let Some((_, path, for_token)) = &item.trait_ else {
         return input.clone();
     };
-    if checked.trait_ == Trait::Other {
+    if matches!(checked.trait_, Trait::Other) {
         return input.clone();
     }
     let (mut trait_items, mut inherent_items) = (TokenStream::new(), TokenStream::new());

@@ -39,7 +39,7 @@ pub struct Checked {
 }
 
 /// Which trait the impl is of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub enum Trait {
     /// `MapiSync`, by its name or (the impl defines its method) a renamed import.
     MapiSync,
@@ -50,7 +50,7 @@ pub enum Trait {
 }
 
 /// Where the fallback puts one item of an invalid impl.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub enum Place {
     /// A valid `synchronize_in_background`: stays in the trait impl.
     Trait,

@@ -13,7 +13,7 @@
 use std::slice;
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
-use quote::{ToTokens, TokenStreamExt, quote};
+use quote::{ToTokens, TokenStreamExt};
 use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
 use syn::{
@@ -432,11 +432,16 @@ impl Impl {
     /// attributes, without `default`, `unsafe` or `!`; `trait_` is the
     /// trait and `for`, or nothing for an inherent impl.
     pub fn rebuild(&self, trait_: TokenStream, items: TokenStream) -> TokenStream {
-        let Impl { attrs, vis, impl_token, generics, self_ty, inner_attrs, .. } = self;
-        let where_clause = &generics.where_clause;
-        let mut tokens = quote!(#(#attrs)* #vis #impl_token #generics #trait_ #self_ty #where_clause);
+        let mut tokens = TokenStream::new();
+        tokens.append_all(&self.attrs);
+        self.vis.to_tokens(&mut tokens);
+        self.impl_token.to_tokens(&mut tokens);
+        self.generics.to_tokens(&mut tokens);
+        tokens.extend(trait_);
+        self.self_ty.to_tokens(&mut tokens);
+        self.generics.where_clause.to_tokens(&mut tokens);
         self.brace_token.surround(&mut tokens, |body| {
-            body.append_all(inner_attrs);
+            body.append_all(&self.inner_attrs);
             body.extend(items);
         });
         tokens
@@ -448,8 +453,11 @@ impl ToTokens for MemberKind {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         match self {
             MemberKind::Fn(method) => {
-                let Method { attrs, vis, defaultness, sig, body } = &**method;
-                tokens.extend(quote!(#(#attrs)* #vis #defaultness #sig #body));
+                tokens.append_all(&method.attrs);
+                method.vis.to_tokens(tokens);
+                method.defaultness.to_tokens(tokens);
+                method.sig.to_tokens(tokens);
+                method.body.to_tokens(tokens);
             }
             MemberKind::Other(item) => item.to_tokens(tokens),
             // Its tokens are only in `Member::tokens`.
@@ -461,6 +469,7 @@ impl ToTokens for MemberKind {
 #[cfg(test)]
 mod tests {
     use proc_macro2::Group;
+    use quote::quote;
 
     use super::*;
 
