@@ -38,14 +38,18 @@ impl Errors {
     /// `new_spanned`) serves every check, which keeps the macro crate's own
     /// build short.
     pub fn spanned(&mut self, tokens: &dyn Tokens, message: &str) {
-        let mut stream = TokenStream::new();
-        tokens.append_to(&mut stream);
-        self.push(syn::Error::new_spanned(stream, message));
+        self.push(spanned(tokens, message));
     }
 
     /// Adds the error of `result`, if any, and passes on its value.
     pub fn check<T>(&mut self, result: syn::Result<T>) -> Option<T> {
-        result.map_err(|error| self.push(error)).ok()
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.push(error);
+                None
+            }
+        }
     }
 
     /// How many errors were added so far (a check compares it before and after).
@@ -85,6 +89,13 @@ impl<T: ToTokens + ?Sized> Tokens for T {
     fn append_to(&self, stream: &mut TokenStream) {
         self.to_tokens(stream);
     }
+}
+
+/// An error spanning the user's `tokens` (syn's `new_spanned`, one copy).
+pub fn spanned(tokens: &dyn Tokens, message: &str) -> syn::Error {
+    let mut stream = TokenStream::new();
+    tokens.append_to(&mut stream);
+    syn::Error::new_spanned(stream, message)
 }
 
 /// `first` then `last`: an error spanning both underlines everything between.

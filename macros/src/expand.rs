@@ -17,11 +17,17 @@ pub fn provider(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Errors::new();
     let args = errors.check(parse::args(args)).unwrap_or_default();
     let Some(item) = errors.check(parse::item(input.clone())) else {
-        let compile_errors = errors.finish().err().map(|error| to_compile_error(&error));
+        let mut compile_errors = TokenStream::new();
+        if let Err(error) = errors.finish() {
+            compile_errors = to_compile_error(&error);
+        }
         return quote!(#compile_errors #input);
     };
     let checked = validate::provider(&args, &item, &mut errors);
-    let glue = checked.provider.as_ref().map(generate::provider);
+    let mut glue = TokenStream::new();
+    if let Some(provider) = &checked.provider {
+        glue = generate::provider(provider);
+    }
     match errors.finish() {
         Ok(()) => quote!(#input #glue),
         Err(error) => {

@@ -21,7 +21,7 @@ use syn::{
     token,
 };
 
-use crate::errors::{Errors, Tokens, both};
+use crate::errors::{self, Errors, Tokens, both};
 use crate::model::Args;
 
 pub(crate) mod depth;
@@ -190,8 +190,8 @@ pub fn item(tokens: TokenStream) -> syn::Result<Impl> {
     let parsed = parsed?;
     match parsed {
         Parsed::Impl(item) => Ok(*item),
-        Parsed::Other(head) => Err(syn::Error::new_spanned(
-            head,
+        Parsed::Other(head) => Err(errors::spanned(
+            &head,
             "`#[mapisync::provider]` goes on an `impl mapisync::MapiSync for YourType` block",
         )),
     }
@@ -236,10 +236,12 @@ fn impl_or_item(input: ParseStream, contents: &mut slice::Iter<Group>) -> syn::R
     }
     let attrs = input.call(Attribute::parse_outer)?;
     let vis = input.parse()?;
-    let item = impl_block(input, attrs, vis, contents).map_err(|error| {
-        syn::Error::new(error.span(), format_args!("`#[mapisync::provider]` cannot read this impl: {error}"))
-    })?;
-    Ok(Parsed::Impl(Box::new(item)))
+    match impl_block(input, attrs, vis, contents) {
+        Ok(item) => Ok(Parsed::Impl(Box::new(item))),
+        Err(error) => {
+            Err(syn::Error::new(error.span(), format_args!("`#[mapisync::provider]` cannot read this impl: {error}")))
+        }
+    }
 }
 
 /// `default` as a keyword: `default impl`, `default fn`, not `default!()`.
@@ -263,11 +265,11 @@ fn impl_block(
     let (trait_, self_ty) = if input.peek(Token![for]) {
         let for_token = input.parse()?;
         let Some(path) = trait_path(&first) else {
-            return Err(syn::Error::new_spanned(first, "expected trait path"));
+            return Err(errors::spanned(&first, "expected trait path"));
         };
         (Some((bang, path, for_token)), input.parse()?)
     } else if let Some(bang) = bang {
-        return Err(syn::Error::new_spanned(bang, "an inherent impl cannot be negative"));
+        return Err(errors::spanned(&bang, "an inherent impl cannot be negative"));
     } else {
         (None, first)
     };
@@ -288,9 +290,7 @@ fn impl_block(
     };
     while !content.is_empty() {
         let ahead = content.fork();
-        let read = ahead.call(extent::member).and_then(|tokens| depth::check(&tokens));
-        let ahead = content.fork();
-        let member = match read.and_then(|()| ahead.call(member)) {
+        let member = match measured_member(&ahead) {
             Ok(kind) => {
                 content.advance_to(&ahead);
                 Member { tokens: hollow::refill(kind.to_token_stream(), contents), kind }
@@ -351,7 +351,7 @@ fn member(input: ParseStream) -> syn::Result<MemberKind> {
         ahead.parse::<Token![default]>()?;
     }
     if !starts_fn(&ahead) {
-        return input.parse().map(|item| MemberKind::Other(Box::new(item)));
+        return Ok(MemberKind::Other(Box::new(input.parse()?)));
     }
     let attrs = input.call(Attribute::parse_outer)?;
     let vis = input.parse()?;
@@ -362,6 +362,12 @@ fn member(input: ParseStream) -> syn::Result<MemberKind> {
     }
     let body = input.parse()?;
     Ok(MemberKind::Fn(Box::new(Method { attrs, vis, defaultness, sig, body })))
+}
+
+/// The item at `input`, measured (`depth`) before syn reads it.
+fn measured_member(input: ParseStream) -> syn::Result<MemberKind> {
+    depth::check(&input.fork().call(extent::member)?)?;
+    member(input)
 }
 
 /// Whether a signature starts here: `fn` after any of `const`, `async`,
