@@ -65,12 +65,16 @@ pub struct Member {
 
 /// What an item of an impl is. Its braces are empty: only `tokens` holds
 /// what the user wrote inside them.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a box per variant costs the macro's build a copy of Box's drop each; an impl has a few members"
+)]
 pub enum MemberKind {
     /// A method or associated function, with a body or without (rustc
     /// reports a method without a body itself).
-    Fn(Box<Method>),
+    Fn(Method),
     /// Any other item: a const, a type, a macro, or tokens syn keeps verbatim.
-    Other(Box<ImplItem>),
+    Other(ImplItem),
     /// An item syn cannot read (rustc may have reported it already, or may
     /// read syntax syn does not know), and why. The rest of the impl is
     /// still read: validation reports this once and the fallback moves it
@@ -351,7 +355,7 @@ fn member(input: ParseStream) -> syn::Result<MemberKind> {
         ahead.parse::<Token![default]>()?;
     }
     if !starts_fn(&ahead) {
-        return Ok(MemberKind::Other(Box::new(input.parse()?)));
+        return Ok(MemberKind::Other(input.parse()?));
     }
     let attrs = input.call(Attribute::parse_outer)?;
     let vis = input.parse()?;
@@ -361,7 +365,7 @@ fn member(input: ParseStream) -> syn::Result<MemberKind> {
         return Err(input.error("expected `{` or `;`"));
     }
     let body = input.parse()?;
-    Ok(MemberKind::Fn(Box::new(Method { attrs, vis, defaultness, sig, body })))
+    Ok(MemberKind::Fn(Method { attrs, vis, defaultness, sig, body }))
 }
 
 /// The item at `input`, measured (`depth`) before syn reads it.
@@ -652,7 +656,7 @@ mod tests {
             .map(|member| match &member.kind {
                 MemberKind::Fn(_) => "fn",
                 MemberKind::Unreadable(_) => "unreadable",
-                MemberKind::Other(other) => match &**other {
+                MemberKind::Other(other) => match other {
                     ImplItem::Const(_) => "const",
                     ImplItem::Type(_) => "type",
                     ImplItem::Macro(_) => "macro",

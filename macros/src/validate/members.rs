@@ -62,7 +62,7 @@ fn member(item: &Impl, member: &Member, seen: &mut Seen, errors: &mut Errors) ->
             return Place::Inherent;
         }
     };
-    match &**other {
+    match other {
         ImplItem::Const(constant) => {
             let message = format!(
                 "unexpected associated const `{}`: an impl of `MapiSync` holds only `fn {METHOD}`",
