@@ -24,11 +24,13 @@ pub fn items(input: &TokenStream, item: &Impl, checked: &Checked, krate: &Path) 
         return input.clone();
     }
     let (mut trait_items, mut inherent_items) = (TokenStream::new(), TokenStream::new());
-    for (member, place) in item.items.iter().zip(&checked.members) {
-        match place {
-            Place::Trait => trait_items.extend(member.tokens.clone()),
-            Place::Inherent => inherent_items.extend(member.tokens.clone()),
-            Place::Dropped => {}
+    // One place per item (none for a negative impl: all go).
+    let mut places = checked.members.iter();
+    for member in &item.items {
+        match places.next() {
+            Some(Place::Trait) => trait_items.extend(member.tokens.clone()),
+            Some(Place::Inherent) => inherent_items.extend(member.tokens.clone()),
+            Some(Place::Dropped) | None => {}
         }
     }
     if trait_items.is_empty() {
