@@ -9,18 +9,16 @@
 //! keep it past the sync), the host hears `Done` exactly once, hears
 //! nothing after it, and gets its references back.
 
-mod gate;
-
 use core::cell::Cell;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
 use windows_core::{HRESULT, IUnknown};
 
-use self::gate::Gated;
 use crate::abi::{HANDLE, IMAPISyncProgressCallback};
 use crate::error::Error;
 use crate::flags::SyncFlags;
+use crate::gate::Gated;
 use crate::hresult::{E_UNEXPECTED, MAPI_E_USER_CANCEL};
 use crate::workers::{CancelToken, host_calls};
 

@@ -28,7 +28,7 @@ pub(crate) use crate::job::SyncJob;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::state::Busy;
 use crate::unwind::{forget_payload, panic_text};
-use crate::workers::{self, CancelToken};
+use crate::workers::CancelToken;
 
 /// The one method a provider writes.
 ///
@@ -366,7 +366,7 @@ unsafe fn start<S: Shape>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT 
     // (by then the host may already have cleared it in `Done`).
     // SAFETY: MAPISIB: checked non-null and writable above.
     unsafe { sib.phSyncDoneEvent.write_unaligned(host_event) };
-    if let Err(hr) = workers::start_worker(this, &token, Box::new(move || run(worker))) {
+    if let Err(hr) = crate::spawn::start_worker(this, &token, Box::new(move || run(worker))) {
         // Refused (shutdown) or no thread: no worker exists, so the variable
         // is still ours to take back. The closure, and with it every
         // reference the worker took, is already dropped.
