@@ -79,12 +79,12 @@ impl Error {
     }
 
     /// The code as the host receives it: a success code in an `Err` is E_FAIL.
-    pub fn failure_code(&self) -> HRESULT {
+    pub(crate) fn failure_code(&self) -> HRESULT {
         if self.code.is_ok() { E_FAIL } else { self.code }
     }
 
     /// Turns an HRESULT a host method returned into a `Result`.
-    pub fn check(hr: HRESULT) -> Result<()> {
+    pub(crate) fn check(hr: HRESULT) -> Result<()> {
         if hr.is_ok() { Ok(()) } else { Err(Self::from_hresult(hr)) }
     }
 }
@@ -177,6 +177,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// [`Error::failure_code`], for the runtime (not a method: [`Error`] is
+/// public, and this is not).
+pub fn failure_code(error: &Error) -> HRESULT {
+    error.failure_code()
+}
+
+/// [`Error::check`], for the runtime (not a method: [`Error`] is public,
+/// and this is not).
+pub fn check(hr: HRESULT) -> Result<()> {
+    Error::check(hr)
+}
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@
 pub mod atomic;
 #[doc(hidden)]
 pub mod error;
+pub mod event;
 #[doc(hidden)]
 pub mod flags;
 #[doc(hidden)]
@@ -37,4 +38,10 @@ pub use error::{Error, Result};
 pub use flags::SyncFlags;
 pub use hresult::*;
 pub use windows_result::HRESULT;
+
+/// A Win32 `HANDLE`: an opaque pointer-sized value.
+///
+/// On Windows the done event is a real Win32 event; elsewhere it is a
+/// portable event that [`event`] waits on and closes.
+pub type HANDLE = *mut core::ffi::c_void;
 pub use workers::CancelToken;

@@ -25,6 +25,9 @@ const RUNNING: u32 = 1;
 /// One object's busy flag, kept in the object's header.
 pub struct Busy(AtomicU32);
 
+// Made with `new` only, by mapisync's crates: a `Default` would be one
+// more public item of a hidden type.
+#[allow(clippy::new_without_default)]
 impl Busy {
     /// An idle flag.
     pub fn new() -> Self {
@@ -72,6 +75,9 @@ pub struct JobState {
     callers: Callers,
 }
 
+// Made with `new` only, by mapisync's crates: a `Default` would be one
+// more public item of a hidden type.
+#[allow(clippy::new_without_default)]
 impl JobState {
     /// A running sync, not cancelled.
     pub fn new() -> Self {

@@ -192,7 +192,19 @@ pub fn forwarding_from<R>(store: *mut c_void, call: impl FnOnce() -> R) -> R {
 /// assert!(job.is_cancelled());
 /// ```
 #[derive(Clone)]
-pub struct CancelToken(pub Arc<JobState>, Alive);
+pub struct CancelToken(pub(crate) Arc<JobState>, Alive);
+
+/// A token for a new sync, not cancelled, for the runtime (not a method:
+/// [`CancelToken`] is public, and this is not).
+pub fn new_token() -> CancelToken {
+    CancelToken::new()
+}
+
+/// The sync state behind `token`, for the runtime (not a method, for the
+/// same reason as [`new_token`]).
+pub fn token_state(token: &CancelToken) -> &Arc<JobState> {
+    &token.0
+}
 
 /// Tokens alive in this module, every [`SyncJob`](https://docs.rs/mapisync/latest/mapisync/struct.SyncJob.html)'s own
 /// among them, for `DllCanUnloadNow` (`server/unload.rs`): one kept past its
@@ -233,7 +245,7 @@ impl Drop for Alive {
 
 impl CancelToken {
     /// A token for a new sync, not cancelled.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(Arc::new(JobState::new()), Alive::new())
     }
 

@@ -44,7 +44,7 @@ pub mod aggregate;
 #[cfg(any(test, feature = "host"))]
 #[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(feature = "host")))]
 pub mod conformance;
-pub mod event;
+pub use engine::event;
 pub mod forward;
 #[cfg(any(test, feature = "host"))]
 #[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(feature = "host")))]

@@ -137,6 +137,9 @@ pub struct Registry<W: Exit> {
     recorded: core::sync::atomic::AtomicUsize,
 }
 
+// Made with `new` only, by mapisync's crates: a `Default` would be one
+// more public item of a hidden type.
+#[allow(clippy::new_without_default)]
 impl<W: Exit> Registry<W> {
     /// An open registry with no sync and no scope.
     pub fn new() -> Self {
