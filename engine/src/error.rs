@@ -178,14 +178,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// [`Error::failure_code`], for the runtime (not a method: [`Error`] is
-/// public, and this is not).
+/// The code as the host receives it (always a failure code), for the
+/// runtime (not a method: [`Error`] is public, and this is not).
 pub fn failure_code(error: &Error) -> HRESULT {
     error.failure_code()
 }
 
-/// [`Error::check`], for the runtime (not a method: [`Error`] is public,
-/// and this is not).
+/// A host call's HRESULT as a result (`Err` for a failure code), for the
+/// runtime (not a method: [`Error`] is public, and this is not).
 pub fn check(hr: HRESULT) -> Result<()> {
     Error::check(hr)
 }
