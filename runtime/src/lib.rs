@@ -38,6 +38,10 @@ use mapisync_engine as engine;
 #[allow(dead_code, unused_imports, unreachable_pub)]
 mod engine;
 use engine::{atomic, error, flags, gate, hresult, state, unwind, workers};
+// In the models the engine's modules name the engine's root as `crate`, as
+// in the engine, and so find its HANDLE here.
+#[cfg(all(loom, test))]
+use engine::HANDLE;
 
 pub mod abi;
 pub mod aggregate;
