@@ -79,7 +79,7 @@ check_package() {
 # paragraph that sends readers to mapisync.
 check_package mapisync '^include/imapisync\.h$' include/imapisync.h
 check_package mapisync-runtime '^$'
-check_package mapisync-engine '^$'
+check_package mapisync-engine '^build\.rs$' build.rs
 check_package mapisync-macros '^tests/snapshots/[a-z_]+\.expanded\.rs$'
 
 section "the packaged bytes"
