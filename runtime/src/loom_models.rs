@@ -1,6 +1,7 @@
 //! loom models of the object's reference count and of a sync's
 //! busy/running/done protocol. Built only with `--cfg loom`; run them with
-//! `RUSTFLAGS="--cfg loom" cargo test -p mapisync-runtime --release loom_models`
+//! `RUSTFLAGS="--cfg loom" cargo test -p mapisync-runtime --release loom_models`, with the
+//! engine's source compiled in (lib.rs)
 //! (`scripts/suites/loom.sh`). loom runs each model under every
 //! interleaving and every memory-ordering outcome the C++11 model allows.
 //! (Checked to fail when Release's decrement is made Relaxed without its

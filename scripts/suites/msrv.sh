@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# MSRV: the three published crates (mapisync, mapisync-runtime,
-# mapisync-macros) and the example provider DLLs build with the oldest Rust
+# MSRV: the four published crates (mapisync, mapisync-runtime,
+# mapisync-engine, mapisync-macros) and the example provider DLLs build with the oldest Rust
 # the workspace promises (`rust-version` in Cargo.toml). Installs that
 # toolchain with rustup if it is absent (minimal profile); locally a refused
 # install is a printed skip, under CI=true a failure.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What a new user meets before the first line of code, checked:
 # 1. the license files (LICENSE-MIT, LICENSE-APACHE) at the root and in the
-#    three packages (mapisync/, runtime/, macros/), the same bytes everywhere;
-# 2. `cargo package --list` of mapisync, mapisync-runtime and
-#    mapisync-macros: the license files, the README and (mapisync, the crate
+#    four packages (mapisync/, runtime/, engine/, macros/), the same bytes
+#    everywhere;
+# 2. `cargo package --list` of mapisync, mapisync-runtime, mapisync-engine
+#    and mapisync-macros: the license files, the README and (mapisync, the crate
 #    users name) include/imapisync.h are in, and nothing else outside src/
 #    (no stray test files);
 # 3. CHANGELOG.md in Keep a Changelog's shape;
