@@ -6,8 +6,8 @@
 # 2. with mingw-w64's MAPI headers (mapidefs.h, mapicode.h, mapix.h) included
 #    before it and after it: no conflict, and every name both declare has
 #    the same value;
-# 3. declares every HRESULT of runtime/src/hresult.rs, every SYNC_* bit of
-#    runtime/src/flags.rs and the IIDs of runtime/src/abi.rs with the Rust
+# 3. declares every HRESULT of engine/src/hresult.rs, every SYNC_* bit of
+#    engine/src/flags.rs and the IIDs of runtime/src/abi.rs with the Rust
 #    values, and MAPISIB's size and offsets as the Rust asserts give them
 #    (a generated program, built with -m64 and -m32, prints them).
 # Run by scripts/suites/packaging.sh. Exits non-zero on any failure.
@@ -132,10 +132,10 @@ $callback_macros"
 
 echo "-- the values the Rust crate defines"
 # name value lines from the Rust sources.
-rust_codes="$(sed -E 's/_u32 as i32//' runtime/src/hresult.rs |
+rust_codes="$(sed -E 's/_u32 as i32//' engine/src/hresult.rs |
   sed -nE 's/^pub const ([A-Z_]+): HRESULT = HRESULT\((0x[0-9A-Fa-f_]+|[0-9]+)\);/\1 \2/p' |
   awk '{ gsub("_", "", $2); if ($2 !~ /^0x/) $2 = sprintf("0x%08X", $2); print $1, toupper(substr($2, 3)) }')"
-rust_flags="$(sed -nE 's/^ *pub const ([A-Z_]+): Self = Self\((0x[0-9A-Fa-f_]+)\);/SYNC_\1 \2/p' runtime/src/flags.rs |
+rust_flags="$(sed -nE 's/^ *pub const ([A-Z_]+): Self = Self\((0x[0-9A-Fa-f_]+)\);/SYNC_\1 \2/p' engine/src/flags.rs |
   grep -v '^SYNC_KNOWN ' | awk '{ gsub("_", "", $2); print $1, toupper(substr($2, 3)) }')"
 # IID_IMAPIProviderShutdown is left to Microsoft's MAPI headers (mapiguid.h
 # of the Outlook MAPI headers declares it with DEFINE_OLEGUID, which a second

@@ -49,18 +49,24 @@ trap 'rm -rf "$work"' EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# engine CHECKOUT: whether CHECKOUT has the runtime's windows-core-free half
+# as a package of its own (engine/, mapisync-engine), which an older
+# BASELINE may not.
+engine() { [ -f "$1/engine/Cargo.toml" ]; }
+
 # facade CHECKOUT: whether CHECKOUT has the three-package layout (mapisync/
 # the facade, runtime/ the package mapisync-runtime) rather than the older
 # two (runtime/ the package mapisync), which BASELINE may name.
 facade() { [ -f "$1/mapisync/Cargo.toml" ]; }
 
 # registry CHECKOUT NAME: a local directory registry at $work/NAME holding
-# CHECKOUT's packages (mapisync, mapisync-runtime, mapisync-macros; or the
-# older two) and every published crate the two providers need; prints its
+# CHECKOUT's packages (mapisync, mapisync-runtime, mapisync-engine,
+# mapisync-macros; or the older three or two) and every published crate the two providers need; prints its
 # path.
 registry() {
   local checkout="$1" dir="$work/$2" crate packages=(-p mapisync-macros -p mapisync)
   ! facade "$checkout" || packages+=(-p mapisync-runtime)
+  ! engine "$checkout" || packages+=(-p mapisync-engine)
   if ! out=$(cd "$checkout" && cargo package --quiet --no-verify --allow-dirty "${packages[@]}" --target-dir "$dir.pkg" 2>&1); then
     echo "compile-time: cargo package failed in $checkout:" >&2
     echo "$out" >&2

@@ -9,11 +9,7 @@ use core::ffi::c_void;
 
 use windows_core::{GUID, HRESULT, IUnknown_Vtbl, Interface};
 
-/// A Win32 `HANDLE`: an opaque pointer-sized value.
-///
-/// On Windows the done event is a real Win32 event; elsewhere it is a
-/// portable event that [`crate::event`] waits on and closes.
-pub type HANDLE = *mut c_void;
+pub use crate::engine::HANDLE;
 
 /// `IID_IUnknown`, `{00000000-0000-0000-C000-000000000046}`.
 pub const IID_IUnknown: GUID = GUID::from_u128(0x00000000_0000_0000_c000_000000000046);

@@ -9,18 +9,16 @@
 //! keep it past the sync), the host hears `Done` exactly once, hears
 //! nothing after it, and gets its references back.
 
-mod gate;
-
 use core::cell::Cell;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
 use windows_core::{HRESULT, IUnknown};
 
-use self::gate::Gated;
 use crate::abi::{HANDLE, IMAPISyncProgressCallback};
 use crate::error::Error;
 use crate::flags::SyncFlags;
+use crate::gate::Gated;
 use crate::hresult::{E_UNEXPECTED, MAPI_E_USER_CANCEL};
 use crate::workers::{CancelToken, host_calls};
 
@@ -94,7 +92,7 @@ impl SyncJob {
 
     fn with_host(flags: SyncFlags, refs: HostRefs) -> Self {
         let host = Arc::new(HostObjects(Gated::new(refs)));
-        Self { flags, host, text: Vec::new(), cancel: CancelToken::new(), not_sync: PhantomData }
+        Self { flags, host, text: Vec::new(), cancel: crate::workers::new_token(), not_sync: PhantomData }
     }
 
     /// The `ulFlags` the host sent, unknown bits included.
@@ -140,7 +138,7 @@ impl SyncJob {
             // Recorded as in flight: a drain inside the call, on this
             // thread, does not wait for this sync's worker (which waits for
             // the call; `workers::host_calls`).
-            Error::check(host_calls::in_flight(&cancel.0, || call(callback)))
+            crate::error::check(host_calls::in_flight(crate::workers::token_state(cancel), || call(callback)))
         });
         outcome.unwrap_or_else(|| Err(Error::new(E_UNEXPECTED, "the sync this job belongs to has ended")))
     }
@@ -224,7 +222,7 @@ impl HostRefs {
         let mut buffer = Vec::new();
         let text = encode(&mut buffer, text);
         // SAFETY: COM: `callback` is a counted reference; `text` is NUL-terminated UTF-16.
-        Error::check(unsafe { callback.Error(hr, text) })
+        crate::error::check(unsafe { callback.Error(hr, text) })
     }
 
     /// Calls `Done(event, hr)`; the host's answer is not the provider's concern.

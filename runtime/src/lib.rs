@@ -25,20 +25,34 @@ pub mod __private {
     pub use crate::protocol::{Provider, ProviderOf, ProviderProbe, into_interface, vtable};
 }
 
+// The engine: the windows-core-free half (../engine), named by its modules
+// as if they were this crate's (`crate::state`, `crate::workers`, ...), as
+// the engine's own modules name each other. In the loom models, its source
+// is compiled into this crate instead, so that its atomics and locks are
+// loom's too (the engine's `atomic` swaps them in under `cfg(all(loom,
+// test))`, which holds only in a crate's own tests).
+#[cfg(not(all(loom, test)))]
+use mapisync_engine as engine;
+#[cfg(all(loom, test))]
+#[path = "../../engine/src/lib.rs"]
+#[allow(dead_code, unused_imports, unreachable_pub)]
+mod engine;
+use engine::{atomic, error, flags, gate, hresult, state, unwind, workers};
+// In the models the engine's modules name the engine's root as `crate`, as
+// in the engine, and so find its HANDLE here.
+#[cfg(all(loom, test))]
+use engine::HANDLE;
+
 pub mod abi;
 pub mod aggregate;
-mod atomic;
 #[cfg(any(test, feature = "host"))]
 #[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(feature = "host")))]
 pub mod conformance;
-mod error;
-pub mod event;
-mod flags;
+pub use engine::event;
 pub mod forward;
 #[cfg(any(test, feature = "host"))]
 #[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(feature = "host")))]
 pub mod host;
-mod hresult;
 mod job;
 pub mod lifecycle;
 #[cfg(all(test, loom))]
@@ -51,9 +65,7 @@ mod object;
 #[doc(hidden)]
 pub mod protocol;
 pub mod server;
-mod state;
-mod unwind;
-mod workers;
+mod spawn;
 
 pub use abi::{IMAPISync, IMAPISyncProgressCallback, MAPISIB};
 pub use error::{Error, Result};

@@ -1,6 +1,7 @@
 //! loom models of the object's reference count and of a sync's
 //! busy/running/done protocol. Built only with `--cfg loom`; run them with
-//! `RUSTFLAGS="--cfg loom" cargo test -p mapisync-runtime --release loom_models`
+//! `RUSTFLAGS="--cfg loom" cargo test -p mapisync-runtime --release loom_models`, with the
+//! engine's source compiled in (lib.rs)
 //! (`scripts/suites/loom.sh`). loom runs each model under every
 //! interleaving and every memory-ordering outcome the C++11 model allows.
 //! (Checked to fail when Release's decrement is made Relaxed without its
@@ -10,7 +11,7 @@
 //! - The reference count is the real code: [`ObjectRef`], `ComObject`'s
 //!   AddRef and Release with their orderings and fence; `crate::atomic`
 //!   swaps in loom's atomics (and Mutex and Condvar) under `--cfg loom`.
-//! - The sync states are the shipping types of `state.rs`: the object's
+//! - The sync states are the shipping types of the engine's `state.rs`: the object's
 //!   [`Busy`](crate::state::Busy) flag (in the real object header) and the job's [`JobState`]
 //!   cancel/end word; the module's registry is the shipping
 //!   [`Registry`] (admission, cancel, close, reaping and drain, with its
@@ -251,7 +252,7 @@ unsafe fn start_running(
 
 /// As [`start_running`], for the sync `job` (which the caller keeps, as a
 /// provider keeps its `SyncJob`); after the provider and the end of the
-/// job, the worker runs `close` (`job/gate.rs`'s close, which waits for the
+/// job, the worker runs `close` (`engine/src/gate.rs`'s close, which waits for the
 /// host calls in flight through kept jobs).
 ///
 /// # Safety
@@ -566,7 +567,7 @@ fn a_drain_on_a_worker_racing_a_drain_from_outside_never_waits_for_itself() {
 /// Issue 17, item 3: the host's `Progress`, reached through a job the
 /// provider kept, drains (`Duration::MAX`) on the provider's thread while
 /// the sync's worker, its provider returned, waits for that call to end
-/// (`job/gate.rs`'s close). The drain skips that worker and returns `Ok`; a
+/// (`engine/src/gate.rs`'s close). The drain skips that worker and returns `Ok`; a
 /// drain from outside the call waits for it, and Done comes once.
 #[test]
 fn a_drain_inside_a_host_call_through_a_kept_job_never_waits_for_that_syncs_worker() {
@@ -625,7 +626,7 @@ fn drains_inside_a_kept_jobs_call_and_on_a_worker_never_wait_in_a_cycle() {
 }
 
 /// The end of a host call in flight through a kept job, which a worker's
-/// close waits for (`job/gate.rs`: a lock and a condition variable).
+/// close waits for (`engine/src/gate.rs`: a lock and a condition variable).
 #[derive(Default)]
 struct CallEnd(loom::sync::Mutex<bool>, loom::sync::Condvar);
 

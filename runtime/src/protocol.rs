@@ -21,14 +21,14 @@ use windows_core::{HRESULT, IUnknown, Interface};
 use crate::abi::{HANDLE, IMAPISync, IMAPISync_Vtbl, IMAPISyncProgressCallback, MAPISIB};
 use crate::job::{HostObjects, HostRefs};
 // Re-exported for the in-proc server's tests, which name it here.
-use crate::event::{self, WorkerEvent};
+use crate::event::worker::{self as event, WorkerEvent};
 use crate::flags::SyncFlags;
 use crate::hresult::{E_INVALIDARG, E_UNEXPECTED, MAPI_E_BUSY, MAPI_E_USER_CANCEL, S_OK};
 pub(crate) use crate::job::SyncJob;
 use crate::object::{Class, ComObject, ObjectRef, iunknown_vtbl};
 use crate::state::Busy;
 use crate::unwind::{forget_payload, panic_text};
-use crate::workers::{self, CancelToken};
+use crate::workers::CancelToken;
 
 /// The one method a provider writes.
 ///
@@ -366,13 +366,15 @@ unsafe fn start<S: Shape>(this: *mut c_void, psibpb: *const MAPISIB) -> HRESULT 
     // (by then the host may already have cleared it in `Done`).
     // SAFETY: MAPISIB: checked non-null and writable above.
     unsafe { sib.phSyncDoneEvent.write_unaligned(host_event) };
-    if let Err(hr) = workers::start_worker(this, &token, Box::new(move || run(worker))) {
+    if let Err(hr) = crate::spawn::start_worker(this, &token, Box::new(move || run(worker))) {
         // Refused (shutdown) or no thread: no worker exists, so the variable
         // is still ours to take back. The closure, and with it every
         // reference the worker took, is already dropped.
         // SAFETY: MAPISIB: checked non-null and writable above.
         unsafe { sib.phSyncDoneEvent.write_unaligned(core::ptr::null_mut()) };
-        event::close_unhanded(host_event);
+        // SAFETY: the handle is the host's from `event::create` above, and the
+        // host was never given it (its variable was just reset).
+        unsafe { event::close_unhanded(host_event) };
         return hr;
     }
     core::mem::forget(busy_guard); // the worker clears the flag now
@@ -395,7 +397,7 @@ fn run<S: Shape>(worker: Worker<S>) {
     let (busy, provider) = unsafe { S::parts(object.as_raw()) };
     let outcome = catch_unwind(AssertUnwindSafe(|| provider.synchronize_in_background(&mut job)));
     // From here on the sync cannot be cancelled; `cancelled` says whether it was.
-    let cancelled = token.0.end();
+    let cancelled = crate::workers::token_state(&token).end();
     // No job of this sync reaches the host any more, whoever kept one: the
     // worker waits for calls in flight and owns the host's objects now.
     let refs = host.close();
@@ -426,10 +428,10 @@ fn done_hresult(outcome: std::thread::Result<crate::Result<()>>, cancelled: bool
         Ok(Ok(())) => S_OK,
         // Decision 7: a message reaches the host's Error before Done.
         Ok(Err(error)) if !error.message().is_empty() && !cancelled => {
-            report(error.failure_code(), error.message());
-            error.failure_code()
+            report(crate::error::failure_code(&error), error.message());
+            crate::error::failure_code(&error)
         }
-        Ok(Err(error)) => error.failure_code(),
+        Ok(Err(error)) => crate::error::failure_code(&error),
         Err(payload) => {
             let text = format!("the provider panicked: {}", panic_text(&*payload));
             forget_payload(payload);

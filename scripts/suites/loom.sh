@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # loom: model-checks the reference count and the sync's busy/running/done
-# protocol (runtime/src/loom_models.rs) under every interleaving within the
+# protocol (runtime/src/loom_models.rs, and the engine's gate in
+# engine/src/gate.rs) under every interleaving within the
 # preemption bound, with the runtime's atomics swapped for loom's
 # (`--cfg loom`). Prints the executions explored per model.
 set -euo pipefail
@@ -13,9 +14,15 @@ export RUSTFLAGS="--cfg loom"
 start=$SECONDS
 log="$CARGO_TARGET_DIR/loom.log"
 mkdir -p "$CARGO_TARGET_DIR"
+: >"$log"
 status=0
 # Only the loom models: other tests would touch loom atomics outside a model.
-cargo test --release -p mapisync-runtime --lib loom_models -- --nocapture --test-threads 1 >"$log" 2>&1 || status=$?
+# The runtime's models compile the engine's source into the runtime (its
+# lib.rs), so they run on loom's atomics in both halves; the engine's own
+# (the gate's) run in the engine's tests too.
+for package in mapisync-engine mapisync-runtime; do
+  cargo test --release -p "$package" --lib loom_models -- --nocapture --test-threads 1 >>"$log" 2>&1 || status=$?
+done
 grep -oE "loom: .* executions explored|^test result.*|.*panicked.*" "$log" || true
 if [ "$status" -ne 0 ]; then
   tail -60 "$log"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Miri: the runtime's unit tests and doctests and the facade's doctests
+# Miri: the engine's and the runtime's unit tests and doctests and the facade's doctests
 # (the README's examples), then the integration tests
 # that drive objects through raw vtables (threads and the worker path
 # included), once under Stacked Borrows (Miri's default) and once under Tree
@@ -27,7 +27,7 @@ for model in stacked tree; do
   [ "$model" = tree ] && flags="$flags -Zmiri-tree-borrows"
   start=$SECONDS
   : >"$log"
-  MIRIFLAGS="$flags" cargo +nightly miri test -p mapisync-runtime -p mapisync --features host 2>&1 | tee -a "$log" | grep -E "^test result|^error|panicked" || true
+  MIRIFLAGS="$flags" cargo +nightly miri test -p mapisync-engine -p mapisync-runtime -p mapisync --features mapisync/host 2>&1 | tee -a "$log" | grep -E "^test result|^error|panicked" || true
   MIRIFLAGS="$flags" cargo +nightly miri test -p mapisync-tests "${integration[@]}" 2>&1 | tee -a "$log" | grep -E "^test result|^error|panicked" || true
   if grep -qE "^error|test result: FAILED" "$log"; then
     grep -B2 -A30 -E "^error" "$log" | head -80

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What a new user meets before the first line of code, checked:
 # 1. the license files (LICENSE-MIT, LICENSE-APACHE) at the root and in the
-#    three packages (mapisync/, runtime/, macros/), the same bytes everywhere;
-# 2. `cargo package --list` of mapisync, mapisync-runtime and
-#    mapisync-macros: the license files, the README and (mapisync, the crate
+#    four packages (mapisync/, runtime/, engine/, macros/), the same bytes
+#    everywhere;
+# 2. `cargo package --list` of mapisync, mapisync-runtime, mapisync-engine
+#    and mapisync-macros: the license files, the README and (mapisync, the crate
 #    users name) include/imapisync.h are in, and nothing else outside src/
 #    (no stray test files);
 # 3. CHANGELOG.md in Keep a Changelog's shape;
@@ -42,7 +43,7 @@ section() {
 section "license files"
 for file in LICENSE-MIT LICENSE-APACHE; do
   [ -f "$file" ] || { fail "$file is missing at the root"; continue; }
-  for package in mapisync runtime macros; do
+  for package in mapisync runtime engine macros; do
     if ! cmp -s "$file" "$package/$file"; then
       fail "$package/$file is missing or differs from the root's $file"
     fi
@@ -50,10 +51,10 @@ for file in LICENSE-MIT LICENSE-APACHE; do
 done
 grep -qx "Copyright (c) The mapisync developers" LICENSE-MIT 2>/dev/null || fail "LICENSE-MIT: no 'Copyright (c) The mapisync developers' line"
 grep -q "Version 2.0, January 2004" LICENSE-APACHE 2>/dev/null || fail "LICENSE-APACHE is not the Apache License 2.0 text"
-for manifest in mapisync/Cargo.toml runtime/Cargo.toml macros/Cargo.toml; do
+for manifest in mapisync/Cargo.toml runtime/Cargo.toml engine/Cargo.toml macros/Cargo.toml; do
   grep -qE '^license(\.workspace = true| = "MIT OR Apache-2.0")' "$manifest" || fail "$manifest has no MIT OR Apache-2.0 license"
 done
-[ "$failed" -eq 0 ] && echo "ok: LICENSE-MIT and LICENSE-APACHE at the root, in mapisync/, runtime/ and macros/"
+[ "$failed" -eq 0 ] && echo "ok: LICENSE-MIT and LICENSE-APACHE at the root, in mapisync/, runtime/, engine/ and macros/"
 
 section "cargo package --list"
 # package_list PACKAGE: the files the .crate holds.
@@ -79,6 +80,7 @@ check_package() {
 # paragraph that sends readers to mapisync.
 check_package mapisync '^include/imapisync\.h$' include/imapisync.h
 check_package mapisync-runtime '^$'
+check_package mapisync-engine '^build\.rs$' build.rs
 check_package mapisync-macros '^tests/snapshots/[a-z_]+\.expanded\.rs$'
 
 section "the packaged bytes"
@@ -87,16 +89,18 @@ section "the packaged bytes"
 # Windows' default) has short text files there, which cargo would ship as
 # they are. So the .crate's own files must be the root's, byte for byte.
 crates="$(mktemp -d)"
-if cargo package --quiet --no-verify --allow-dirty -p mapisync -p mapisync-runtime -p mapisync-macros --target-dir "$crates" >/dev/null 2>&1; then
+if cargo package --quiet --no-verify --allow-dirty -p mapisync -p mapisync-runtime -p mapisync-engine -p mapisync-macros --target-dir "$crates" >/dev/null 2>&1; then
   for crate in "$crates"/package/mapisync-*.crate; do
     tar -xzf "$crate" -C "$crates"
   done
   facade_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-[0-9]*' | head -n 1)"
   runtime_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-runtime-[0-9]*' | head -n 1)"
+  engine_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-engine-[0-9]*' | head -n 1)"
   macros_dir="$(find "$crates" -maxdepth 1 -type d -name 'mapisync-macros-[0-9]*' | head -n 1)"
   for pair in "$facade_dir/README.md README.md" "$facade_dir/include/imapisync.h include/imapisync.h" \
     "$facade_dir/LICENSE-MIT LICENSE-MIT" "$facade_dir/LICENSE-APACHE LICENSE-APACHE" \
     "$runtime_dir/LICENSE-MIT LICENSE-MIT" "$runtime_dir/LICENSE-APACHE LICENSE-APACHE" \
+    "$engine_dir/LICENSE-MIT LICENSE-MIT" "$engine_dir/LICENSE-APACHE LICENSE-APACHE" \
     "$macros_dir/LICENSE-MIT LICENSE-MIT" "$macros_dir/LICENSE-APACHE LICENSE-APACHE"; do
     read -r packaged original <<<"$pair"
     if cmp -s "$packaged" "$original"; then
@@ -106,7 +110,7 @@ if cargo package --quiet --no-verify --allow-dirty -p mapisync -p mapisync-runti
     fi
   done
 else
-  fail "cargo package --no-verify of the three crates failed"
+  fail "cargo package --no-verify of the four crates failed"
 fi
 rm -rf "$crates"
 
@@ -171,11 +175,14 @@ for package in mapisync mapisync-runtime; do
     fi
   done
 done
-if RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p mapisync-macros --no-deps --target-dir "$target_dir/packaging-doc"; then
-  echo "ok: cargo doc -p mapisync-macros --no-deps"
-else
-  fail "cargo doc -p mapisync-macros --no-deps has warnings"
-fi
+# The engine and the macro crate have no `host` feature.
+for package in mapisync-engine mapisync-macros; do
+  if RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p "$package" --no-deps --target-dir "$target_dir/packaging-doc"; then
+    echo "ok: cargo doc -p $package --no-deps"
+  else
+    fail "cargo doc -p $package --no-deps has warnings"
+  fi
+done
 
 section "a user's dependency graph"
 # A crate that depends on mapisync, as a user's does (a path stands in for
@@ -190,7 +197,7 @@ printf '[package]\nname = "user"\nversion = "0.0.0"\nedition = "2021"\n\n[depend
 if (cd "$user" && { cargo generate-lockfile --quiet --offline 2>/dev/null || cargo generate-lockfile --quiet; }); then
   names="$(sed -n 's/^name = "\(.*\)"/\1/p' "$user/Cargo.lock")"
   grep -qx loom <<<"$names" && fail "a user's Cargo.lock lists loom"
-  for half in mapisync-runtime mapisync-macros; do
+  for half in mapisync-runtime mapisync-engine mapisync-macros; do
     grep -qx "$half" <<<"$names" || fail "a user's Cargo.lock lacks $half"
   done
   cores="$(grep -cx windows-core <<<"$names" || true)"

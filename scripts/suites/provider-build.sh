@@ -15,8 +15,8 @@ if need_target x86_64-pc-windows-gnu >/dev/null 2>&1; then
   targets+=(x86_64-pc-windows-gnu)
 fi
 for target in "${targets[@]}"; do
-  echo "provider build: cargo clippy -p mapisync-runtime -p mapisync --lib ${target:+--target $target} -- -D warnings"
-  cargo clippy --quiet -p mapisync-runtime -p mapisync --lib ${target:+--target "$target"} -- -D warnings
+  echo "provider build: cargo clippy -p mapisync-engine -p mapisync-runtime -p mapisync --lib ${target:+--target $target} -- -D warnings"
+  cargo clippy --quiet -p mapisync-engine -p mapisync-runtime -p mapisync --lib ${target:+--target "$target"} -- -D warnings
 done
 # The provider-shaped crate of scripts/compile-time.sh gets no host module.
 if cargo tree -e normal,features -p mapisync-example-provider 2>/dev/null | grep -q 'mapisync feature "host"'; then

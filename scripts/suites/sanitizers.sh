@@ -30,7 +30,7 @@ log="$CARGO_TARGET_DIR/asan-tests.log"
 mkdir -p "$CARGO_TARGET_DIR"
 status=0
 {
-  cargo +nightly test --target "$target" -p mapisync-runtime -p mapisync --features host &&
+  cargo +nightly test --target "$target" -p mapisync-engine -p mapisync-runtime -p mapisync --features mapisync/host &&
   cargo +nightly test --target "$target" -p mapisync-tests \
     --test raw_vtable --test stress --test hardening --test conformance --test aggregation --test object_size
 } >"$log" 2>&1 || status=$?

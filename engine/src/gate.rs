@@ -2,7 +2,7 @@
 //! waits for the calls in flight, refuses every later one, and hands the
 //! value to the closer, who then owns it alone.
 //!
-//! The job's host objects live in one: every [`SyncJob`](crate::SyncJob) of
+//! The job's host objects live in one: every [`SyncJob`](https://docs.rs/mapisync/latest/mapisync/struct.SyncJob.html) of
 //! a sync reaches the host through it, and the worker closes it when the
 //! provider's method returns, so a job the provider kept (`mem::replace`
 //! into a static, say) never reaches the host after the sync, and the
@@ -18,13 +18,20 @@ use crate::atomic::{AtomicU32, Condvar, Mutex, Ordering};
 const CLOSED: u32 = 1 << 31;
 
 /// A value shared by calls until it is closed. See the [module docs](self).
-pub(crate) struct Gated<T> {
+pub struct Gated<T> {
+    gate: Gate,
+    value: cell::UnsafeCell<Option<T>>,
+}
+
+/// The gate's word, lock and condition variable: the part of a [`Gated`]
+/// that does not depend on the value, so it is compiled once, here, not
+/// in every crate that gates a value of its own type.
+struct Gate {
     /// Calls in flight, and CLOSED.
     state: AtomicU32,
     /// The closer waits here for the calls in flight to end.
     lock: Mutex<()>,
     drained: Condvar,
-    value: cell::UnsafeCell<Option<T>>,
 }
 
 // SAFETY: Send: the value moves with the Gated, and to whoever closes it
@@ -37,24 +44,16 @@ unsafe impl<T: Send + Sync> Sync for Gated<T> {}
 
 impl<T> Gated<T> {
     /// An open gate around `value`.
-    pub(crate) fn new(value: T) -> Self {
-        Self {
-            state: AtomicU32::new(0),
-            lock: Mutex::new(()),
-            drained: Condvar::new(),
-            value: cell::UnsafeCell::new(Some(value)),
-        }
+    pub fn new(value: T) -> Self {
+        Self { gate: Gate::new(), value: cell::UnsafeCell::new(Some(value)) }
     }
 
     /// Runs `f` on the value unless the gate was closed (`None` then).
     /// A `close` meanwhile waits until `f` has returned.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
-        // Acquire: nothing to pair with on the way in (the value was
-        // written before the gate was shared); kept for symmetry with the
-        // closer's reads. An RMW, so it is ordered against `close`'s.
-        let entered = self.state.fetch_add(1, Ordering::Acquire);
-        let _exit = Exit(self);
-        if entered & CLOSED != 0 {
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        let open = self.gate.enter();
+        let _exit = Exit(&self.gate);
+        if !open {
             return None;
         }
         self.value.with(|value| {
@@ -67,20 +66,9 @@ impl<T> Gated<T> {
 
     /// Closes the gate: waits for the calls in flight, then takes the value.
     /// `None` if it was closed before.
-    pub(crate) fn close(&self) -> Option<T> {
-        // Acquire: pairs with the Release of every `Exit` before it in the
-        // word's modification order, so their reads of the value happen
-        // before the take below.
-        let before = self.state.fetch_or(CLOSED, Ordering::Acquire);
-        if before & CLOSED != 0 {
+    pub fn close(&self) -> Option<T> {
+        if !self.gate.close() {
             return None;
-        }
-        if before != 0 {
-            let mut guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            // Acquire: pairs with the Release of the last `Exit`.
-            while self.state.load(Ordering::Acquire) != CLOSED {
-                guard = self.drained.wait(guard).unwrap_or_else(|poisoned| poisoned.into_inner());
-            }
         }
         self.value.with_mut(|value| {
             // SAFETY: the state word: closed, and no call counted before
@@ -90,10 +78,46 @@ impl<T> Gated<T> {
     }
 }
 
-/// Ends one call: uncounts it, and wakes a closer waiting for the last one.
-struct Exit<'a, T>(&'a Gated<T>);
+impl Gate {
+    fn new() -> Self {
+        Self { state: AtomicU32::new(0), lock: Mutex::new(()), drained: Condvar::new() }
+    }
 
-impl<T> Drop for Exit<'_, T> {
+    /// Counts a call in (an [`Exit`] counts it out, open or not); whether
+    /// the gate was still open.
+    fn enter(&self) -> bool {
+        // Acquire: nothing to pair with on the way in (the value was
+        // written before the gate was shared); kept for symmetry with the
+        // closer's reads. An RMW, so it is ordered against `close`'s.
+        let entered = self.state.fetch_add(1, Ordering::Acquire);
+        entered & CLOSED == 0
+    }
+
+    /// Closes the gate and waits for the calls in flight; whether this call
+    /// closed it (`false`: it was closed before).
+    fn close(&self) -> bool {
+        // Acquire: pairs with the Release of every `Exit` before it in the
+        // word's modification order, so their reads of the value happen
+        // before the caller's take.
+        let before = self.state.fetch_or(CLOSED, Ordering::Acquire);
+        if before & CLOSED != 0 {
+            return false;
+        }
+        if before != 0 {
+            let mut guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Acquire: pairs with the Release of the last `Exit`.
+            while self.state.load(Ordering::Acquire) != CLOSED {
+                guard = self.drained.wait(guard).unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+        }
+        true
+    }
+}
+
+/// Ends one call: uncounts it, and wakes a closer waiting for the last one.
+struct Exit<'a>(&'a Gate);
+
+impl Drop for Exit<'_> {
     fn drop(&mut self) {
         // Release: this call's reads of the value happen before the
         // closer's take (which reads the word with Acquire).
@@ -112,23 +136,23 @@ impl<T> Drop for Exit<'_, T> {
 /// access against happens-before), else a plain `UnsafeCell` with loom's API.
 mod cell {
     #[cfg(all(loom, test))]
-    pub(crate) use loom::cell::UnsafeCell;
+    pub use loom::cell::UnsafeCell;
 
     /// `core::cell::UnsafeCell` with loom's `with`/`with_mut`.
     #[cfg(not(all(loom, test)))]
-    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+    pub struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
 
     #[cfg(not(all(loom, test)))]
     impl<T> UnsafeCell<T> {
-        pub(crate) const fn new(value: T) -> Self {
+        pub const fn new(value: T) -> Self {
             Self(core::cell::UnsafeCell::new(value))
         }
 
-        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
             f(self.0.get())
         }
 
-        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
             f(self.0.get())
         }
     }

@@ -12,9 +12,7 @@
 
 use core::time::Duration;
 
-use windows_core::HRESULT;
-
-use crate::abi::HANDLE;
+use crate::HANDLE;
 
 /// `WaitForSingleObject`'s result when the event was signalled.
 pub const WAIT_OBJECT_0: u32 = 0;
@@ -25,25 +23,39 @@ pub const WAIT_FAILED: u32 = 0xFFFF_FFFF;
 /// `INFINITE`: wait without a time limit.
 pub const INFINITE: u32 = 0xFFFF_FFFF;
 
-/// The worker's side of a done event: signals, and closes its own handle on drop.
-pub(crate) struct WorkerEvent(platform::Event);
+/// The protocol's side of the done event: what the runtime creates, signals
+/// and closes; not a public API.
+#[doc(hidden)]
+pub mod worker {
+    use windows_result::HRESULT;
 
-/// Creates a done event; returns the host's handle and the worker's side.
-pub(crate) fn create() -> Result<(HANDLE, WorkerEvent), HRESULT> {
-    platform::create().map(|(host, worker)| (host, WorkerEvent(worker)))
-}
+    use super::{close, platform};
+    use crate::HANDLE;
 
-impl WorkerEvent {
-    /// Wakes every waiter, now and later (manual reset).
-    pub(crate) fn signal(&self) {
-        self.0.signal();
+    /// The worker's side of a done event: signals, and closes its own handle on drop.
+    pub struct WorkerEvent(platform::Event);
+
+    /// Creates a done event; returns the host's handle and the worker's side.
+    pub fn create() -> Result<(HANDLE, WorkerEvent), HRESULT> {
+        platform::create().map(|(host, worker)| (host, WorkerEvent(worker)))
     }
-}
 
-/// Closes a host handle that was never handed over (a failed start).
-pub(crate) fn close_unhanded(handle: HANDLE) {
-    // SAFETY: the handle came from `create` in this call and nobody else has it.
-    unsafe { close(handle) };
+    impl WorkerEvent {
+        /// Wakes every waiter, now and later (manual reset).
+        pub fn signal(&self) {
+            self.0.signal();
+        }
+    }
+
+    /// Closes a host handle that was never handed over (a failed start).
+    ///
+    /// # Safety
+    /// `handle` is the host's handle from a [`create`] and was never given
+    /// to anyone.
+    pub unsafe fn close_unhanded(handle: HANDLE) {
+        // SAFETY: this function's Safety: the handle came from `create` and nobody else has it.
+        unsafe { close(handle) };
+    }
 }
 
 /// Waits until the event is signalled or `timeout` passes (`None`: no limit).
@@ -188,7 +200,7 @@ pub unsafe extern "C" fn mapisync_close_event(handle: HANDLE) -> i32 {
 #[cfg(windows)]
 mod platform {
     use super::HANDLE;
-    use windows_core::HRESULT;
+    use windows_result::HRESULT;
     use windows_sys::Win32::Foundation::{CloseHandle, DUPLICATE_SAME_ACCESS, DuplicateHandle, GetLastError};
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, SetEvent, WaitForSingleObject};
 
@@ -286,7 +298,7 @@ mod platform {
     use super::{HANDLE, INFINITE, WAIT_OBJECT_0, WAIT_TIMEOUT};
     use std::sync::{Arc, Condvar, Mutex, PoisonError};
     use std::time::{Duration, Instant};
-    use windows_core::HRESULT;
+    use windows_result::HRESULT;
 
     /// A manual-reset event. The host's handle is one `Arc` turned into a raw
     /// pointer; the worker holds another.
@@ -366,6 +378,7 @@ mod platform {
 
 #[cfg(test)]
 mod tests {
+    use super::worker::{close_unhanded, create};
     use super::*;
 
     #[test]
@@ -425,7 +438,8 @@ mod tests {
     #[test]
     fn host_may_close_before_the_worker_signals() {
         let (host, worker) = create().unwrap();
-        close_unhanded(host);
+        // SAFETY: `host` is from `create` just above and given to no one.
+        unsafe { close_unhanded(host) };
         worker.signal();
     }
 }

@@ -4,11 +4,11 @@
 //! `--cfg loom` for its own models gets `core`'s and `std`'s.
 
 #[cfg(all(loom, test))]
-pub(crate) use loom::sync::atomic::{AtomicU32, Ordering, fence};
+pub use loom::sync::atomic::{AtomicU32, Ordering, fence};
 #[cfg(all(loom, test))]
-pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
+pub use loom::sync::{Condvar, Mutex, MutexGuard};
 
 #[cfg(not(all(loom, test)))]
-pub(crate) use core::sync::atomic::{AtomicU32, Ordering, fence};
+pub use core::sync::atomic::{AtomicU32, Ordering, fence};
 #[cfg(not(all(loom, test)))]
-pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+pub use std::sync::{Condvar, Mutex, MutexGuard};

@@ -10,7 +10,7 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The message of a panic payload (`panic!("...")` with or without arguments).
-pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> &str {
+pub fn panic_text(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()
@@ -24,7 +24,7 @@ pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> &str {
 /// (usually a string, which drops cleanly); after a few such rounds (a
 /// payload that keeps making panicking payloads) the last one is leaked
 /// rather than dropped.
-pub(crate) fn forget_payload(payload: Box<dyn Any + Send>) {
+pub fn forget_payload(payload: Box<dyn Any + Send>) {
     let mut payload = payload;
     for _ in 0..4 {
         match catch_unwind(AssertUnwindSafe(move || drop(payload))) {

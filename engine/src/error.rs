@@ -8,13 +8,13 @@
 
 use core::fmt;
 
-use windows_core::HRESULT;
+use windows_result::HRESULT;
 
 use crate::hresult::{E_FAIL, hresult_name};
 
 /// `Result` with mapisync's [`Error`]: what
-/// [`MapiSync::synchronize_in_background`](crate::MapiSync::synchronize_in_background)
-/// and the [`SyncJob`](crate::SyncJob) methods return.
+/// [`MapiSync::synchronize_in_background`](https://docs.rs/mapisync/latest/mapisync/trait.MapiSync.html#tymethod.synchronize_in_background)
+/// and the [`SyncJob`](https://docs.rs/mapisync/latest/mapisync/struct.SyncJob.html) methods return.
 pub type Result<T> = core::result::Result<T, Error>;
 
 /// An HRESULT and, optionally, a message for the user.
@@ -99,8 +99,8 @@ impl From<HRESULT> for Error {
 /// there it fills in the system's generic text for any code; taking it would
 /// make the host's `Error` calls differ by platform. Add your own text with
 /// [`Error::new`] (for example in `map_err`).
-impl From<windows_core::Error> for Error {
-    fn from(error: windows_core::Error) -> Self {
+impl From<windows_result::Error> for Error {
+    fn from(error: windows_result::Error) -> Self {
         Self::from_hresult(error.code())
     }
 }
@@ -117,12 +117,12 @@ impl From<windows_core::Error> for Error {
 /// let error = mapisync::windows_core::Error::from(Error::from(S_OK));
 /// assert_eq!(error.code(), E_FAIL);
 /// ```
-impl From<Error> for windows_core::Error {
+impl From<Error> for windows_result::Error {
     fn from(error: Error) -> Self {
         let code = error.failure_code();
         match error.message {
-            None => windows_core::Error::from_hresult(code),
-            Some(message) => windows_core::Error::new(code, &*message),
+            None => windows_result::Error::from_hresult(code),
+            Some(message) => windows_result::Error::new(code, &*message),
         }
     }
 }
@@ -178,6 +178,18 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The code as the host receives it (always a failure code), for the
+/// runtime (not a method: [`Error`] is public, and this is not).
+pub fn failure_code(error: &Error) -> HRESULT {
+    error.failure_code()
+}
+
+/// A host call's HRESULT as a result (`Err` for a failure code), for the
+/// runtime (not a method: [`Error`] is public, and this is not).
+pub fn check(hr: HRESULT) -> Result<()> {
+    Error::check(hr)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,9 +212,9 @@ mod tests {
 
     #[test]
     fn windows_core_errors_convert_by_code() {
-        let from_core: Error = windows_core::Error::from_hresult(MAPI_E_NETWORK_ERROR).into();
+        let from_core: Error = windows_result::Error::from_hresult(MAPI_E_NETWORK_ERROR).into();
         assert_eq!(from_core, Error::from_hresult(MAPI_E_NETWORK_ERROR));
-        let back: windows_core::Error = Error::from_hresult(MAPI_E_NETWORK_ERROR).into();
+        let back: windows_result::Error = Error::from_hresult(MAPI_E_NETWORK_ERROR).into();
         assert_eq!(back.code(), MAPI_E_NETWORK_ERROR);
     }
 
@@ -214,7 +226,7 @@ mod tests {
             println!("SKIP under Wine: combase.dll.RoOriginateErrorW is not implemented");
             return;
         }
-        let back: windows_core::Error = Error::new(MAPI_E_NETWORK_ERROR, "text").into();
+        let back: windows_result::Error = Error::new(MAPI_E_NETWORK_ERROR, "text").into();
         assert_eq!(back.code(), MAPI_E_NETWORK_ERROR);
     }
 
@@ -255,8 +267,8 @@ mod tests {
     #[test]
     fn an_error_becomes_a_failing_windows_core_error_always() {
         for code in [S_OK, crate::hresult::S_FALSE, HRESULT(0x7FFF_FFFF)] {
-            assert_eq!(windows_core::Error::from(Error::from(code)).code(), E_FAIL, "{code:?}");
+            assert_eq!(windows_result::Error::from(Error::from(code)).code(), E_FAIL, "{code:?}");
         }
-        assert_eq!(windows_core::Error::from(Error::from(MAPI_E_NETWORK_ERROR)).code(), MAPI_E_NETWORK_ERROR);
+        assert_eq!(windows_result::Error::from(Error::from(MAPI_E_NETWORK_ERROR)).code(), MAPI_E_NETWORK_ERROR);
     }
 }

@@ -6,7 +6,7 @@
 //!   at a time.
 //! - [`JobState`]: one sync's cancel and end word, shared by the job, the
 //!   module's registry of running syncs and every
-//!   [`CancelToken`](crate::lifecycle::CancelToken) the provider holds.
+//!   [`CancelToken`](https://docs.rs/mapisync/latest/mapisync/struct.CancelToken.html) the provider holds.
 //!   Cancelling and ending are read-modify-writes of this one word, so they
 //!   are totally ordered: a `cancel` that reports success is always seen by
 //!   the worker when it ends, and one that comes after the end fails. Code
@@ -23,11 +23,14 @@ const IDLE: u32 = 0;
 const RUNNING: u32 = 1;
 
 /// One object's busy flag, kept in the object's header.
-pub(crate) struct Busy(AtomicU32);
+pub struct Busy(AtomicU32);
 
+// Made with `new` only, by mapisync's crates: a `Default` would be one
+// more public item of a hidden type.
+#[allow(clippy::new_without_default)]
 impl Busy {
     /// An idle flag.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self(AtomicU32::new(IDLE))
     }
 
@@ -37,7 +40,7 @@ impl Busy {
     /// Acquire on success: pairs with [`finish`](Self::finish)'s Release, so
     /// the new sync's use of the provider happens after the previous sync's.
     /// Relaxed on failure: a refused start touches nothing.
-    pub(crate) fn try_start(&self) -> bool {
+    pub fn try_start(&self) -> bool {
         self.0.compare_exchange(IDLE, RUNNING, Ordering::Acquire, Ordering::Relaxed).is_ok()
     }
 
@@ -45,13 +48,13 @@ impl Busy {
     ///
     /// Release: everything the ending sync did to the provider happens
     /// before the next [`try_start`](Self::try_start) that succeeds.
-    pub(crate) fn finish(&self) {
+    pub fn finish(&self) {
         self.0.store(IDLE, Ordering::Release);
     }
 
     /// Whether a sync runs now (racy by nature: for tests).
     #[cfg(all(test, not(loom)))]
-    pub(crate) fn is_running(&self) -> bool {
+    pub fn is_running(&self) -> bool {
         self.0.load(Ordering::Relaxed) == RUNNING
     }
 }
@@ -61,7 +64,7 @@ const ENDED: u32 = 2;
 
 /// One sync's cancel and end word: neither, cancelled, ended, or both (a
 /// sync that was cancelled, then ended); and where waiters for a change sleep.
-pub(crate) struct JobState {
+pub struct JobState {
     word: AtomicU32,
     /// Taken by a waiter to check the word and sleep, and by `cancel` and
     /// `end` to wake it: a change made before the waiter checked is seen by
@@ -72,14 +75,17 @@ pub(crate) struct JobState {
     callers: Callers,
 }
 
+// Made with `new` only, by mapisync's crates: a `Default` would be one
+// more public item of a hidden type.
+#[allow(clippy::new_without_default)]
 impl JobState {
     /// A running sync, not cancelled.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self { word: AtomicU32::new(0), sleepers: Mutex::new(()), changed: Condvar::new(), callers: Callers::default() }
     }
 
     /// The threads with a host call in flight through a job of this sync.
-    pub(crate) fn callers(&self) -> &Callers {
+    pub fn callers(&self) -> &Callers {
         &self.callers
     }
 
@@ -92,7 +98,7 @@ impl JobState {
     /// Waits at most `timeout` until the sync is cancelled (`true`) or has
     /// ended uncancelled (`false`); `false` too when the time ran out.
     /// `Duration::MAX` waits without a limit.
-    pub(crate) fn wait_cancelled(&self, timeout: Duration) -> bool {
+    pub fn wait_cancelled(&self, timeout: Duration) -> bool {
         let deadline = Instant::now().checked_add(timeout);
         let mut sleepers = self.sleepers.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
@@ -119,7 +125,7 @@ impl JobState {
     /// Release on success: what the canceller did before (closing the
     /// module, say) happens before the worker's [`is_cancelled`](Self::is_cancelled)
     /// that sees it. Acquire on the read: an ended sync is seen as ended.
-    pub(crate) fn cancel(&self) -> bool {
+    pub fn cancel(&self) -> bool {
         let cancelled = self
             .word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| (bits & ENDED == 0).then_some(bits | CANCELLED))
@@ -131,7 +137,7 @@ impl JobState {
     }
 
     /// Whether the sync was cancelled. Acquire: pairs with `cancel`.
-    pub(crate) fn is_cancelled(&self) -> bool {
+    pub fn is_cancelled(&self) -> bool {
         self.word.load(Ordering::Acquire) & CANCELLED != 0
     }
 
@@ -140,14 +146,14 @@ impl JobState {
     ///
     /// AcqRel: Acquire pairs with `cancel`'s Release; Release orders the
     /// provider's work before a registry that sees the end.
-    pub(crate) fn end(&self) -> bool {
+    pub fn end(&self) -> bool {
         let cancelled = self.word.fetch_or(ENDED, Ordering::AcqRel) & CANCELLED != 0;
         self.wake();
         cancelled
     }
 
     /// Whether the provider method has returned. Acquire: pairs with `end`.
-    pub(crate) fn has_ended(&self) -> bool {
+    pub fn has_ended(&self) -> bool {
         self.word.load(Ordering::Acquire) & ENDED != 0
     }
 }

@@ -4,7 +4,7 @@
 //! `MAKE_MAPI_S(n)` is `0x0004_0000 | n`); a test compares each with the
 //! header where mingw-w64 is installed.
 
-use windows_core::HRESULT;
+use windows_result::HRESULT;
 
 /// Success.
 pub const S_OK: HRESULT = HRESULT(0);
@@ -35,7 +35,7 @@ pub const MAPI_E_USER_CANCEL: HRESULT = HRESULT(0x8004_0113_u32 as i32);
 /// The network failed.
 pub const MAPI_E_NETWORK_ERROR: HRESULT = HRESULT(0x8004_0115_u32 as i32);
 /// The provider is shutting down: `SynchronizeInBackground` after
-/// [`lifecycle::shutdown`](crate::lifecycle::shutdown) (mapicode.h:
+/// [`lifecycle::shutdown`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.shutdown.html) (mapicode.h:
 /// `MAKE_MAPI_E(0x200)`, "the session is ending").
 pub const MAPI_E_END_OF_SESSION: HRESULT = HRESULT(0x8004_0200_u32 as i32);
 

@@ -1,4 +1,4 @@
-//! The host calls in flight through a sync's [`SyncJob`](crate::SyncJob)s,
+//! The host calls in flight through a sync's [`SyncJob`](https://docs.rs/mapisync/latest/mapisync/struct.SyncJob.html)s,
 //! by calling thread, so that drains made inside such calls never wait for
 //! that sync's worker, nor for each other in a cycle.
 //!
@@ -8,7 +8,7 @@
 //! before that, the provider itself may wait for the thread that makes the
 //! call (a provider that reports from scoped threads joins them). A drain
 //! made inside such a call (a host's `Progress` that calls
-//! [`shutdown`](crate::lifecycle::shutdown), or whose code ends in the
+//! [`shutdown`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.shutdown.html), or whose code ends in the
 //! provider's Shutdown) would then wait for a worker that waits for it. So
 //! a drain skips every sync with a host call in flight on a thread that is
 //! draining now, this one or another ([`Registry::drain`](super::registry::Registry::drain)),
@@ -27,17 +27,17 @@ use crate::atomic::Mutex;
 use crate::state::JobState;
 
 #[cfg(all(loom, test))]
-pub(crate) use loom::thread::ThreadId;
+pub use loom::thread::ThreadId;
 #[cfg(all(loom, test))]
 use loom::thread::current;
 #[cfg(not(all(loom, test)))]
-pub(crate) use std::thread::ThreadId;
+pub use std::thread::ThreadId;
 #[cfg(not(all(loom, test)))]
 use std::thread::current;
 
 /// The threads with a host call in flight through a job of one sync, once
 /// per call (a nested call on the same thread is listed again).
-pub(crate) struct Callers(Mutex<Vec<ThreadId>>);
+pub struct Callers(Mutex<Vec<ThreadId>>);
 
 impl Default for Callers {
     /// Room for two calls at once, made with the sync: a host call
@@ -55,31 +55,40 @@ impl Callers {
 
 /// Runs `call` (a call to the host through a job of `sync`) recorded as
 /// in flight on this thread.
-pub(crate) fn in_flight<R>(sync: &JobState, call: impl FnOnce() -> R) -> R {
-    /// Takes this call off the list, even if `call` unwinds.
-    struct Ended<'a>(&'a Callers, ThreadId);
-    impl Drop for Ended<'_> {
-        fn drop(&mut self) {
-            let mut list = self.0.list();
-            if let Some(at) = list.iter().rposition(|caller| *caller == self.1) {
-                list.swap_remove(at);
-            }
-        }
-    }
-    let me = current().id();
-    sync.callers().list().push(me);
-    let _ended = Ended(sync.callers(), me);
+pub fn in_flight<R>(sync: &JobState, call: impl FnOnce() -> R) -> R {
+    let _ended = Ended::record(sync.callers());
     call()
 }
 
+/// One call of [`in_flight`] on the list: takes it off when dropped, even
+/// if the call unwinds. Not generic, so compiled once, here.
+struct Ended<'a>(&'a Callers, ThreadId);
+
+impl<'a> Ended<'a> {
+    fn record(callers: &'a Callers) -> Self {
+        let me = current().id();
+        callers.list().push(me);
+        Self(callers, me)
+    }
+}
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        let mut list = self.0.list();
+        if let Some(at) = list.iter().rposition(|caller| *caller == self.1) {
+            list.swap_remove(at);
+        }
+    }
+}
+
 /// This thread, as [`in_flight`] records it.
-pub(crate) fn this_thread() -> ThreadId {
+pub fn this_thread() -> ThreadId {
     current().id()
 }
 
 /// Whether a thread in `draining` has a host call in flight through a job
 /// of `sync`.
-pub(crate) fn has_call_from(sync: &JobState, draining: &[ThreadId]) -> bool {
+pub fn has_call_from(sync: &JobState, draining: &[ThreadId]) -> bool {
     sync.callers().list().iter().any(|caller| draining.contains(caller))
 }
 

@@ -1,10 +1,10 @@
-//! The registry's side of [`SyncHandle`](crate::lifecycle::SyncHandle):
+//! The registry's side of [`SyncHandle`](https://docs.rs/mapisync/latest/mapisync/lifecycle/struct.SyncHandle.html):
 //! one record per object that handles stand for, which scope owns it, and
 //! the numbers (life, adoption) that tell a current handle from a stale one.
 
 use super::{Exit, Inner, Registry, ScopeId};
 
-/// One object that [`SyncHandle`](crate::lifecycle::SyncHandle)s stand
+/// One object that [`SyncHandle`](https://docs.rs/mapisync/latest/mapisync/lifecycle/struct.SyncHandle.html)s stand
 /// for, from its first handle until its last handle of this life is gone or
 /// the object is destroyed ([`forget`](Registry::forget)).
 ///
@@ -29,13 +29,13 @@ pub(super) struct Member {
     handles: usize,
 }
 
-/// What a [`SyncHandle`](crate::lifecycle::SyncHandle) holds: no COM
+/// What a [`SyncHandle`](https://docs.rs/mapisync/latest/mapisync/lifecycle/struct.SyncHandle.html) holds: no COM
 /// reference, only the numbers the registry compares. A handle whose
 /// `life` is not its object's current one (the object was destroyed, or its
 /// last handle went) does nothing at all; one whose `adoption` is not the
 /// object's current membership changes no membership.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Ticket {
+pub struct Ticket {
     key: usize,
     life: u64,
     /// The scope and generation of the adoption that made the handle.
@@ -44,7 +44,7 @@ pub(crate) struct Ticket {
 
 impl Ticket {
     /// The scope the handle was adopted into, if any.
-    pub(crate) fn scope(&self) -> Option<ScopeId> {
+    pub fn scope(&self) -> Option<ScopeId> {
         self.adoption.map(|(scope, _)| scope)
     }
 
@@ -61,7 +61,7 @@ impl<W: Exit> Registry<W> {
     /// A new handle for the object at `key`: adopted into `scope` (which
     /// then owns the object, moved from any scope that owned it before), or
     /// in no scope.
-    pub(crate) fn handle(&self, key: usize, scope: Option<ScopeId>) -> Ticket {
+    pub fn handle(&self, key: usize, scope: Option<ScopeId>) -> Ticket {
         let mut inner = self.lock();
         let generation = inner.number();
         let index = match inner.records.iter().position(|record| record.key == key) {
@@ -85,7 +85,7 @@ impl<W: Exit> Registry<W> {
     /// A clone of the handle `ticket`: counted while `ticket` is current
     /// (its life, and for membership its adoption); a stale ticket's clone
     /// changes nothing.
-    pub(crate) fn clone_handle(&self, ticket: &Ticket) {
+    pub fn clone_handle(&self, ticket: &Ticket) {
         let mut inner = self.lock();
         if let Some(record) = inner.record_mut(ticket) {
             record.handles += 1;
@@ -98,7 +98,7 @@ impl<W: Exit> Registry<W> {
     /// The handle `ticket` is gone: the object leaves its scope with the
     /// last handle of the current adoption, and the registry forgets it
     /// with its last handle. A stale ticket's drop changes nothing.
-    pub(crate) fn drop_handle(&self, ticket: &Ticket) {
+    pub fn drop_handle(&self, ticket: &Ticket) {
         let mut inner = self.lock();
         let Some(index) = inner.records.iter().position(|record| ticket.is_life(record)) else { return };
         let record = &mut inner.records[index];
@@ -117,7 +117,7 @@ impl<W: Exit> Registry<W> {
 
     /// Cancels the running sync of the handle's object, if `ticket` is of
     /// its current life; whether one ran.
-    pub(crate) fn cancel_handle(&self, ticket: &Ticket) -> bool {
+    pub fn cancel_handle(&self, ticket: &Ticket) -> bool {
         let live = self.lock().records.iter().any(|record| ticket.is_life(record));
         live && self.cancel(ticket.key)
     }
@@ -128,7 +128,7 @@ impl<W: Exit> Registry<W> {
     // Under the loom models only the module's registry forgets, and it is
     // not theirs (`workers::forget`).
     #[cfg_attr(all(loom, test), allow(dead_code))]
-    pub(crate) fn forget(&self, key: usize) {
+    pub fn forget(&self, key: usize) {
         // Relaxed is enough: a record for this object was made while its
         // maker held a reference, so its count's store happens before the
         // final Release's Acquire fence that precedes this call; a 0 read

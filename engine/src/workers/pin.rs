@@ -6,7 +6,7 @@
 //! The registry takes the pin when its first worker starts and drops it when
 //! it has reaped the last one. Reaping happens only inside calls the host
 //! makes into the DLL (`SynchronizeInBackground`, `DllCanUnloadNow`, the
-//! provider's Shutdown or Logoff calling [`drain`](crate::lifecycle::drain)),
+//! provider's Shutdown or Logoff calling [`drain`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.drain.html)),
 //! and a caller of the DLL's code holds the DLL loaded, so dropping the pin
 //! never unloads the DLL under running code. A host that unloads while
 //! workers run leaves the DLL loaded (until the next load reaps them), which
@@ -20,12 +20,12 @@
 //! - Elsewhere, and under Miri and loom: no pin.
 
 /// One load reference on the module that holds this code; released on drop.
-pub(crate) struct ModulePin(#[allow(dead_code)] platform::Handle);
+pub struct ModulePin(#[allow(dead_code)] platform::Handle);
 
 impl ModulePin {
     /// Takes a load reference on this module; `None` when there is none to
     /// take (an executable, an unsupported platform) or the loader refused.
-    pub(crate) fn take() -> Option<Self> {
+    pub fn take() -> Option<Self> {
         platform::take().map(Self)
     }
 
@@ -38,7 +38,7 @@ impl ModulePin {
     /// `FreeLibraryWhenCallbackReturns` (the pool unloads after the
     /// callback's code has returned); elsewhere the pin stays with the
     /// registry, given back by the next call into the DLL.
-    pub(crate) fn release_after_this_thread(self) -> Result<(), Self> {
+    pub fn release_after_this_thread(self) -> Result<(), Self> {
         platform::release_after_this_thread(self.0).map_err(Self)
     }
 }

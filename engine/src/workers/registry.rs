@@ -1,5 +1,5 @@
 //! The module's registry of syncs: whether new syncs are admitted (for the
-//! whole module and for each [scope](crate::lifecycle::Scope)), the objects
+//! whole module and for each [scope](https://docs.rs/mapisync/latest/mapisync/lifecycle/struct.Scope.html)), the objects
 //! each scope owns, each running sync's cancel word and worker thread, and
 //! the module's pin on itself. One lock guards it all, so "refuse new syncs
 //! and cancel the running ones" is one step that no start can slip through,
@@ -24,7 +24,7 @@
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
-use windows_core::HRESULT;
+use windows_result::HRESULT;
 
 use crate::atomic::{Condvar, Mutex, MutexGuard};
 use crate::hresult::{E_OUTOFMEMORY, MAPI_E_END_OF_SESSION};
@@ -35,10 +35,10 @@ use crate::workers::pin::ModulePin;
 mod handles;
 
 use handles::Record;
-pub(crate) use handles::Ticket;
+pub use handles::Ticket;
 
 /// A worker thread whose exit can be observed.
-pub(crate) trait Exit: Send {
+pub trait Exit: Send {
     /// A thread's identity, to tell the calling thread's own entry apart.
     type Id: PartialEq + Send;
 
@@ -58,11 +58,11 @@ pub(crate) trait Exit: Send {
 }
 
 /// A scope's number, unique for the life of the module.
-pub(crate) type ScopeId = u64;
+pub type ScopeId = u64;
 
 /// Which entries a call is about: every one, or one scope's.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Which {
+pub enum Which {
     /// Every sync of the module.
     All,
     /// The syncs of the objects one scope owns.
@@ -127,7 +127,7 @@ struct Inner<W: Exit> {
 }
 
 /// The registry (one per module, in `workers.rs`; one per model in loom).
-pub(crate) struct Registry<W: Exit> {
+pub struct Registry<W: Exit> {
     inner: Mutex<Inner<W>>,
     /// Notified when a `drain` finishes waiting for a thread.
     reaped: Condvar,
@@ -137,9 +137,12 @@ pub(crate) struct Registry<W: Exit> {
     recorded: core::sync::atomic::AtomicUsize,
 }
 
+// Made with `new` only, by mapisync's crates: a `Default` would be one
+// more public item of a hidden type.
+#[allow(clippy::new_without_default)]
 impl<W: Exit> Registry<W> {
     /// An open registry with no sync and no scope.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         let inner = Inner {
             closed: false,
             entries: Vec::new(),
@@ -165,7 +168,7 @@ impl<W: Exit> Registry<W> {
     /// MAPI_E_END_OF_SESSION after [`close_and_cancel`](Self::close_and_cancel)
     /// of the module or of the scope that owns the object; E_OUTOFMEMORY
     /// when no thread could be started (nothing is kept).
-    pub(crate) fn admit(
+    pub fn admit(
         &self,
         key: usize,
         alias: Option<usize>,
@@ -199,7 +202,7 @@ impl<W: Exit> Registry<W> {
 
     /// Cancels the running sync of the object (or forwarding store) at
     /// `key`; whether there was one.
-    pub(crate) fn cancel(&self, key: usize) -> bool {
+    pub fn cancel(&self, key: usize) -> bool {
         let inner = self.lock();
         // Every match is cancelled (`|`, not `||`); there is at most one
         // running sync per object, the busy flag sees to that.
@@ -207,7 +210,7 @@ impl<W: Exit> Registry<W> {
     }
 
     /// Cancels every running sync of `which`; how many were running.
-    pub(crate) fn cancel_all(&self, which: Which) -> usize {
+    pub fn cancel_all(&self, which: Which) -> usize {
         Self::cancel_entries(&self.lock(), which)
     }
 
@@ -218,7 +221,7 @@ impl<W: Exit> Registry<W> {
     /// Refuses every later [`admit`](Self::admit) of `which` (the module,
     /// or the objects of one scope) and cancels its running syncs, in one
     /// step; how many were cancelled. A closed scope stays closed.
-    pub(crate) fn close_and_cancel(&self, which: Which) -> usize {
+    pub fn close_and_cancel(&self, which: Which) -> usize {
         let mut inner = self.lock();
         match which {
             Which::All => inner.closed = true,
@@ -228,12 +231,12 @@ impl<W: Exit> Registry<W> {
     }
 
     /// Admits the module's syncs again (not those of a closed scope).
-    pub(crate) fn reopen(&self) {
+    pub fn reopen(&self) {
         self.lock().closed = false;
     }
 
     /// Whether `which` refuses syncs now.
-    pub(crate) fn is_closed(&self, which: Which) -> bool {
+    pub fn is_closed(&self, which: Which) -> bool {
         let inner = self.lock();
         match which {
             Which::All => inner.closed,
@@ -242,7 +245,7 @@ impl<W: Exit> Registry<W> {
     }
 
     /// A new scope, open, in one step.
-    pub(crate) fn open_scope(&self) -> ScopeId {
+    pub fn open_scope(&self) -> ScopeId {
         let mut inner = self.lock();
         let id = inner.next_scope;
         inner.next_scope += 1;
@@ -251,7 +254,7 @@ impl<W: Exit> Registry<W> {
     }
 
     /// Worker threads of `which` that have not exited, after reaping those that have.
-    pub(crate) fn running(&self, which: Which) -> usize {
+    pub fn running(&self, which: Which) -> usize {
         let mut inner = self.lock();
         inner.reap_exited();
         inner.release_pin_if_idle();
@@ -270,7 +273,7 @@ impl<W: Exit> Registry<W> {
     /// it could close a cycle back to this drain (`host_calls.rs`). Such a
     /// sync stays in the registry until it exits. A drain that nothing waits
     /// for (a host's own thread) can close no cycle and skips none of them.
-    pub(crate) fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
+    pub fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
         let deadline = Instant::now().checked_add(timeout);
         let me = W::current();
         let (on_worker, waited_for) = self.begin_drain(&me);
@@ -294,7 +297,7 @@ impl<W: Exit> Registry<W> {
     /// unloads the DLL right after a Shutdown that ran on this worker
     /// (MAPI's `FreeLibrary`, with no other call into the DLL) does unload
     /// it once the thread has terminated, instead of never. Elsewhere, nothing.
-    pub(crate) fn ask_for_hand_off(&self) {
+    pub fn ask_for_hand_off(&self) {
         let me = W::current();
         if let Some(entry) = self.lock().entries.iter_mut().find(|entry| entry.owner == me) {
             entry.hand_off = true;
@@ -310,7 +313,7 @@ impl<W: Exit> Registry<W> {
     /// pin of its own. The pin is for the module's workers only: a thread of
     /// the provider's own (one that holds a kept job or token, say) is the
     /// provider's to end in its Shutdown.
-    pub(crate) fn worker_ending(&self) {
+    pub fn worker_ending(&self) {
         let me = W::current();
         let mut inner = self.lock();
         inner.reap_exited();

@@ -1,11 +1,11 @@
 //! The module's worker threads: the registry that admits each sync (or
 //! refuses it after a shutdown), holds its cancel word, and reaps its thread
 //! once the thread has exited; and the [`CancelToken`] a provider sees.
-//! [`lifecycle`](crate::lifecycle) is the public API over it; the protocol
+//! [`lifecycle`](https://docs.rs/mapisync/latest/mapisync/lifecycle/index.html) is the public API over it; the protocol
 //! starts every worker through [`start_worker`].
 //!
 //! # What "exited" means
-//! [`lifecycle::drain`](crate::lifecycle::drain) and `DllCanUnloadNow` wait for each worker thread to
+//! [`lifecycle::drain`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.drain.html) and `DllCanUnloadNow` wait for each worker thread to
 //! *terminate*, thread-local destructors (the provider's too) and std's
 //! thread teardown included; releasing the last reference is not enough.
 //! On Windows the test is the thread's handle (signalled only once the
@@ -15,9 +15,9 @@
 //! `dlopen(RTLD_NOLOAD)`), given back by the reaping call: a host that
 //! unloads without asking leaves the DLL loaded instead of crashing.
 
-pub(crate) mod host_calls;
+pub mod host_calls;
 mod pin;
-pub(crate) mod registry;
+pub mod registry;
 mod thread;
 
 use core::cell::Cell;
@@ -26,74 +26,126 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use windows_core::{HRESULT, Interface};
-
-use crate::abi::IMAPISync;
+use windows_result::HRESULT;
 
 use crate::state::JobState;
-use registry::Registry;
+use registry::{Registry, ScopeId, Ticket, Which};
 use thread::WorkerThread;
 
 /// This module's (DLL's) syncs.
-pub(crate) static REGISTRY: LazyLock<Registry<WorkerThread>> = LazyLock::new(Registry::new);
+pub static REGISTRY: LazyLock<ModuleRegistry> = LazyLock::new(|| ModuleRegistry(Registry::new()));
 
-/// Admits a sync of the object at `key` and starts `body` on its worker
-/// thread; MAPI_E_END_OF_SESSION after [`lifecycle::shutdown`](crate::lifecycle::shutdown), E_OUTOFMEMORY when no
-/// thread could start (then `body` has been dropped).
+/// The module's registry: [`Registry`] with the module's worker threads,
+/// behind methods that are not generic, so that its code is compiled once,
+/// in this crate, and not again in the runtime that calls it (which, being
+/// another crate, would otherwise instantiate the generic methods itself).
+/// Each method is [`Registry`]'s of the same name.
+pub struct ModuleRegistry(Registry<WorkerThread>);
+
+impl ModuleRegistry {
+    /// [`Registry::cancel`].
+    pub fn cancel(&self, key: usize) -> bool {
+        self.0.cancel(key)
+    }
+
+    /// [`Registry::cancel_all`].
+    pub fn cancel_all(&self, which: Which) -> usize {
+        self.0.cancel_all(which)
+    }
+
+    /// [`Registry::close_and_cancel`].
+    pub fn close_and_cancel(&self, which: Which) -> usize {
+        self.0.close_and_cancel(which)
+    }
+
+    /// [`Registry::reopen`].
+    pub fn reopen(&self) {
+        self.0.reopen();
+    }
+
+    /// [`Registry::is_closed`].
+    pub fn is_closed(&self, which: Which) -> bool {
+        self.0.is_closed(which)
+    }
+
+    /// [`Registry::open_scope`].
+    pub fn open_scope(&self) -> ScopeId {
+        self.0.open_scope()
+    }
+
+    /// [`Registry::running`].
+    pub fn running(&self, which: Which) -> usize {
+        self.0.running(which)
+    }
+
+    /// [`Registry::drain`].
+    pub fn drain(&self, timeout: Duration, which: Which) -> Result<(), usize> {
+        self.0.drain(timeout, which)
+    }
+
+    /// [`Registry::ask_for_hand_off`].
+    pub fn ask_for_hand_off(&self) {
+        self.0.ask_for_hand_off();
+    }
+
+    /// [`Registry::handle`].
+    pub fn handle(&self, key: usize, scope: Option<ScopeId>) -> Ticket {
+        self.0.handle(key, scope)
+    }
+
+    /// [`Registry::clone_handle`].
+    pub fn clone_handle(&self, ticket: &Ticket) {
+        self.0.clone_handle(ticket);
+    }
+
+    /// [`Registry::drop_handle`].
+    pub fn drop_handle(&self, ticket: &Ticket) {
+        self.0.drop_handle(ticket);
+    }
+
+    /// [`Registry::cancel_handle`].
+    pub fn cancel_handle(&self, ticket: &Ticket) -> bool {
+        self.0.cancel_handle(ticket)
+    }
+}
+
+/// Admits a sync of the object at `key` (recorded with `alias`, the
+/// forwarding store's address, if any) and starts `body` on its worker
+/// thread; MAPI_E_END_OF_SESSION after `lifecycle::shutdown`, E_OUTOFMEMORY
+/// when no thread could start (then `body` has been dropped).
 ///
 /// Not generic: `body` comes boxed, so std's thread spawning is compiled
 /// once, here, instead of in every provider crate (the provider's own build
 /// stays as small as a windows-rs one; BENCHMARKS.md, build time).
-pub(crate) fn start_worker(
-    key: *mut c_void,
+pub fn start_worker(
+    key: usize,
+    alias: Option<usize>,
     token: &CancelToken,
     body: Box<dyn FnOnce() + Send>,
 ) -> Result<(), HRESULT> {
-    let alias = FORWARDING.get();
-    // The worker holds the forwarding store until after `Done` (with its
-    // other references), so the store's address, recorded as the entry's
-    // alias, names that store for as long as the entry's sync runs.
-    // SAFETY: COM: a recorded forwarder is the IMAPISync of a store whose
-    // slot 3 is running on this thread now, so the host holds it for the call.
-    let store = alias.and_then(|store| unsafe { Forwarder::add_ref(store as *mut c_void) });
     // Should no thread start, `body` is dropped under the registry's lock:
     // none of its references is the last (the host holds the object, and the
     // store, for the call), so no object is destroyed (and no `forget`
     // locks the registry again) there.
     let body = Box::new(move || {
         body();
-        drop(store);
-        REGISTRY.worker_ending();
+        REGISTRY.0.worker_ending();
     });
-    REGISTRY.admit(key as usize, alias, &token.0, move || WorkerThread::spawn(body))
+    REGISTRY.0.admit(key, alias, &token.0, move || WorkerThread::spawn(body))
 }
 
-/// A counted reference to a `ForwardSync` store, held by its sync's worker.
-struct Forwarder {
-    _store: IMAPISync,
-}
-
-// SAFETY: Send: a `ForwardSync` store is a windows-core `#[implement]`
-// object (forward.rs is its only forwarder), whose AddRef and Release are
-// atomic; the worker only releases it. MAPI calls a store from any thread
-// (ThreadingModel "Both"), so its last Release may run on any thread too.
-unsafe impl Send for Forwarder {}
-
-impl Forwarder {
-    /// # Safety
-    /// COM: `store` is a live IMAPISync the caller holds for this call.
-    unsafe fn add_ref(store: *mut c_void) -> Option<Self> {
-        // SAFETY: COM: this function's Safety; `cloned` takes a reference of its own.
-        unsafe { IMAPISync::from_raw_borrowed(&store) }.cloned().map(|store| Self { _store: store })
-    }
+/// The `ForwardSync` store whose slot 3 is forwarding on this thread now
+/// (its IMAPISync pointer), if any: the alias of the sync it starts.
+pub fn forwarder() -> Option<usize> {
+    FORWARDING.get()
 }
 
 /// The object at `key` (a mapisync object's IMAPISync pointer) is being
-/// destroyed: its [`SyncHandle`](crate::lifecycle::SyncHandle)s go stale.
-pub(crate) fn forget(key: usize) {
+/// destroyed: its [`SyncHandle`](https://docs.rs/mapisync/latest/mapisync/lifecycle/struct.SyncHandle.html)s go stale.
+pub fn forget(key: usize) {
     // Loom models run their own registries; the module's is not theirs.
     #[cfg(not(all(loom, test)))]
-    REGISTRY.forget(key);
+    REGISTRY.0.forget(key);
     #[cfg(all(loom, test))]
     let _ = key;
 }
@@ -107,9 +159,9 @@ thread_local! {
 
 /// Runs `call` (a forwarding store's slot 3 calling its target's) with
 /// `store` (the store's IMAPISync pointer) recorded as the forwarder, so
-/// [`lifecycle::cancel`](crate::lifecycle::cancel) and scopes resolve the
+/// [`lifecycle::cancel`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.cancel.html) and scopes resolve the
 /// store to the sync it forwarded to.
-pub(crate) fn forwarding_from<R>(store: *mut c_void, call: impl FnOnce() -> R) -> R {
+pub fn forwarding_from<R>(store: *mut c_void, call: impl FnOnce() -> R) -> R {
     /// Restores the previous forwarder, even if `call` unwinds.
     struct Restore(Option<usize>);
     impl Drop for Restore {
@@ -142,14 +194,26 @@ pub(crate) fn forwarding_from<R>(store: *mut c_void, call: impl FnOnce() -> R) -
 #[derive(Clone)]
 pub struct CancelToken(pub(crate) Arc<JobState>, Alive);
 
-/// Tokens alive in this module, every [`SyncJob`](crate::SyncJob)'s own
+/// A token for a new sync, not cancelled, for the runtime (not a method:
+/// [`CancelToken`] is public, and this is not).
+pub fn new_token() -> CancelToken {
+    CancelToken::new()
+}
+
+/// The sync state behind `token`, for the runtime (not a method, for the
+/// same reason as [`new_token`]).
+pub fn token_state(token: &CancelToken) -> &Arc<JobState> {
+    &token.0
+}
+
+/// Tokens alive in this module, every [`SyncJob`](https://docs.rs/mapisync/latest/mapisync/struct.SyncJob.html)'s own
 /// among them, for `DllCanUnloadNow` (`server/unload.rs`): one kept past its
 /// sync, on a thread of the provider's own, runs this module's code until
 /// it is dropped, after the sync's worker has exited, as a live object does.
 static LIVE_TOKENS: AtomicUsize = AtomicUsize::new(0);
 
 /// How many tokens (and so jobs) are alive now.
-pub(crate) fn live_tokens() -> usize {
+pub fn live_tokens() -> usize {
     // Acquire: pairs with the Release decrement in `Alive::drop`, so a zero
     // seen here follows every dropped token's last use of its state.
     LIVE_TOKENS.load(Ordering::Acquire)
@@ -190,7 +254,7 @@ impl CancelToken {
         self.0.is_cancelled()
     }
 
-    /// Cancels the sync, as [`lifecycle::cancel`](crate::lifecycle::cancel)
+    /// Cancels the sync, as [`lifecycle::cancel`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.cancel.html)
     /// would; whether it was still running.
     /// (For provider code and tests: a provider can stop its own sync this
     /// way, which then ends with `MAPI_E_USER_CANCEL`.)

@@ -26,11 +26,11 @@ use crate::workers::registry::Exit;
 const NAME: &str = "mapisync-sync";
 
 /// A running (or exited, not yet reaped) worker thread, and its identity.
-pub(crate) struct WorkerThread(platform::Thread, ThreadId);
+pub struct WorkerThread(platform::Thread, ThreadId);
 
 impl WorkerThread {
     /// Starts `body` on a new thread.
-    pub(crate) fn spawn(body: Box<dyn FnOnce() + Send>) -> io::Result<Self> {
+    pub fn spawn(body: Box<dyn FnOnce() + Send>) -> io::Result<Self> {
         let handle = std::thread::Builder::new().name(NAME.into()).spawn(body)?;
         let id = handle.thread().id();
         Ok(Self(platform::Thread::from_std(handle), id))
