@@ -72,11 +72,17 @@ one_target() {
   # an unload at once must not unmap the DLL under the provider's thread;
   # a timed-out shutdown, then drain, DllCanUnloadNow and FreeLibrary must
   # unload it at once (the next load is fresh); DllCanUnloadNow says
-  # S_FALSE while a kept job lives. Each its own host and process.
-  for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_job_can_unload 200"; do
+  # S_FALSE while a kept job lives. Two stores' Shutdowns, each on its own
+  # worker, must unload the DLL at FreeLibrary, whichever worker ends last
+  # (two_scope_unload's modes). Each its own process.
+  local -A built=()
+  for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_job_can_unload 200" \
+    "two_scope_unload 1" "two_scope_unload 3" "two_scope_unload 4" "two_scope_unload 5" "two_scope_unload 6"; do
     read -r name args <<<"$repro"
     exe="$target_dir/$TARGET/cpp-host/$name.exe"
-    "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$exe" "tests/cpp/lifecycle/$name.cpp" -luuid
+    [ -n "${built[$name]:-}" ] ||
+      "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$exe" "tests/cpp/lifecycle/$name.cpp" -luuid
+    built[$name]=1
     status=0
     # shellcheck disable=SC2086 # $args: the host's numeric arguments
     scripts/wine/run.sh "$exe" "$dll_windows" $args </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
@@ -85,7 +91,7 @@ one_target() {
     [[ "$last" =~ ^([1-9][0-9]*)\ passed,\ 0\ failed$ ]] || fail "$name's last line is '$last', expected 'N passed, 0 failed'"
     total=$((total + BASH_REMATCH[1]))
   done
-  last="$total passed, 0 failed (4 scenarios and 3 unload cases, one process each)"
+  last="$total passed, 0 failed (4 scenarios and 8 unload cases, one process each)"
 
   summary+=("$label: Rust under Wine: $rust_result" "$label: lifecycle host under Wine: $last")
 }

@@ -30,7 +30,7 @@ use crate::atomic::{Condvar, Mutex, MutexGuard};
 use crate::hresult::{E_OUTOFMEMORY, MAPI_E_END_OF_SESSION};
 use crate::state::JobState;
 use crate::workers::host_calls;
-use crate::workers::pin::ModulePin;
+use crate::workers::pin::{ModulePin, RawThread};
 
 mod handles;
 
@@ -55,6 +55,13 @@ pub(crate) trait Exit: Send {
     /// Waits until the thread exited (`true`) or `deadline` passed (`false`);
     /// `None` waits without a limit.
     fn wait_exit(&mut self, deadline: Option<Instant>) -> bool;
+
+    /// The thread's own handle, open while this value lives, for a pin's
+    /// hand-off that waits for the thread's end (`pin.rs`); `None` where
+    /// there is none to wait on (the hand-off is then not made).
+    fn raw(&self) -> Option<RawThread> {
+        None
+    }
 }
 
 /// A scope's number, unique for the life of the module.
@@ -93,6 +100,9 @@ struct Entry<W: Exit> {
     /// A drain or a scope's end on this worker asked for the module's pin to
     /// go with the thread's exit ([`Registry::worker_ending`]).
     hand_off: bool,
+    /// The worker's body has ended ([`Registry::worker_ending`] ran on it):
+    /// only its thread's teardown is left.
+    ended: bool,
     /// `None` while a `drain` waits for this thread outside the lock.
     thread: Option<W>,
 }
@@ -189,6 +199,7 @@ impl<W: Exit> Registry<W> {
             owner,
             draining: false,
             hand_off: false,
+            ended: false,
             thread: Some(thread),
         });
         if inner.pin.is_none() {
@@ -302,22 +313,35 @@ impl<W: Exit> Registry<W> {
     }
 
     /// At the end of a worker's body (its sync's `Done` said, its objects
-    /// released): if [`ask_for_hand_off`](Self::ask_for_hand_off)
-    /// asked for it and this worker's own entry is all the registry has
-    /// left, hands the module's pin to the thread's exit (see `pin.rs`):
-    /// after `Done` and the worker's releases, not in the middle of them.
-    /// The entry stays, to be reaped by a later call; a later sync takes a
-    /// pin of its own. The pin is for the module's workers only: a thread of
-    /// the provider's own (one that holds a kept job or token, say) is the
-    /// provider's to end in its Shutdown.
+    /// released): if [`ask_for_hand_off`](Self::ask_for_hand_off) asked it
+    /// of any worker the registry still lists, and every other one's body
+    /// has ended too, hands the module's pin to the exit of this thread and
+    /// of those (see `pin.rs`): after `Done` and the workers' releases, not
+    /// in the middle of them. Two stores' Shutdowns, each on its own
+    /// worker, so unload the DLL once both threads are gone, whichever
+    /// ends last. A worker whose body still runs makes the hand-off at its
+    /// own end. The entries stay, to be reaped by a later call; a later
+    /// sync takes a pin of its own. The pin is for the module's workers
+    /// only: a thread of the provider's own (one that holds a kept job or
+    /// token, say) is the provider's to end in its Shutdown.
     pub(crate) fn worker_ending(&self) {
         let me = W::current();
         let mut inner = self.lock();
         inner.reap_exited();
-        let asked = inner.entries.iter().any(|entry| entry.owner == me && entry.hand_off);
-        let only_me = inner.entries.iter().all(|entry| entry.owner == me);
-        if let Some(pin) = inner.pin.take_if(|_| asked && only_me) {
-            inner.pin = pin.release_after_this_thread().err();
+        let (mut asked, mut others, mut all_ended) = (false, Vec::new(), true);
+        for entry in &mut inner.entries {
+            asked |= entry.hand_off;
+            if entry.owner == me {
+                entry.ended = true;
+            } else if let Some(raw) = entry.thread.as_ref().filter(|_| entry.ended).and_then(Exit::raw) {
+                others.push(raw);
+            } else {
+                // Still running, or a drain waits for it outside the lock.
+                all_ended = false;
+            }
+        }
+        if let Some(pin) = inner.pin.take_if(|_| asked && all_ended) {
+            inner.pin = pin.release_after_threads(others).err();
         }
     }
 

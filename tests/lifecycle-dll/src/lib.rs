@@ -168,6 +168,54 @@ mapisync::export_server! {
     SlowTls => "{6C1F0A02-7B1E-4C2D-9E55-0A2B3C4D5E01}", SlowTls::default;
     Stubborn => "{6C1F0A03-7B1E-4C2D-9E55-0A2B3C4D5E01}", Stubborn::default;
     ShutsDownOnWorker => "{6C1F0A04-7B1E-4C2D-9E55-0A2B3C4D5E01}", ShutsDownOnWorker::default;
+    SlowReporter => "{6C1F0A06-7B1E-4C2D-9E55-0A2B3C4D5E01}", SlowReporter::default;
+}
+
+/// As [`Reporter`], after touching [`SLOW`] (its worker's thread
+/// teardown takes 20 ms, as in scenario 2).
+#[derive(Debug, Default)]
+pub struct SlowReporter(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for SlowReporter {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        SLOW.with(|slow| slow.0.set(1));
+        for step in 1..=10_000 {
+            job.progress("Working", step, 0)?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+/// One scope per store (slot), with the handles it adopted.
+static SCOPES: std::sync::Mutex<[Option<Logon>; 4]> = std::sync::Mutex::new([None, None, None, None]);
+
+/// A store's logon: its scope and the handles it adopted.
+type Logon = (mapisync::lifecycle::Scope, Vec<mapisync::lifecycle::SyncHandle>);
+
+/// Opens scope `slot` (a store's logon).
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_open(slot: u32) {
+    SCOPES.lock().unwrap()[slot as usize] = Some((mapisync::lifecycle::Scope::open(), Vec::new()));
+}
+
+/// Scope `slot` adopts `sync` (a live IMAPISync the caller holds).
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_adopt(slot: u32, sync: *mut core::ffi::c_void) {
+    use mapisync::Interface;
+    // SAFETY: test: the host passes a live IMAPISync it holds for the call.
+    let sync = unsafe { mapisync::IMAPISync::from_raw_borrowed(&sync) }.unwrap();
+    let mut scopes = SCOPES.lock().unwrap();
+    let (scope, handles) = scopes[slot as usize].as_mut().unwrap();
+    handles.push(scope.adopt(sync));
+}
+
+/// Drops scope `slot` (the store's Shutdown), wherever it is called.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_drop(slot: u32) {
+    let taken = SCOPES.lock().unwrap()[slot as usize].take();
+    drop(taken);
 }
 
 /// 0 when every worker thread exited, else how many still run.
@@ -222,4 +270,14 @@ pub extern "C" fn mapisync_test_provider_drops() -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn mapisync_test_tls_drops() -> u32 {
     TLS_DROPS.load(Ordering::SeqCst)
+}
+
+/// Scope `slot`'s shutdown (its store's Shutdown that waits), then its drop; 0 when drained.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_shutdown(slot: u32, timeout_ms: u32) -> u32 {
+    let taken = SCOPES.lock().unwrap()[slot as usize].take();
+    let Some((scope, handles)) = taken else { return u32::MAX };
+    let result = outcome(scope.shutdown(Duration::from_millis(timeout_ms.into())));
+    drop((handles, scope));
+    result
 }
