@@ -15,7 +15,9 @@
 #    their own: an unload right after a shutdown inside a kept job's
 #    Progress (kept_unload.cpp), 20 reloads after a timed-out shutdown
 #    (stubborn_reload.cpp), and DllCanUnloadNow polled while a job kept
-#    past its sync lives (kept_job_can_unload.cpp). Each requires its last
+#    past its sync lives (kept_job_can_unload.cpp), and two stores each
+#    shut down on its own worker, then FreeLibrary, in five orders
+#    (two_scope_unload.cpp, a process per mode). Each requires its last
 #    line `N passed, 0 failed` and exit 0 (a crash after an unload ends it early).
 #
 # Locally a missing tool (wine32 included) is a printed skip; under CI=true
