@@ -63,7 +63,7 @@ pub(crate) fn start_worker(
     let body = Box::new(move || {
         body();
         drop(store);
-        REGISTRY.worker_ending();
+        REGISTRY.worker_ending(|| REGISTRY.reap());
     });
     REGISTRY.admit(key as usize, alias, &token.0, move || WorkerThread::spawn(body))
 }
