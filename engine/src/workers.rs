@@ -129,7 +129,7 @@ pub fn start_worker(
     // locks the registry again) there.
     let body = Box::new(move || {
         body();
-        REGISTRY.0.worker_ending();
+        REGISTRY.0.worker_ending(|| REGISTRY.0.reap());
     });
     REGISTRY.0.admit(key, alias, &token.0, move || WorkerThread::spawn(body))
 }

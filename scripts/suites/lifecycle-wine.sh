@@ -15,8 +15,11 @@
 #    their own: an unload right after a shutdown inside a kept job's
 #    Progress (kept_unload.cpp), 20 reloads after a timed-out shutdown
 #    (stubborn_reload.cpp), and DllCanUnloadNow polled while a job kept
-#    past its sync lives (kept_job_can_unload.cpp). Each requires its last
-#    line `N passed, 0 failed` and exit 0 (a crash after an unload ends it early).
+#    past its sync lives (kept_job_can_unload.cpp), and stores shut down
+#    in 13 MAPI-like orders, then FreeLibrary: the DLL unloads, no thread
+#    handle is left open (unload_orders.cpp, a process per mode). Each
+#    requires its last line `N passed, 0 failed` and exit 0 (a crash after
+#    an unload ends it early).
 #
 # Locally a missing tool (wine32 included) is a printed skip; under CI=true
 # it is a failure.
@@ -72,11 +75,19 @@ one_target() {
   # an unload at once must not unmap the DLL under the provider's thread;
   # a timed-out shutdown, then drain, DllCanUnloadNow and FreeLibrary must
   # unload it at once (the next load is fresh); DllCanUnloadNow says
-  # S_FALSE while a kept job lives. Each its own host and process.
-  for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_job_can_unload 200"; do
+  # S_FALSE while a kept job lives. Stores shut down in MAPI-like orders
+  # (each on its own worker, on host threads, waiting or not) must unload
+  # the DLL at FreeLibrary and leave no thread handle open (unload_orders's
+  # 13 modes). Each its own process.
+  local -A built=()
+  local orders=()
+  for mode in 1 2 3 4 5 6 7 8 9 10 11 12 13; do orders+=("unload_orders $mode 3"); done
+  for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_job_can_unload 200" "${orders[@]}"; do
     read -r name args <<<"$repro"
     exe="$target_dir/$TARGET/cpp-host/$name.exe"
-    "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$exe" "tests/cpp/lifecycle/$name.cpp" -luuid
+    [ -n "${built[$name]:-}" ] ||
+      "$gxx" -std=c++17 -Wall -Wextra -Werror -O1 -static -o "$exe" "tests/cpp/lifecycle/$name.cpp" -luuid
+    built[$name]=1
     status=0
     # shellcheck disable=SC2086 # $args: the host's numeric arguments
     scripts/wine/run.sh "$exe" "$dll_windows" $args </dev/null 2>&1 | tr -d '\r' | tee "$host_log" || status=$?
@@ -85,7 +96,7 @@ one_target() {
     [[ "$last" =~ ^([1-9][0-9]*)\ passed,\ 0\ failed$ ]] || fail "$name's last line is '$last', expected 'N passed, 0 failed'"
     total=$((total + BASH_REMATCH[1]))
   done
-  last="$total passed, 0 failed (4 scenarios and 3 unload cases, one process each)"
+  last="$total passed, 0 failed (4 scenarios and 16 unload cases, one process each)"
 
   summary+=("$label: Rust under Wine: $rust_result" "$label: lifecycle host under Wine: $last")
 }

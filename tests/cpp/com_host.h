@@ -10,6 +10,7 @@
 #include "imapisession.h"
 
 #include <atomic>
+#include <functional>
 #include <cstdarg>
 #include <cstdio>
 
@@ -168,21 +169,24 @@ inline Module load_library(const char *path) {
     return module;
 }
 
-// A host callback that counts its Progress and Done calls; `on_progress`,
-// if set, runs inside each Progress (on the provider's thread).
+// A host callback that counts its Progress and Done calls and keeps Done's
+// result; `on_progress`, if set, runs inside each Progress (on the
+// provider's thread).
 class CountingCallback final : public HostObject<IMAPISyncProgressCallback> {
 public:
     CountingCallback() : HostObject(Lifetime::Host) {}
     std::atomic<int> progress_calls{0};
     std::atomic<int> done_calls{0};
-    void (*on_progress)(int call) = nullptr;
+    std::atomic<HRESULT> done_hr{S_OK};
+    std::function<void(int call)> on_progress;
     HRESULT STDMETHODCALLTYPE Progress(const WCHAR *, ULONG, ULONG) override {
         int call = progress_calls.fetch_add(1);
         if (on_progress != nullptr) on_progress(call);
         return S_OK;
     }
     HRESULT STDMETHODCALLTYPE Error(HRESULT, const WCHAR *) override { return S_OK; }
-    HRESULT STDMETHODCALLTYPE Done(HANDLE, HRESULT) override {
+    HRESULT STDMETHODCALLTYPE Done(HANDLE, HRESULT hr) override {
+        done_hr.store(hr);
         done_calls.fetch_add(1);
         return S_OK;
     }

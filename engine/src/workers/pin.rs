@@ -3,14 +3,20 @@
 //! (`FreeLibrary` after MAPI's last `MAPIUninitialize`, which never consults
 //! `DllCanUnloadNow`) cannot unmap code a worker still runs.
 //!
-//! The registry takes the pin when its first worker starts and drops it when
-//! it has reaped the last one. Reaping happens only inside calls the host
-//! makes into the DLL (`SynchronizeInBackground`, `DllCanUnloadNow`, the
-//! provider's Shutdown or Logoff calling [`drain`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.drain.html)),
-//! and a caller of the DLL's code holds the DLL loaded, so dropping the pin
-//! never unloads the DLL under running code. A host that unloads while
-//! workers run leaves the DLL loaded (until the next load reaps them), which
-//! is the safe way to fail.
+//! Each worker holds a reference of its own, taken before its thread starts.
+//! On Windows the worker hands it, at the end of its body, to a thread-pool
+//! wait that gives it back once the thread has terminated, so the DLL stays
+//! loaded exactly as long as any of its workers runs, whatever the host
+//! calls: two stores shut down each on its own worker, then `FreeLibrary`,
+//! unload the DLL once both threads are gone. Elsewhere, and where the
+//! hand-off fails, the reference stays with the worker's registry entry and
+//! is dropped when a later call into the DLL reaps it
+//! (`SynchronizeInBackground`, `DllCanUnloadNow`, the provider's Shutdown
+//! or Logoff calling [`drain`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.drain.html)); a caller of the
+//! DLL's code holds the DLL loaded, so that never unloads it under running
+//! code. A host that unloads while workers run leaves the DLL loaded (until
+//! the last one has exited, or the next load reaps them), which is the safe
+//! way to fail.
 //!
 //! - Windows: `GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS)`
 //!   and `FreeLibrary`.
@@ -31,15 +37,17 @@ impl ModulePin {
 
     /// Gives the reference back once the calling thread has terminated,
     /// from code outside this module, for a worker that may be the last
-    /// thing keeping the DLL (its provider's Shutdown ran on it, and the
-    /// host's `FreeLibrary` may come before any other call into the DLL).
+    /// thing keeping the DLL (the host's `FreeLibrary` may come before any
+    /// other call into the DLL). `after` runs first, once the thread has
+    /// terminated, on another thread, while the reference is still held.
     /// `Err(self)` where that cannot be done: only Windows can, with a
     /// thread-pool wait on the thread's handle whose callback ends in
     /// `FreeLibraryWhenCallbackReturns` (the pool unloads after the
-    /// callback's code has returned); elsewhere the pin stays with the
-    /// registry, given back by the next call into the DLL.
-    pub fn release_after_this_thread(self) -> Result<(), Self> {
-        platform::release_after_this_thread(self.0).map_err(Self)
+    /// callback's code has returned, so each worker's callback is covered
+    /// by its own reference); elsewhere the pin stays with the registry,
+    /// given back by the next call into the DLL.
+    pub fn release_after_this_thread(self, after: fn()) -> Result<(), Self> {
+        platform::release_after_this_thread(self.0, after).map_err(Self)
     }
 }
 
@@ -82,13 +90,14 @@ mod platform {
     }
 
     /// What the thread-pool callback gives back: the module reference and
-    /// the handle of the thread whose end it waits for.
+    /// the handle of the thread whose end it waits for, and what it runs then.
     struct Parting {
         module: HMODULE,
         thread: HANDLE,
+        after: fn(),
     }
 
-    pub(super) fn release_after_this_thread(handle: Handle) -> Result<(), Handle> {
+    pub(super) fn release_after_this_thread(handle: Handle, after: fn()) -> Result<(), Handle> {
         let mut thread: HANDLE = core::ptr::null_mut();
         // SAFETY: Win32: the pseudo-handles of this process and thread are
         // always valid; `thread` is writable and receives a real handle.
@@ -99,7 +108,7 @@ mod platform {
         if duplicated == 0 {
             return Err(handle);
         }
-        let parting = Box::into_raw(Box::new(Parting { module: handle.0, thread }));
+        let parting = Box::into_raw(Box::new(Parting { module: handle.0, thread, after }));
         // SAFETY: Win32: `parting` stays valid until the one callback frees
         // it; NULL is the process's default callback environment.
         let wait = unsafe { CreateThreadpoolWait(Some(after_exit), parting.cast(), core::ptr::null()) };
@@ -119,9 +128,10 @@ mod platform {
         Ok(())
     }
 
-    /// Runs on a pool thread once the worker has terminated: closes the
-    /// thread handle and the wait, and has the pool give the module
-    /// reference back after this function has returned.
+    /// Runs on a pool thread once the worker has terminated: runs `after`
+    /// (the registry's reap), closes the thread handle and the wait, and has
+    /// the pool give the module reference back after this function has
+    /// returned.
     ///
     /// # Safety
     /// Win32: called by the thread pool for the wait made in
@@ -134,6 +144,10 @@ mod platform {
     ) {
         // SAFETY: Box: the `Parting` leaked for this one callback.
         let parting = unsafe { Box::from_raw(context.cast::<Parting>()) };
+        // No unwind may leave an `extern "system"` function (it would abort
+        // the host's process); the reap does not panic, and if it did, the
+        // entries would only wait for the next call into the DLL.
+        let _ = std::panic::catch_unwind(parting.after);
         // SAFETY: Win32: the handle and the wait are ours, closed once; a
         // wait may be closed from its own callback; the module is unloaded
         // (if this was its last reference) only after the callback returns.
@@ -219,7 +233,7 @@ mod platform {
 
     /// Linux has no way to drop a reference after this thread's exit from
     /// outside the object's code: the pin stays with the registry.
-    pub(super) fn release_after_this_thread(handle: Handle) -> Result<(), Handle> {
+    pub(super) fn release_after_this_thread(handle: Handle, _: fn()) -> Result<(), Handle> {
         Err(handle)
     }
 }
@@ -232,7 +246,7 @@ mod platform {
         None
     }
 
-    pub(super) fn release_after_this_thread(handle: Handle) -> Result<(), Handle> {
+    pub(super) fn release_after_this_thread(handle: Handle, _: fn()) -> Result<(), Handle> {
         Err(handle)
     }
 }

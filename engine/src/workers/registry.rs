@@ -1,7 +1,7 @@
 //! The module's registry of syncs: whether new syncs are admitted (for the
 //! whole module and for each [scope](https://docs.rs/mapisync/latest/mapisync/lifecycle/struct.Scope.html)), the objects
-//! each scope owns, each running sync's cancel word and worker thread, and
-//! the module's pin on itself. One lock guards it all, so "refuse new syncs
+//! each scope owns, each running sync's cancel word, worker thread and the
+//! worker's pin on the module (`pin.rs`). One lock guards it all, so "refuse new syncs
 //! and cancel the running ones" is one step that no start can slip through,
 //! for the module as for one scope.
 //!
@@ -90,9 +90,11 @@ struct Entry<W: Exit> {
     /// Whether the worker is inside a drain now: drains on other workers
     /// skip it, so two workers draining each other cannot wait in a cycle.
     draining: bool,
-    /// A drain or a scope's end on this worker asked for the module's pin to
-    /// go with the thread's exit ([`Registry::worker_ending`]).
-    hand_off: bool,
+    /// The worker's load reference on the module (`pin.rs`), taken before
+    /// its thread starts: handed by the worker to its thread's exit at the
+    /// end of its body ([`Registry::worker_ending`], Windows), or else
+    /// dropped with the entry when a call into the DLL reaps it.
+    pin: Option<ModulePin>,
     /// `None` while a `drain` waits for this thread outside the lock.
     thread: Option<W>,
 }
@@ -119,11 +121,13 @@ struct Inner<W: Exit> {
     records: Vec<Record>,
     /// The next `life` or `generation` number (one sequence, never reused).
     next_number: u64,
-    /// Held while `entries` is not empty (see `pin.rs`), unless the last
-    /// worker handed it to its own exit.
-    pin: Option<ModulePin>,
     /// The threads in a drain now, once per drain (workers among them).
     draining: Vec<host_calls::ThreadId>,
+    /// A drain or a scope's end ran on a worker (a store's Shutdown there,
+    /// after which the host may `FreeLibrary` with no other call into the
+    /// DLL): from then until the registry is found empty, every worker
+    /// hands its pin to its thread's exit ([`Registry::worker_ending`]).
+    hand_off: bool,
 }
 
 /// The registry (one per module, in `workers.rs`; one per model in loom).
@@ -150,8 +154,8 @@ impl<W: Exit> Registry<W> {
             next_scope: 1,
             records: Vec::new(),
             next_number: 1,
-            pin: None,
             draining: Vec::new(),
+            hand_off: false,
         };
         Self { inner: Mutex::new(inner), reaped: Condvar::new(), recorded: core::sync::atomic::AtomicUsize::new(0) }
     }
@@ -175,12 +179,16 @@ impl<W: Exit> Registry<W> {
         job: &Arc<JobState>,
         spawn: impl FnOnce() -> std::io::Result<W>,
     ) -> Result<(), HRESULT> {
+        // Before the lock: the loader's own lock is never taken under this
+        // one here (a thread-local destructor holds the loader's while it
+        // may call into `lifecycle`). Declared first, so a refused start
+        // gives it back after the lock is released.
+        let pin = ModulePin::take();
         let mut inner = self.lock();
         let scope = inner.owner_of(key, alias);
         if inner.closed || scope.is_some_and(|id| !inner.open_scopes.contains(&id)) {
             return Err(MAPI_E_END_OF_SESSION);
         }
-        // Reap, but keep the pin: the new entry is about to need it.
         inner.reap_exited();
         let thread = spawn().map_err(|_| E_OUTOFMEMORY)?;
         let owner = thread.id();
@@ -191,12 +199,9 @@ impl<W: Exit> Registry<W> {
             job: job.clone(),
             owner,
             draining: false,
-            hand_off: false,
+            pin,
             thread: Some(thread),
         });
-        if inner.pin.is_none() {
-            inner.pin = ModulePin::take();
-        }
         Ok(())
     }
 
@@ -257,7 +262,6 @@ impl<W: Exit> Registry<W> {
     pub fn running(&self, which: Which) -> usize {
         let mut inner = self.lock();
         inner.reap_exited();
-        inner.release_pin_if_idle();
         inner.entries.iter().filter(|entry| entry.is_in(which)).count()
     }
 
@@ -291,37 +295,51 @@ impl<W: Exit> Registry<W> {
         drained
     }
 
-    /// On a worker thread (a drain or a scope's end ran on it): asks that
-    /// the module's pin be handed to the thread's exit when the worker's
-    /// body ends ([`worker_ending`](Self::worker_ending)), so a host that
-    /// unloads the DLL right after a Shutdown that ran on this worker
+    /// On a worker thread (a drain or a scope's end ran on it): from now
+    /// until no worker is left, every worker hands its pin to its thread's
+    /// exit at its end ([`worker_ending`](Self::worker_ending)), so a host
+    /// that unloads the DLL right after Shutdowns that ran on workers
     /// (MAPI's `FreeLibrary`, with no other call into the DLL) does unload
-    /// it once the thread has terminated, instead of never. Elsewhere, nothing.
+    /// it once the last worker thread has terminated, instead of never.
+    /// Elsewhere, nothing: a Shutdown on a host thread reaps the workers it
+    /// waited for in the call, and an unload right after it is at once.
     pub fn ask_for_hand_off(&self) {
         let me = W::current();
-        if let Some(entry) = self.lock().entries.iter_mut().find(|entry| entry.owner == me) {
-            entry.hand_off = true;
+        let mut inner = self.lock();
+        if inner.entries.iter().any(|entry| entry.owner == me) {
+            inner.hand_off = true;
         }
     }
 
     /// At the end of a worker's body (its sync's `Done` said, its objects
-    /// released): if [`ask_for_hand_off`](Self::ask_for_hand_off)
-    /// asked for it and this worker's own entry is all the registry has
-    /// left, hands the module's pin to the thread's exit (see `pin.rs`):
-    /// after `Done` and the worker's releases, not in the middle of them.
-    /// The entry stays, to be reaped by a later call; a later sync takes a
-    /// pin of its own. The pin is for the module's workers only: a thread of
-    /// the provider's own (one that holds a kept job or token, say) is the
-    /// provider's to end in its Shutdown.
-    pub fn worker_ending(&self) {
+    /// released): once [`ask_for_hand_off`](Self::ask_for_hand_off) asked
+    /// for it, hands the worker's pin to the thread's exit (`pin.rs`,
+    /// Windows), whichever worker ends last. The pool callback that gives
+    /// the reference back first runs `reap` (the module's
+    /// [`reap`](Self::reap)), so the entries' thread handles are closed
+    /// then, not left for a call that may never come. Where the hand-off
+    /// cannot be made, the pin stays in the entry, given back when a later
+    /// call into the DLL reaps it. The pin is for the module's workers only:
+    /// a thread of the provider's own (one that holds a kept job or token,
+    /// say) is the provider's to end in its Shutdown.
+    pub fn worker_ending(&self, reap: fn()) {
         let me = W::current();
         let mut inner = self.lock();
-        inner.reap_exited();
-        let asked = inner.entries.iter().any(|entry| entry.owner == me && entry.hand_off);
-        let only_me = inner.entries.iter().all(|entry| entry.owner == me);
-        if let Some(pin) = inner.pin.take_if(|_| asked && only_me) {
-            inner.pin = pin.release_after_this_thread().err();
+        if !inner.hand_off {
+            return;
         }
+        if let Some(entry) = inner.entries.iter_mut().find(|entry| entry.owner == me) {
+            if let Some(pin) = entry.pin.take() {
+                entry.pin = pin.release_after_this_thread(reap).err();
+            }
+        }
+    }
+
+    /// Drops the entries whose thread has exited (their pins with them):
+    /// the pool callback of a worker's hand-off, on another thread once
+    /// that worker has terminated.
+    pub fn reap(&self) {
+        self.lock().reap_exited();
     }
 
     /// Marks the calling thread as draining, and its entry too if it is a
@@ -339,14 +357,14 @@ impl<W: Exit> Registry<W> {
     }
 
     /// Ends a drain: takes the calling thread's mark off, and on a worker
-    /// clears its entry's and asks for the pin's hand-off ([`ask_for_hand_off`](Self::ask_for_hand_off)).
+    /// clears its entry's and asks for the pins' hand-off
+    /// ([`ask_for_hand_off`](Self::ask_for_hand_off)).
     fn end_drain(&self, me: &W::Id) {
         let mut inner = self.lock();
         inner.unmark_draining();
-        if let Some(entry) = inner.entries.iter_mut().find(|entry| entry.owner == *me) {
-            entry.draining = false;
-            entry.hand_off = true;
-        }
+        let on_worker =
+            inner.entries.iter_mut().find(|entry| entry.owner == *me).map(|entry| entry.draining = false).is_some();
+        inner.hand_off |= on_worker;
     }
 
     fn drain_awaited(
@@ -359,7 +377,6 @@ impl<W: Exit> Registry<W> {
         let mut inner = self.lock();
         loop {
             inner.reap_exited();
-            inner.release_pin_if_idle();
             // One look at each entry: what it waits for may change meanwhile
             // (another thread starts draining), and the count and the pick must agree.
             let Inner { entries, draining, .. } = &mut *inner;
@@ -466,17 +483,12 @@ impl<W: Exit> Inner<W> {
 
     /// Drops the entries whose thread has exited (a taken thread is a
     /// drain's to reap).
+    /// Once none is left, workers no longer hand their pins over (until a
+    /// drain or a scope's end on a worker asks again).
     fn reap_exited(&mut self) {
         self.entries.retain_mut(|entry| entry.thread.as_mut().is_none_or(|thread| !thread.has_exited()));
-    }
-
-    /// Gives up the module's pin once no worker thread is left. Called only
-    /// from calls the host makes into the DLL (see `pin.rs`), never from a
-    /// worker: a worker's own entry keeps `entries` non-empty (a worker
-    /// hands the pin to its own exit instead, `worker_ending`).
-    fn release_pin_if_idle(&mut self) {
         if self.entries.is_empty() {
-            self.pin = None;
+            self.hand_off = false;
         }
     }
 }

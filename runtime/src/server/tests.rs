@@ -145,11 +145,11 @@ fn clsid_rejects_malformed_text() {
 #[test]
 fn unload_answer_is_ok_only_with_no_worker_no_object_no_job_and_no_lock() {
     let none = Holds::default();
-    assert_eq!(unload_answer(Holds { workers: 0, objects: 0, locks: 0, jobs: 0 }), S_OK);
+    assert_eq!(unload_answer(Holds { workers: 0, objects: 0, locks: 0, tokens: 0 }), S_OK);
     assert_eq!(unload_answer(Holds { objects: 1, ..none }), S_FALSE);
     assert_eq!(unload_answer(Holds { locks: 1, ..none }), S_FALSE);
     assert_eq!(unload_answer(Holds { workers: 1, ..none }), S_FALSE);
-    assert_eq!(unload_answer(Holds { jobs: 1, ..none }), S_FALSE);
+    assert_eq!(unload_answer(Holds { tokens: 1, ..none }), S_FALSE);
 }
 
 #[test]

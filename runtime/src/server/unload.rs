@@ -29,7 +29,7 @@ pub(super) struct Holds {
     pub(super) locks: usize,
     /// `SyncJob`s and `CancelToken`s alive: one kept past its sync runs this
     /// module's code on a thread of the provider's own until it is dropped.
-    pub(super) jobs: usize,
+    pub(super) tokens: usize,
 }
 
 /// What keeps the module loaded now.
@@ -43,7 +43,7 @@ pub(super) fn holds() -> Holds {
         workers,
         objects: live_objects(),
         locks: LOCKS.load(Ordering::Acquire),
-        jobs: crate::workers::live_tokens(),
+        tokens: crate::workers::live_tokens(),
     }
 }
 

@@ -65,9 +65,13 @@ impl MapiSync for Reporter {
 /// A thread-local value whose destructor is slow and runs this DLL's code.
 struct SlowDrop(Cell<u32>);
 
+/// How long [`SlowDrop`]'s destructor sleeps (ms); 20 unless a host sets it
+/// (`mapisync_test_slow_tls_ms`, unload_orders.cpp).
+static SLOW_MS: AtomicU32 = AtomicU32::new(20);
+
 impl Drop for SlowDrop {
     fn drop(&mut self) {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(SLOW_MS.load(Ordering::SeqCst).into()));
         TLS_DROPS.fetch_add(self.0.get(), Ordering::SeqCst);
     }
 }
@@ -168,6 +172,131 @@ mapisync::export_server! {
     SlowTls => "{6C1F0A02-7B1E-4C2D-9E55-0A2B3C4D5E01}", SlowTls::default;
     Stubborn => "{6C1F0A03-7B1E-4C2D-9E55-0A2B3C4D5E01}", Stubborn::default;
     ShutsDownOnWorker => "{6C1F0A04-7B1E-4C2D-9E55-0A2B3C4D5E01}", ShutsDownOnWorker::default;
+    SlowReporter => "{6C1F0A06-7B1E-4C2D-9E55-0A2B3C4D5E01}", SlowReporter::default;
+    LateReporter => "{6C1F0A07-7B1E-4C2D-9E55-0A2B3C4D5E01}", LateReporter::default;
+    CallsBackReporter => "{6C1F0A08-7B1E-4C2D-9E55-0A2B3C4D5E01}", CallsBackReporter::default;
+}
+
+/// Thread-local destructors of [`CALLS_BACK`] that ran to their end.
+static CALLS_BACK_DROPS: AtomicU32 = AtomicU32::new(0);
+
+/// A thread-local whose destructor, after 200 ms, calls back into the
+/// runtime (`running_workers`, a scope opened and dropped, `drain(0)`).
+struct CallsBack(Cell<bool>);
+
+impl Drop for CallsBack {
+    fn drop(&mut self) {
+        if !self.0.get() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = mapisync::lifecycle::running_workers();
+        drop(mapisync::lifecycle::Scope::open());
+        let _ = mapisync::lifecycle::is_shut_down();
+        std::thread::sleep(Duration::from_millis(50));
+        CALLS_BACK_DROPS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static CALLS_BACK: CallsBack = const { CallsBack(Cell::new(false)) };
+}
+
+/// As [`Reporter`], after touching [`CALLS_BACK`].
+#[derive(Debug, Default)]
+pub struct CallsBackReporter(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for CallsBackReporter {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        CALLS_BACK.with(|it| it.0.set(true));
+        for step in 1..=10_000 {
+            job.progress("Working", step, 0)?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+/// [`CallsBack`] destructors that finished.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_calls_back_drops() -> u32 {
+    CALLS_BACK_DROPS.load(Ordering::SeqCst)
+}
+
+/// How long [`LateReporter`] goes on once it has seen its cancellation (ms).
+static LATE_MS: AtomicU32 = AtomicU32::new(300);
+
+/// As [`Reporter`], but once cancelled it finishes its current step first
+/// (`LATE_MS`, 300 ms: a download that ends its chunk) before it returns.
+#[derive(Debug, Default)]
+pub struct LateReporter(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for LateReporter {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        for step in 1..=10_000 {
+            if let Err(error) = job.progress("Working", step, 0) {
+                std::thread::sleep(Duration::from_millis(LATE_MS.load(Ordering::SeqCst).into()));
+                return Err(error);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+/// Sets how long the slow thread-local's destructor sleeps (ms).
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_slow_tls_ms(ms: u32) {
+    SLOW_MS.store(ms, Ordering::SeqCst);
+}
+
+/// As [`Reporter`], after touching [`SLOW`] (its worker's thread
+/// teardown takes 20 ms, as in scenario 2).
+#[derive(Debug, Default)]
+pub struct SlowReporter(DropCount);
+
+#[mapisync::provider]
+impl MapiSync for SlowReporter {
+    fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
+        SLOW.with(|slow| slow.0.set(1));
+        for step in 1..=10_000 {
+            job.progress("Working", step, 0)?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+/// One scope per store (slot), with the handles it adopted.
+static SCOPES: std::sync::Mutex<[Option<Logon>; 4]> = std::sync::Mutex::new([None, None, None, None]);
+
+/// A store's logon: its scope and the handles it adopted.
+type Logon = (mapisync::lifecycle::Scope, Vec<mapisync::lifecycle::SyncHandle>);
+
+/// Opens scope `slot` (a store's logon).
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_open(slot: u32) {
+    SCOPES.lock().unwrap()[slot as usize] = Some((mapisync::lifecycle::Scope::open(), Vec::new()));
+}
+
+/// Scope `slot` adopts `sync` (a live IMAPISync the caller holds).
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_adopt(slot: u32, sync: *mut core::ffi::c_void) {
+    use mapisync::Interface;
+    // SAFETY: test: the host passes a live IMAPISync it holds for the call.
+    let sync = unsafe { mapisync::IMAPISync::from_raw_borrowed(&sync) }.unwrap();
+    let mut scopes = SCOPES.lock().unwrap();
+    let (scope, handles) = scopes[slot as usize].as_mut().unwrap();
+    handles.push(scope.adopt(sync));
+}
+
+/// Drops scope `slot` (the store's Shutdown), wherever it is called.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_drop(slot: u32) {
+    let taken = SCOPES.lock().unwrap()[slot as usize].take();
+    drop(taken);
 }
 
 /// 0 when every worker thread exited, else how many still run.
@@ -222,4 +351,14 @@ pub extern "C" fn mapisync_test_provider_drops() -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn mapisync_test_tls_drops() -> u32 {
     TLS_DROPS.load(Ordering::SeqCst)
+}
+
+/// Scope `slot`'s shutdown (its store's Shutdown that waits), then its drop; 0 when drained.
+#[unsafe(no_mangle)]
+pub extern "C" fn mapisync_test_scope_shutdown(slot: u32, timeout_ms: u32) -> u32 {
+    let taken = SCOPES.lock().unwrap()[slot as usize].take();
+    let Some((scope, handles)) = taken else { return u32::MAX };
+    let result = outcome(scope.shutdown(Duration::from_millis(timeout_ms.into())));
+    drop((handles, scope));
+    result
 }

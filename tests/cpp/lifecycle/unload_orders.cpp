@@ -1,0 +1,463 @@
+// The module's pins on itself (runtime/src/workers/pin.rs) in MAPI-like
+// orders: stores are shut down (on their workers, on host threads, waiting
+// or not), then the host lets go of everything, waits until every thread is
+// long gone, and FreeLibrary's the DLL, expecting it to unload (the next
+// load is a fresh instance) and no thread handle of the unloaded instance
+// left open. Before each worker handed its own pin to its thread's exit,
+// modes 1 to 5 and 11 left the DLL loaded, and 6 and 12 leaked handles.
+//
+// usage: unload_orders DLL [mode] [cycles]
+//   1 store A's Shutdown (Scope::shutdown, 5 s) on a host thread waits for
+//     A's worker; meanwhile store B's Shutdown (its scope dropped) runs on
+//     B's worker, after A's Done. Both workers' thread-local destructors
+//     take 500 ms.
+//   2 one store, two syncs (two IMAPISync objects in one scope): the
+//     store's Shutdown (scope dropped) on the first sync's worker; the other
+//     sync (LateReporter) takes 300 ms to end after its cancellation.
+//   3 three stores, each shut down on its own worker, one after another.
+//   4 two_scope_unload's mode 1, `cycles` times in one process (load,
+//     both Shutdowns on their workers, FreeLibrary, unloaded?).
+//   5 store A's scope dropped on a host thread (no wait), store B's on its
+//     worker after A's Done.
+//   6 as 4, `cycles` times, and the process's handle count must not grow
+//     from cycle to cycle (after the first): the entries the unloaded
+//     instance never reaped keep their worker threads' handles open.
+//   8 as 4, but both workers' thread-local destructors call back into the
+//     runtime after 200 ms (CallsBackReporter), A's and B's, `cycles` times.
+//   9 two stores, each shut down on its own worker (A first, B once A's
+//     Done came), both SlowReporter (500 ms thread-local destructors); the
+//     host releases its objects and FreeLibrary's as soon as B's Shutdown
+//     returned, while both workers are still in the DLL: no crash, and
+//     the DLL unloads once they have exited.
+//   10 a new sync started between the two workers' ends: A's store shut
+//     down on A's worker; once A's Done came, the host starts C (B's store,
+//     scope 1, a Reporter); B's Progress then drops scope 1 (cancels B and C).
+//   11 two stores: C's (a LateReporter, 300 ms to stop once cancelled) scope
+//     dropped on a host thread (a Logoff/Shutdown that does not wait), then
+//     B's scope dropped on B's worker; B's thread exits before C ends.
+//   12 as 6 with one store (lifecycle.cpp scenario 4's case): `cycles`
+//     unloads, handle count checked as in 6.
+//   13 as 2, but the store's Shutdown on the worker is Scope::shutdown(2 s)
+//     (examples/outlook-store's), which waits for the late sync.
+//   7 control for 6: both stores' Shutdowns (Scope::shutdown, 5 s) on the
+//     host thread, which reap the workers, then FreeLibrary, `cycles` times.
+// Last line: `N passed, 0 failed`.
+#include "../com_host.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <thread>
+#include <windows.h>
+
+using namespace com_host;
+
+constexpr CLSID CLSID_Reporter = {0x6C1F0A01, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
+constexpr CLSID CLSID_SlowReporter = {0x6C1F0A06, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
+constexpr CLSID CLSID_CallsBackReporter = {0x6C1F0A08, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
+constexpr CLSID CLSID_LateReporter = {0x6C1F0A07, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
+typedef void (*VoidFromU32Fn)(uint32_t);
+typedef void (*AdoptFn)(uint32_t, void *);
+typedef uint32_t (*U32Fn)();
+typedef uint32_t (*ScopeShutdownFn)(uint32_t, uint32_t);
+
+struct Store {
+    IMAPISync *sync = nullptr;
+    Session session{Lifetime::Host};
+    CountingCallback callback;
+    HANDLE event = nullptr;
+    HRESULT start() {
+        MAPISIB sib = {sizeof(MAPISIB), SYNC_ON_DEMAND, &session, &callback, &event};
+        return sync->SynchronizeInBackground(&sib);
+    }
+};
+
+// Handles of this process that are thread handles (GetProcessHandleCount
+// says 0 under Wine): each open handle value probed.
+static unsigned thread_handles() {
+    unsigned n = 0;
+    for (uintptr_t value = 4; value < 0x10000; value += 4) {
+        DWORD flags = 0;
+        HANDLE h = reinterpret_cast<HANDLE>(value);
+        if (GetHandleInformation(h, &flags) && GetThreadId(h) != 0) n++;
+    }
+    return n;
+}
+
+static bool is_loaded(const char *path) {
+    HMODULE again = nullptr;
+    return GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, path, &again) != 0;
+}
+
+struct Dll {
+    Module module = nullptr;
+    DllGetClassObjectFn get_class_object = nullptr;
+    VoidFromU32Fn scope_open = nullptr, scope_drop = nullptr, slow_tls_ms = nullptr;
+    AdoptFn scope_adopt = nullptr;
+    ScopeShutdownFn scope_shutdown = nullptr;
+    U32Fn tls_drops = nullptr;
+    bool load(const char *path) {
+        module = load_library(path);
+        if (module == nullptr) return false;
+        get_class_object = export_of<DllGetClassObjectFn>(module, "DllGetClassObject");
+        scope_open = export_of<VoidFromU32Fn>(module, "mapisync_test_scope_open");
+        scope_drop = export_of<VoidFromU32Fn>(module, "mapisync_test_scope_drop");
+        slow_tls_ms = export_of<VoidFromU32Fn>(module, "mapisync_test_slow_tls_ms");
+        scope_adopt = export_of<AdoptFn>(module, "mapisync_test_scope_adopt");
+        scope_shutdown = export_of<ScopeShutdownFn>(module, "mapisync_test_scope_shutdown");
+        tls_drops = export_of<U32Fn>(module, "mapisync_test_tls_drops");
+        return get_class_object && scope_open && scope_drop && slow_tls_ms && scope_adopt && scope_shutdown &&
+               tls_drops;
+    }
+};
+
+static void finish(Store *stores[], int n) {
+    for (int i = 0; i < n; i++) {
+        Store *store = stores[i];
+        if (store->sync == nullptr) continue;
+        check(WaitForSingleObject(store->event, 5000) == WAIT_OBJECT_0, "store %d: event signalled", i);
+        CloseHandle(store->event);
+        store->sync->Release();
+        store->sync = nullptr;
+    }
+}
+
+static bool free_and_check(Dll &dll, const char *path, const char *what) {
+    sleep_ms(1000);  // every worker thread has long terminated
+    std::printf("%s: everything ended; FreeLibrary\n", what);
+    FreeLibrary(dll.module);
+    bool gone = eventually([&] { return !is_loaded(path); }, 2000);
+    std::printf("after FreeLibrary (+2 s) the DLL is %s\n", gone ? "unloaded" : "STILL LOADED");
+    bool ok = check(gone, "%s: the DLL unloads after every store's Shutdown and FreeLibrary", what);
+    if (!gone) {
+        // What the next logon would get: the old instance (its scopes shut down).
+        Module again = load_library(path);
+        auto can_unload = export_of<HRESULT(STDAPICALLTYPE *)()>(again, "DllCanUnloadNow");
+        std::printf("reloaded: the old instance (its slow thread-local count %u); DllCanUnloadNow: 0x%08X\n",
+                    export_of<U32Fn>(again, "mapisync_test_tls_drops")(), hex(can_unload ? can_unload() : E_FAIL));
+        FreeLibrary(again);
+        bool gone_now = eventually([&] { return !is_loaded(path); }, 2000);
+        std::printf("after DllCanUnloadNow and FreeLibrary the DLL is %s\n", gone_now ? "unloaded" : "STILL LOADED");
+    }
+    return ok;
+}
+
+// Mode 1.
+static void host_thread_drain_while_worker_ends(Dll &dll) {
+    dll.slow_tls_ms(500);
+    Store a, b;
+    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+    b.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, a.sync);
+    dll.scope_open(1);
+    dll.scope_adopt(1, b.sync);
+    std::atomic<bool> dropped{false};
+    VoidFromU32Fn drop = dll.scope_drop;
+    b.callback.on_progress = [&a, &dropped, drop](int) {
+        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) {
+            sleep_ms(100);  // A's body has ended; the host thread waits for its exit
+            drop(1);        // B's store's Shutdown, on B's worker
+        }
+    };
+    check(a.start() == S_OK, "A started");
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return a.callback.progress_calls.load() > 0 && b.callback.progress_calls.load() > 0; }),
+          "both report");
+    // A's store's Shutdown on this (host) thread: waits for A's worker.
+    uint32_t left = dll.scope_shutdown(0, 5000);
+    check(left == 0, "A's scope shutdown on the host thread drained (%u)", left);
+    check(eventually([&] { return b.callback.done_calls.load() == 1; }), "B's Done came");
+    check(a.callback.done_hr.load() == MAPI_E_USER_CANCEL, "A cancelled");
+    check(b.callback.done_hr.load() == MAPI_E_USER_CANCEL, "B cancelled");
+    Store *stores[] = {&a, &b};
+    finish(stores, 2);
+    check(eventually([&] { return dll.tls_drops() == 2; }), "both slow thread-local destructors ran");
+}
+
+// Mode 2 (mode 13: the Shutdown waits, Scope::shutdown(2 s)).
+static void one_store_two_syncs(Dll &dll, bool waits = false) {
+    Store b, c;
+    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
+    c.sync = create_sync(dll.get_class_object, CLSID_LateReporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, b.sync);
+    dll.scope_adopt(0, c.sync);
+    std::atomic<bool> dropped{false};
+    VoidFromU32Fn drop = dll.scope_drop;
+    ScopeShutdownFn shutdown = dll.scope_shutdown;
+    b.callback.on_progress = [&c, &dropped, drop, shutdown, waits](int) {
+        if (c.callback.progress_calls.load() > 0 && !dropped.exchange(true)) {
+            if (waits) check(shutdown(0, 2000) == 0, "the store's Shutdown on B's worker drained C");
+            else drop(0);
+        }
+    };
+    check(c.start() == S_OK, "C started");
+    check(eventually([&] { return c.callback.progress_calls.load() > 0; }), "C reports");
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return b.callback.done_calls.load() == 1 && c.callback.done_calls.load() == 1; }),
+          "both Done came");
+    check(b.callback.done_hr.load() == MAPI_E_USER_CANCEL, "B cancelled");
+    check(c.callback.done_hr.load() == MAPI_E_USER_CANCEL, "C cancelled");
+    Store *stores[] = {&b, &c};
+    finish(stores, 2);
+}
+
+// Mode 3.
+static void three_stores_on_workers(Dll &dll) {
+    Store s[3];
+    std::atomic<bool> dropped[3] = {false, false, false};
+    VoidFromU32Fn drop = dll.scope_drop;
+    for (uint32_t i = 0; i < 3; i++) {
+        s[i].sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+        dll.scope_open(i);
+        dll.scope_adopt(i, s[i].sync);
+        Store *prev = i == 0 ? nullptr : &s[i - 1];
+        std::atomic<bool> *mine = &dropped[i];
+        s[i].callback.on_progress = [prev, mine, drop, i](int) {
+            if ((prev == nullptr || prev->callback.done_calls.load() == 1) && !mine->exchange(true)) drop(i);
+        };
+    }
+    for (int i = 2; i >= 0; i--) {
+        // C, B first, A last: A shuts down at once, then B, then C.
+        check(s[i].start() == S_OK, "store %d started", i);
+        check(eventually([&] { return s[i].callback.progress_calls.load() > 0; }), "store %d reports", i);
+    }
+    check(eventually([&] { return s[2].callback.done_calls.load() == 1; }), "the last Done came");
+    Store *stores[] = {&s[0], &s[1], &s[2]};
+    finish(stores, 3);
+    check(eventually([&] { return dll.tls_drops() == 3; }), "three slow thread-local destructors ran");
+}
+
+// Mode 4's one cycle: two_scope_unload's mode 1 (mode 8: both call back from their TLS).
+static void two_stores_on_workers(Dll &dll, bool calls_back = false) {
+    Store a, b;
+    a.sync = create_sync(dll.get_class_object, calls_back ? CLSID_CallsBackReporter : CLSID_SlowReporter);
+    b.sync = create_sync(dll.get_class_object, calls_back ? CLSID_CallsBackReporter : CLSID_Reporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, a.sync);
+    dll.scope_open(1);
+    dll.scope_adopt(1, b.sync);
+    VoidFromU32Fn drop = dll.scope_drop;
+    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
+    std::atomic<bool> dropped{false};
+    b.callback.on_progress = [&a, &dropped, drop](int) {
+        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) drop(1);
+    };
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return b.callback.progress_calls.load() > 0; }), "B reports");
+    check(a.start() == S_OK, "A started");
+    check(eventually([&] { return b.callback.done_calls.load() == 1 && a.callback.done_calls.load() == 1; }),
+          "both Done came");
+    Store *stores[] = {&a, &b};
+    finish(stores, 2);
+    if (calls_back) {
+        auto drops = export_of<U32Fn>(dll.module, "mapisync_test_calls_back_drops");
+        check(drops && eventually([&] { return drops() == 2; }), "both calling-back destructors ran");
+    } else {
+        check(eventually([&] { return dll.tls_drops() == 1; }), "A's slow thread-local destructor ran");
+    }
+}
+
+// Mode 7's one cycle.
+static void both_on_host_thread(Dll &dll) {
+    Store a, b;
+    a.sync = create_sync(dll.get_class_object, CLSID_Reporter);
+    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, a.sync);
+    dll.scope_open(1);
+    dll.scope_adopt(1, b.sync);
+    check(a.start() == S_OK, "A started");
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return a.callback.progress_calls.load() > 0 && b.callback.progress_calls.load() > 0; }),
+          "both report");
+    check(dll.scope_shutdown(0, 5000) == 0, "A's scope drained on the host thread");
+    check(dll.scope_shutdown(1, 5000) == 0, "B's scope drained on the host thread");
+    Store *stores[] = {&a, &b};
+    finish(stores, 2);
+}
+
+// Mode 9 (the FreeLibrary is the caller's, at once).
+static bool immediate_free(Dll &dll, const char *path) {
+    dll.slow_tls_ms(500);
+    Store a, b;
+    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+    b.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, a.sync);
+    dll.scope_open(1);
+    dll.scope_adopt(1, b.sync);
+    VoidFromU32Fn drop = dll.scope_drop;
+    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
+    std::atomic<bool> dropped{false}, b_shut{false};
+    b.callback.on_progress = [&a, &dropped, &b_shut, drop](int) {
+        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) {
+            drop(1);
+            b_shut.store(true);
+            sleep_ms(50);  // the host's thread lets go meanwhile
+        }
+    };
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return b.callback.progress_calls.load() > 0; }), "B reports");
+    check(a.start() == S_OK, "A started");
+    check(eventually([&] { return b_shut.load(); }), "B's Shutdown ran on its worker");
+    a.sync->Release();
+    b.sync->Release();
+    std::printf("mode 9: both Shutdowns ran, workers still in the DLL; FreeLibrary now\n");
+    FreeLibrary(dll.module);
+    check(eventually([&] { return a.callback.done_calls.load() == 1 && b.callback.done_calls.load() == 1; }),
+          "both Done came");
+    for (Store *store : {&a, &b}) {
+        check(WaitForSingleObject(store->event, 5000) == WAIT_OBJECT_0, "event signalled");
+        CloseHandle(store->event);
+    }
+    bool gone = eventually([&] { return !is_loaded(path); }, 5000);
+    std::printf("after FreeLibrary (+5 s) the DLL is %s\n", gone ? "unloaded" : "STILL LOADED");
+    sleep_ms(500);
+    return check(gone, "mode 9: the DLL unloads once both workers exited, no crash");
+}
+
+// Mode 10.
+static void new_sync_between(Dll &dll) {
+    Store a, b, c;
+    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
+    c.sync = create_sync(dll.get_class_object, CLSID_Reporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, a.sync);
+    dll.scope_open(1);
+    dll.scope_adopt(1, b.sync);
+    dll.scope_adopt(1, c.sync);
+    VoidFromU32Fn drop = dll.scope_drop;
+    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
+    std::atomic<bool> dropped{false};
+    b.callback.on_progress = [&c, &dropped, drop](int) {
+        if (c.callback.progress_calls.load() > 0 && !dropped.exchange(true)) drop(1);
+    };
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return b.callback.progress_calls.load() > 0; }), "B reports");
+    check(a.start() == S_OK, "A started");
+    check(eventually([&] { return a.callback.done_calls.load() == 1; }), "A's Done came");
+    check(c.start() == S_OK, "C started after A's end");
+    check(eventually([&] { return b.callback.done_calls.load() == 1 && c.callback.done_calls.load() == 1; }),
+          "B's and C's Done came");
+    Store *stores[] = {&a, &b, &c};
+    finish(stores, 3);
+}
+
+// Mode 11.
+static void host_drop_late_then_worker(Dll &dll) {
+    Store b, c;
+    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
+    c.sync = create_sync(dll.get_class_object, CLSID_LateReporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, b.sync);
+    dll.scope_open(1);
+    dll.scope_adopt(1, c.sync);
+    std::atomic<bool> host_dropped{false}, dropped{false};
+    VoidFromU32Fn drop = dll.scope_drop;
+    b.callback.on_progress = [&host_dropped, &dropped, drop](int) {
+        if (host_dropped.load() && !dropped.exchange(true)) drop(0);
+    };
+    check(c.start() == S_OK, "C started");
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return b.callback.progress_calls.load() > 0 && c.callback.progress_calls.load() > 0; }),
+          "both report");
+    dll.scope_drop(1);  // C's store's Shutdown on this thread, without waiting
+    host_dropped.store(true);
+    check(eventually([&] { return b.callback.done_calls.load() == 1 && c.callback.done_calls.load() == 1; }),
+          "both Done came");
+    check(c.callback.done_hr.load() == MAPI_E_USER_CANCEL, "C cancelled");
+    Store *stores[] = {&b, &c};
+    finish(stores, 2);
+}
+
+// Mode 12's one cycle.
+static void one_store_on_worker(Dll &dll) {
+    Store a;
+    a.sync = create_sync(dll.get_class_object, CLSID_Reporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, a.sync);
+    VoidFromU32Fn drop = dll.scope_drop;
+    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
+    check(a.start() == S_OK, "A started");
+    check(eventually([&] { return a.callback.done_calls.load() == 1; }), "A's Done came");
+    Store *stores[] = {&a};
+    finish(stores, 1);
+}
+
+// Mode 5.
+static void host_drop_then_worker(Dll &dll) {
+    Store a, b;
+    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+    b.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
+    dll.scope_open(0);
+    dll.scope_adopt(0, a.sync);
+    dll.scope_open(1);
+    dll.scope_adopt(1, b.sync);
+    std::atomic<bool> dropped{false};
+    VoidFromU32Fn drop = dll.scope_drop;
+    b.callback.on_progress = [&a, &dropped, drop](int) {
+        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) drop(1);
+    };
+    check(a.start() == S_OK, "A started");
+    check(b.start() == S_OK, "B started");
+    check(eventually([&] { return a.callback.progress_calls.load() > 0 && b.callback.progress_calls.load() > 0; }),
+          "both report");
+    dll.scope_drop(0);  // A's store's Shutdown on this thread, without waiting
+    check(eventually([&] { return b.callback.done_calls.load() == 1 && a.callback.done_calls.load() == 1; }),
+          "both Done came");
+    Store *stores[] = {&a, &b};
+    finish(stores, 2);
+    check(eventually([&] { return dll.tls_drops() == 2; }), "both slow thread-local destructors ran");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return 2;
+    const char *path = argv[1];
+    int mode = argc > 2 ? std::atoi(argv[2]) : 1;
+    int cycles = argc > 3 ? std::atoi(argv[3]) : 10;
+    int runs = mode == 4 || (mode >= 6 && mode <= 9) || mode == 12 ? cycles : 1;
+    DWORD first = 0;
+    for (int run = 0; run < runs; run++) {
+        Dll dll;
+        if (!dll.load(path)) {
+            std::printf("cannot load %s or its exports\n", path);
+            return 2;
+        }
+        check(dll.tls_drops() == 0, "cycle %d: a fresh instance", run);
+        if (mode == 9) {
+            if (!immediate_free(dll, path)) break;
+            continue;
+        }
+        switch (mode) {
+            case 1: host_thread_drain_while_worker_ends(dll); break;
+            case 2: one_store_two_syncs(dll); break;
+            case 3: three_stores_on_workers(dll); break;
+            case 4: case 6: two_stores_on_workers(dll); break;
+            case 7: both_on_host_thread(dll); break;
+            case 8: two_stores_on_workers(dll, true); break;
+            case 10: new_sync_between(dll); break;
+            case 11: host_drop_late_then_worker(dll); break;
+            case 12: one_store_on_worker(dll); break;
+            case 13: one_store_two_syncs(dll, true); break;
+            case 5: host_drop_then_worker(dll); break;
+            default: return 2;
+        }
+        char what[64];
+        std::snprintf(what, sizeof what, "mode %d cycle %d", mode, run);
+        if (!free_and_check(dll, path, what)) break;
+        DWORD handles = thread_handles();
+        std::printf("%s: the process has %lu thread handles open after the unload\n", what, (unsigned long)handles);
+        if (run == 0) first = handles;
+    }
+    if (mode == 6 || mode == 7 || mode == 12) {
+        DWORD last = thread_handles();
+        check(last <= first, "mode %d: no thread handle left behind by %d unloads (%lu after the first, %lu after the last)",
+              mode, runs - 1, (unsigned long)first, (unsigned long)last);
+    }
+    std::printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed == 0 ? 0 : 1;
+}
