@@ -48,6 +48,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <initializer_list>
+#include <memory>
 #include <thread>
 #include <windows.h>
 
@@ -71,7 +73,34 @@ struct Store {
         MAPISIB sib = {sizeof(MAPISIB), SYNC_ON_DEMAND, &session, &callback, &event};
         return sync->SynchronizeInBackground(&sib);
     }
+    bool reports() const { return callback.progress_calls.load() > 0; }
+    bool done() const { return callback.done_calls.load() == 1; }
+    bool cancelled() const { return callback.done_hr.load() == MAPI_E_USER_CANCEL; }
+    // The first Progress in which `when` holds runs `act` (on the worker).
+    void once_when(std::function<bool()> when, std::function<void()> act) {
+        auto ran = std::make_shared<std::atomic<bool>>(false);
+        callback.on_progress = [ran, when, act](int) {
+            if (when() && !ran->exchange(true)) act();
+        };
+    }
 };
+
+// Starts each store in turn, checked; with `wait_for_each`, each reports
+// before the next starts.
+static void start_all(std::initializer_list<Store *> stores, bool wait_for_each = false) {
+    int i = 0;
+    for (Store *store : stores) {
+        check(store->start() == S_OK, "store %d started", i);
+        if (wait_for_each) check(eventually([&] { return store->reports(); }), "store %d reports", i);
+        i++;
+    }
+}
+
+static bool all_of(std::initializer_list<Store *> stores, bool (Store::*what)() const) {
+    for (Store *store : stores)
+        if (!(store->*what)()) return false;
+    return true;
+}
 
 // Handles of this process that are thread handles (GetProcessHandleCount
 // says 0 under Wine): each open handle value probed.
@@ -110,16 +139,25 @@ struct Dll {
         return get_class_object && scope_open && scope_drop && slow_tls_ms && scope_adopt && scope_shutdown &&
                tls_drops;
     }
+    // A new sync of `clsid` for `store`, adopted by scope `slot` (opened
+    // first, unless another store of the slot opened it).
+    void adopt_new(Store &store, const CLSID &clsid, uint32_t slot, bool open = true) {
+        store.sync = create_sync(get_class_object, clsid);
+        if (open) scope_open(slot);
+        scope_adopt(slot, store.sync);
+    }
 };
 
-static void finish(Store *stores[], int n) {
-    for (int i = 0; i < n; i++) {
-        Store *store = stores[i];
-        if (store->sync == nullptr) continue;
-        check(WaitForSingleObject(store->event, 5000) == WAIT_OBJECT_0, "store %d: event signalled", i);
-        CloseHandle(store->event);
-        store->sync->Release();
-        store->sync = nullptr;
+static void finish(std::initializer_list<Store *> stores) {
+    int i = 0;
+    for (Store *store : stores) {
+        if (store->sync != nullptr) {
+            check(WaitForSingleObject(store->event, 5000) == WAIT_OBJECT_0, "store %d: event signalled", i);
+            CloseHandle(store->event);
+            store->sync->Release();
+            store->sync = nullptr;
+        }
+        i++;
     }
 }
 
@@ -147,111 +185,69 @@ static bool free_and_check(Dll &dll, const char *path, const char *what) {
 static void host_thread_drain_while_worker_ends(Dll &dll) {
     dll.slow_tls_ms(500);
     Store a, b;
-    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-    b.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, a.sync);
-    dll.scope_open(1);
-    dll.scope_adopt(1, b.sync);
-    std::atomic<bool> dropped{false};
+    dll.adopt_new(a, CLSID_SlowReporter, 0);
+    dll.adopt_new(b, CLSID_SlowReporter, 1);
     VoidFromU32Fn drop = dll.scope_drop;
-    b.callback.on_progress = [&a, &dropped, drop](int) {
-        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) {
-            sleep_ms(100);  // A's body has ended; the host thread waits for its exit
-            drop(1);        // B's store's Shutdown, on B's worker
-        }
-    };
-    check(a.start() == S_OK, "A started");
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return a.callback.progress_calls.load() > 0 && b.callback.progress_calls.load() > 0; }),
-          "both report");
+    b.once_when([&a] { return a.done(); }, [drop] {
+        sleep_ms(100);  // A's body has ended; the host thread waits for its exit
+        drop(1);        // B's store's Shutdown, on B's worker
+    });
+    start_all({&a, &b});
+    check(eventually([&] { return all_of({&a, &b}, &Store::reports); }), "both report");
     // A's store's Shutdown on this (host) thread: waits for A's worker.
     uint32_t left = dll.scope_shutdown(0, 5000);
     check(left == 0, "A's scope shutdown on the host thread drained (%u)", left);
-    check(eventually([&] { return b.callback.done_calls.load() == 1; }), "B's Done came");
-    check(a.callback.done_hr.load() == MAPI_E_USER_CANCEL, "A cancelled");
-    check(b.callback.done_hr.load() == MAPI_E_USER_CANCEL, "B cancelled");
-    Store *stores[] = {&a, &b};
-    finish(stores, 2);
+    check(eventually([&] { return b.done(); }), "B's Done came");
+    check(all_of({&a, &b}, &Store::cancelled), "both cancelled");
+    finish({&a, &b});
     check(eventually([&] { return dll.tls_drops() == 2; }), "both slow thread-local destructors ran");
 }
 
 // Mode 2 (mode 13: the Shutdown waits, Scope::shutdown(2 s)).
 static void one_store_two_syncs(Dll &dll, bool waits = false) {
     Store b, c;
-    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
-    c.sync = create_sync(dll.get_class_object, CLSID_LateReporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, b.sync);
-    dll.scope_adopt(0, c.sync);
-    std::atomic<bool> dropped{false};
+    dll.adopt_new(b, CLSID_Reporter, 0);
+    dll.adopt_new(c, CLSID_LateReporter, 0, false);
     VoidFromU32Fn drop = dll.scope_drop;
     ScopeShutdownFn shutdown = dll.scope_shutdown;
-    b.callback.on_progress = [&c, &dropped, drop, shutdown, waits](int) {
-        if (c.callback.progress_calls.load() > 0 && !dropped.exchange(true)) {
-            if (waits) check(shutdown(0, 2000) == 0, "the store's Shutdown on B's worker drained C");
-            else drop(0);
-        }
-    };
-    check(c.start() == S_OK, "C started");
-    check(eventually([&] { return c.callback.progress_calls.load() > 0; }), "C reports");
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return b.callback.done_calls.load() == 1 && c.callback.done_calls.load() == 1; }),
-          "both Done came");
-    check(b.callback.done_hr.load() == MAPI_E_USER_CANCEL, "B cancelled");
-    check(c.callback.done_hr.load() == MAPI_E_USER_CANCEL, "C cancelled");
-    Store *stores[] = {&b, &c};
-    finish(stores, 2);
+    b.once_when([&c] { return c.reports(); }, [drop, shutdown, waits] {
+        if (waits) check(shutdown(0, 2000) == 0, "the store's Shutdown on B's worker drained C");
+        else drop(0);
+    });
+    start_all({&c, &b}, true);
+    check(eventually([&] { return all_of({&b, &c}, &Store::done); }), "both Done came");
+    check(all_of({&b, &c}, &Store::cancelled), "both cancelled");
+    finish({&b, &c});
 }
 
 // Mode 3.
 static void three_stores_on_workers(Dll &dll) {
     Store s[3];
-    std::atomic<bool> dropped[3] = {false, false, false};
     VoidFromU32Fn drop = dll.scope_drop;
     for (uint32_t i = 0; i < 3; i++) {
-        s[i].sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-        dll.scope_open(i);
-        dll.scope_adopt(i, s[i].sync);
+        dll.adopt_new(s[i], CLSID_SlowReporter, i);
         Store *prev = i == 0 ? nullptr : &s[i - 1];
-        std::atomic<bool> *mine = &dropped[i];
-        s[i].callback.on_progress = [prev, mine, drop, i](int) {
-            if ((prev == nullptr || prev->callback.done_calls.load() == 1) && !mine->exchange(true)) drop(i);
-        };
+        s[i].once_when([prev] { return prev == nullptr || prev->done(); }, [drop, i] { drop(i); });
     }
-    for (int i = 2; i >= 0; i--) {
-        // C, B first, A last: A shuts down at once, then B, then C.
-        check(s[i].start() == S_OK, "store %d started", i);
-        check(eventually([&] { return s[i].callback.progress_calls.load() > 0; }), "store %d reports", i);
-    }
-    check(eventually([&] { return s[2].callback.done_calls.load() == 1; }), "the last Done came");
-    Store *stores[] = {&s[0], &s[1], &s[2]};
-    finish(stores, 3);
+    // C, B first, A last: A shuts down at once, then B, then C.
+    start_all({&s[2], &s[1], &s[0]}, true);
+    check(eventually([&] { return s[2].done(); }), "the last Done came");
+    finish({&s[0], &s[1], &s[2]});
     check(eventually([&] { return dll.tls_drops() == 3; }), "three slow thread-local destructors ran");
 }
 
-// Mode 4's one cycle: two_scope_unload's mode 1 (mode 8: both call back from their TLS).
+// Mode 4's one cycle: A's store shut down in A's first Progress, B's once
+// A's Done came, each on its worker (mode 8: both call back from their TLS).
 static void two_stores_on_workers(Dll &dll, bool calls_back = false) {
     Store a, b;
-    a.sync = create_sync(dll.get_class_object, calls_back ? CLSID_CallsBackReporter : CLSID_SlowReporter);
-    b.sync = create_sync(dll.get_class_object, calls_back ? CLSID_CallsBackReporter : CLSID_Reporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, a.sync);
-    dll.scope_open(1);
-    dll.scope_adopt(1, b.sync);
+    dll.adopt_new(a, calls_back ? CLSID_CallsBackReporter : CLSID_SlowReporter, 0);
+    dll.adopt_new(b, calls_back ? CLSID_CallsBackReporter : CLSID_Reporter, 1);
     VoidFromU32Fn drop = dll.scope_drop;
-    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
-    std::atomic<bool> dropped{false};
-    b.callback.on_progress = [&a, &dropped, drop](int) {
-        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) drop(1);
-    };
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return b.callback.progress_calls.load() > 0; }), "B reports");
-    check(a.start() == S_OK, "A started");
-    check(eventually([&] { return b.callback.done_calls.load() == 1 && a.callback.done_calls.load() == 1; }),
-          "both Done came");
-    Store *stores[] = {&a, &b};
-    finish(stores, 2);
+    a.once_when([] { return true; }, [drop] { drop(0); });
+    b.once_when([&a] { return a.done(); }, [drop] { drop(1); });
+    start_all({&b, &a}, true);
+    check(eventually([&] { return all_of({&a, &b}, &Store::done); }), "both Done came");
+    finish({&a, &b});
     if (calls_back) {
         auto drops = export_of<U32Fn>(dll.module, "mapisync_test_calls_back_drops");
         check(drops && eventually([&] { return drops() == 2; }), "both calling-back destructors ran");
@@ -263,52 +259,36 @@ static void two_stores_on_workers(Dll &dll, bool calls_back = false) {
 // Mode 7's one cycle.
 static void both_on_host_thread(Dll &dll) {
     Store a, b;
-    a.sync = create_sync(dll.get_class_object, CLSID_Reporter);
-    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, a.sync);
-    dll.scope_open(1);
-    dll.scope_adopt(1, b.sync);
-    check(a.start() == S_OK, "A started");
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return a.callback.progress_calls.load() > 0 && b.callback.progress_calls.load() > 0; }),
-          "both report");
+    dll.adopt_new(a, CLSID_Reporter, 0);
+    dll.adopt_new(b, CLSID_Reporter, 1);
+    start_all({&a, &b});
+    check(eventually([&] { return all_of({&a, &b}, &Store::reports); }), "both report");
     check(dll.scope_shutdown(0, 5000) == 0, "A's scope drained on the host thread");
     check(dll.scope_shutdown(1, 5000) == 0, "B's scope drained on the host thread");
-    Store *stores[] = {&a, &b};
-    finish(stores, 2);
+    finish({&a, &b});
 }
 
 // Mode 9 (the FreeLibrary is the caller's, at once).
 static bool immediate_free(Dll &dll, const char *path) {
     dll.slow_tls_ms(500);
     Store a, b;
-    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-    b.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, a.sync);
-    dll.scope_open(1);
-    dll.scope_adopt(1, b.sync);
+    dll.adopt_new(a, CLSID_SlowReporter, 0);
+    dll.adopt_new(b, CLSID_SlowReporter, 1);
     VoidFromU32Fn drop = dll.scope_drop;
-    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
-    std::atomic<bool> dropped{false}, b_shut{false};
-    b.callback.on_progress = [&a, &dropped, &b_shut, drop](int) {
-        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) {
-            drop(1);
-            b_shut.store(true);
-            sleep_ms(50);  // the host's thread lets go meanwhile
-        }
-    };
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return b.callback.progress_calls.load() > 0; }), "B reports");
-    check(a.start() == S_OK, "A started");
+    a.once_when([] { return true; }, [drop] { drop(0); });
+    std::atomic<bool> b_shut{false};
+    b.once_when([&a] { return a.done(); }, [&b_shut, drop] {
+        drop(1);
+        b_shut.store(true);
+        sleep_ms(50);  // the host's thread lets go meanwhile
+    });
+    start_all({&b, &a}, true);
     check(eventually([&] { return b_shut.load(); }), "B's Shutdown ran on its worker");
     a.sync->Release();
     b.sync->Release();
     std::printf("mode 9: both Shutdowns ran, workers still in the DLL; FreeLibrary now\n");
     FreeLibrary(dll.module);
-    check(eventually([&] { return a.callback.done_calls.load() == 1 && b.callback.done_calls.load() == 1; }),
-          "both Done came");
+    check(eventually([&] { return all_of({&a, &b}, &Store::done); }), "both Done came");
     for (Store *store : {&a, &b}) {
         check(WaitForSingleObject(store->event, 5000) == WAIT_OBJECT_0, "event signalled");
         CloseHandle(store->event);
@@ -322,95 +302,59 @@ static bool immediate_free(Dll &dll, const char *path) {
 // Mode 10.
 static void new_sync_between(Dll &dll) {
     Store a, b, c;
-    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
-    c.sync = create_sync(dll.get_class_object, CLSID_Reporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, a.sync);
-    dll.scope_open(1);
-    dll.scope_adopt(1, b.sync);
-    dll.scope_adopt(1, c.sync);
+    dll.adopt_new(a, CLSID_SlowReporter, 0);
+    dll.adopt_new(b, CLSID_Reporter, 1);
+    dll.adopt_new(c, CLSID_Reporter, 1, false);
     VoidFromU32Fn drop = dll.scope_drop;
-    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
-    std::atomic<bool> dropped{false};
-    b.callback.on_progress = [&c, &dropped, drop](int) {
-        if (c.callback.progress_calls.load() > 0 && !dropped.exchange(true)) drop(1);
-    };
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return b.callback.progress_calls.load() > 0; }), "B reports");
-    check(a.start() == S_OK, "A started");
-    check(eventually([&] { return a.callback.done_calls.load() == 1; }), "A's Done came");
+    a.once_when([] { return true; }, [drop] { drop(0); });
+    b.once_when([&c] { return c.reports(); }, [drop] { drop(1); });
+    start_all({&b, &a}, true);
+    check(eventually([&] { return a.done(); }), "A's Done came");
     check(c.start() == S_OK, "C started after A's end");
-    check(eventually([&] { return b.callback.done_calls.load() == 1 && c.callback.done_calls.load() == 1; }),
-          "B's and C's Done came");
-    Store *stores[] = {&a, &b, &c};
-    finish(stores, 3);
+    check(eventually([&] { return all_of({&b, &c}, &Store::done); }), "B's and C's Done came");
+    finish({&a, &b, &c});
 }
 
 // Mode 11.
 static void host_drop_late_then_worker(Dll &dll) {
     Store b, c;
-    b.sync = create_sync(dll.get_class_object, CLSID_Reporter);
-    c.sync = create_sync(dll.get_class_object, CLSID_LateReporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, b.sync);
-    dll.scope_open(1);
-    dll.scope_adopt(1, c.sync);
-    std::atomic<bool> host_dropped{false}, dropped{false};
+    dll.adopt_new(b, CLSID_Reporter, 0);
+    dll.adopt_new(c, CLSID_LateReporter, 1);
+    std::atomic<bool> host_dropped{false};
     VoidFromU32Fn drop = dll.scope_drop;
-    b.callback.on_progress = [&host_dropped, &dropped, drop](int) {
-        if (host_dropped.load() && !dropped.exchange(true)) drop(0);
-    };
-    check(c.start() == S_OK, "C started");
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return b.callback.progress_calls.load() > 0 && c.callback.progress_calls.load() > 0; }),
-          "both report");
+    b.once_when([&host_dropped] { return host_dropped.load(); }, [drop] { drop(0); });
+    start_all({&c, &b});
+    check(eventually([&] { return all_of({&b, &c}, &Store::reports); }), "both report");
     dll.scope_drop(1);  // C's store's Shutdown on this thread, without waiting
     host_dropped.store(true);
-    check(eventually([&] { return b.callback.done_calls.load() == 1 && c.callback.done_calls.load() == 1; }),
-          "both Done came");
-    check(c.callback.done_hr.load() == MAPI_E_USER_CANCEL, "C cancelled");
-    Store *stores[] = {&b, &c};
-    finish(stores, 2);
+    check(eventually([&] { return all_of({&b, &c}, &Store::done); }), "both Done came");
+    check(c.cancelled(), "C cancelled");
+    finish({&b, &c});
 }
 
 // Mode 12's one cycle.
 static void one_store_on_worker(Dll &dll) {
     Store a;
-    a.sync = create_sync(dll.get_class_object, CLSID_Reporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, a.sync);
+    dll.adopt_new(a, CLSID_Reporter, 0);
     VoidFromU32Fn drop = dll.scope_drop;
-    a.callback.on_progress = [drop](int call) { if (call == 0) drop(0); };
-    check(a.start() == S_OK, "A started");
-    check(eventually([&] { return a.callback.done_calls.load() == 1; }), "A's Done came");
-    Store *stores[] = {&a};
-    finish(stores, 1);
+    a.once_when([] { return true; }, [drop] { drop(0); });
+    start_all({&a});
+    check(eventually([&] { return a.done(); }), "A's Done came");
+    finish({&a});
 }
 
 // Mode 5.
 static void host_drop_then_worker(Dll &dll) {
     Store a, b;
-    a.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-    b.sync = create_sync(dll.get_class_object, CLSID_SlowReporter);
-    dll.scope_open(0);
-    dll.scope_adopt(0, a.sync);
-    dll.scope_open(1);
-    dll.scope_adopt(1, b.sync);
-    std::atomic<bool> dropped{false};
+    dll.adopt_new(a, CLSID_SlowReporter, 0);
+    dll.adopt_new(b, CLSID_SlowReporter, 1);
     VoidFromU32Fn drop = dll.scope_drop;
-    b.callback.on_progress = [&a, &dropped, drop](int) {
-        if (a.callback.done_calls.load() == 1 && !dropped.exchange(true)) drop(1);
-    };
-    check(a.start() == S_OK, "A started");
-    check(b.start() == S_OK, "B started");
-    check(eventually([&] { return a.callback.progress_calls.load() > 0 && b.callback.progress_calls.load() > 0; }),
-          "both report");
+    b.once_when([&a] { return a.done(); }, [drop] { drop(1); });
+    start_all({&a, &b});
+    check(eventually([&] { return all_of({&a, &b}, &Store::reports); }), "both report");
     dll.scope_drop(0);  // A's store's Shutdown on this thread, without waiting
-    check(eventually([&] { return b.callback.done_calls.load() == 1 && a.callback.done_calls.load() == 1; }),
-          "both Done came");
-    Store *stores[] = {&a, &b};
-    finish(stores, 2);
+    check(eventually([&] { return all_of({&a, &b}, &Store::done); }), "both Done came");
+    finish({&a, &b});
     check(eventually([&] { return dll.tls_drops() == 2; }), "both slow thread-local destructors ran");
 }
 

@@ -54,12 +54,18 @@ pub struct Reporter(DropCount);
 #[mapisync::provider]
 impl MapiSync for Reporter {
     fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
-        for step in 1..=10_000 {
-            job.progress("Working", step, 0)?;
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        Ok(())
+        report_until_cancelled(job)
     }
+}
+
+/// Reports a step a millisecond, 10,000 at most, until a report fails (the
+/// sync was cancelled): [`Reporter`]'s body, and its variants'.
+fn report_until_cancelled(job: &mut SyncJob) -> mapisync::Result<()> {
+    for step in 1..=10_000 {
+        job.progress("Working", step, 0)?;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
 }
 
 /// A thread-local value whose destructor is slow and runs this DLL's code.
@@ -68,6 +74,9 @@ struct SlowDrop(Cell<u32>);
 /// How long [`SlowDrop`]'s destructor sleeps (ms); 20 unless a host sets it
 /// (`mapisync_test_slow_tls_ms`, unload_orders.cpp).
 static SLOW_MS: AtomicU32 = AtomicU32::new(20);
+
+/// How long [`LateReporter`] goes on once it has seen its cancellation (ms).
+static LATE_MS: AtomicU32 = AtomicU32::new(300);
 
 impl Drop for SlowDrop {
     fn drop(&mut self) {
@@ -210,11 +219,7 @@ pub struct CallsBackReporter(DropCount);
 impl MapiSync for CallsBackReporter {
     fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
         CALLS_BACK.with(|it| it.0.set(true));
-        for step in 1..=10_000 {
-            job.progress("Working", step, 0)?;
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        Ok(())
+        report_until_cancelled(job)
     }
 }
 
@@ -224,9 +229,6 @@ pub extern "C" fn mapisync_test_calls_back_drops() -> u32 {
     CALLS_BACK_DROPS.load(Ordering::SeqCst)
 }
 
-/// How long [`LateReporter`] goes on once it has seen its cancellation (ms).
-static LATE_MS: AtomicU32 = AtomicU32::new(300);
-
 /// As [`Reporter`], but once cancelled it finishes its current step first
 /// (`LATE_MS`, 300 ms: a download that ends its chunk) before it returns.
 #[derive(Debug, Default)]
@@ -235,14 +237,8 @@ pub struct LateReporter(DropCount);
 #[mapisync::provider]
 impl MapiSync for LateReporter {
     fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
-        for step in 1..=10_000 {
-            if let Err(error) = job.progress("Working", step, 0) {
-                std::thread::sleep(Duration::from_millis(LATE_MS.load(Ordering::SeqCst).into()));
-                return Err(error);
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        Ok(())
+        report_until_cancelled(job)
+            .inspect_err(|_| std::thread::sleep(Duration::from_millis(LATE_MS.load(Ordering::SeqCst).into())))
     }
 }
 
@@ -260,13 +256,14 @@ pub struct SlowReporter(DropCount);
 #[mapisync::provider]
 impl MapiSync for SlowReporter {
     fn synchronize_in_background(&self, job: &mut SyncJob) -> mapisync::Result<()> {
-        SLOW.with(|slow| slow.0.set(1));
-        for step in 1..=10_000 {
-            job.progress("Working", step, 0)?;
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        Ok(())
+        report_until_cancelled(touch_slow(job))
     }
+}
+
+/// Touches [`SLOW`] on the calling thread (the worker), and passes `job` on.
+fn touch_slow(job: &mut SyncJob) -> &mut SyncJob {
+    SLOW.with(|slow| slow.0.set(1));
+    job
 }
 
 /// One scope per store (slot), with the handles it adopted.
