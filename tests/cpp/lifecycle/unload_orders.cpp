@@ -15,8 +15,9 @@
 //     store's Shutdown (scope dropped) on the first sync's worker; the other
 //     sync (LateReporter) takes 300 ms to end after its cancellation.
 //   3 three stores, each shut down on its own worker, one after another.
-//   4 two_scope_unload's mode 1, `cycles` times in one process (load,
-//     both Shutdowns on their workers, FreeLibrary, unloaded?).
+//   4 two stores: A's scope dropped in A's first Progress, B's once A's
+//     Done came, each on its own worker; `cycles` times in one process
+//     (load, both Shutdowns, FreeLibrary, unloaded?).
 //   5 store A's scope dropped on a host thread (no wait), store B's on its
 //     worker after A's Done.
 //   6 as 4, `cycles` times, and the process's handle count must not grow
