@@ -3,20 +3,14 @@
 //! (`FreeLibrary` after MAPI's last `MAPIUninitialize`, which never consults
 //! `DllCanUnloadNow`) cannot unmap code a worker still runs.
 //!
-//! Each worker holds a reference of its own, taken before its thread starts.
-//! On Windows the worker hands it, at the end of its body, to a thread-pool
-//! wait that gives it back once the thread has terminated, so the DLL stays
-//! loaded exactly as long as any of its workers runs, whatever the host
-//! calls: two stores shut down each on its own worker, then `FreeLibrary`,
-//! unload the DLL once both threads are gone. Elsewhere, and where the
-//! hand-off fails, the reference stays with the worker's registry entry and
-//! is dropped when a later call into the DLL reaps it
-//! (`SynchronizeInBackground`, `DllCanUnloadNow`, the provider's Shutdown
-//! or Logoff calling [`drain`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.drain.html)); a caller of the
-//! DLL's code holds the DLL loaded, so that never unloads it under running
-//! code. A host that unloads while workers run leaves the DLL loaded (until
-//! the last one has exited, or the next load reaps them), which is the safe
-//! way to fail.
+//! The registry takes the pin when its first worker starts and drops it when
+//! it has reaped the last one. Reaping happens only inside calls the host
+//! makes into the DLL (`SynchronizeInBackground`, `DllCanUnloadNow`, the
+//! provider's Shutdown or Logoff calling [`drain`](https://docs.rs/mapisync/latest/mapisync/lifecycle/fn.drain.html)),
+//! and a caller of the DLL's code holds the DLL loaded, so dropping the pin
+//! never unloads the DLL under running code. A host that unloads while
+//! workers run leaves the DLL loaded (until the next load reaps them), which
+//! is the safe way to fail.
 //!
 //! - Windows: `GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS)`
 //!   and `FreeLibrary`.
@@ -35,21 +29,31 @@ impl ModulePin {
         platform::take().map(Self)
     }
 
-    /// Gives the reference back once the calling thread has terminated,
-    /// from code outside this module, for a worker that may be the last
-    /// thing keeping the DLL (the host's `FreeLibrary` may come before any
-    /// other call into the DLL). `after` runs first, once the thread has
-    /// terminated, on another thread, while the reference is still held.
+    /// Gives the reference back once the calling thread and every thread
+    /// of `others` have terminated, from code outside this module: for the
+    /// last of the workers that may be the only thing keeping the DLL (a
+    /// provider's Shutdown ran on one of them, and the host's `FreeLibrary`
+    /// may come before any other call into the DLL), while the others are
+    /// still in their teardown. `others` are handles the caller keeps open
+    /// for this call (the registry's, under its lock).
     /// `Err(self)` where that cannot be done: only Windows can, with a
-    /// thread-pool wait on the thread's handle whose callback ends in
-    /// `FreeLibraryWhenCallbackReturns` (the pool unloads after the
-    /// callback's code has returned, so each worker's callback is covered
-    /// by its own reference); elsewhere the pin stays with the registry,
-    /// given back by the next call into the DLL.
-    pub fn release_after_this_thread(self, after: fn()) -> Result<(), Self> {
-        platform::release_after_this_thread(self.0, after).map_err(Self)
+    /// thread-pool wait on the calling thread's handle whose callback waits
+    /// for the others, runs `after` (with the reference still held) and ends in `FreeLibraryWhenCallbackReturns` (the pool
+    /// unloads after the callback's code has returned); elsewhere the pin
+    /// stays with the registry, given back by the next call into the DLL.
+    pub fn release_after_threads(self, others: Vec<RawThread>, after: fn()) -> Result<(), Self> {
+        platform::release_after_threads(self.0, others, after).map_err(Self)
     }
 }
+
+/// A worker thread's own handle, as [`ModulePin::release_after_threads`]
+/// waits for it: the Win32 thread handle; nothing elsewhere.
+#[cfg(windows)]
+pub type RawThread = windows_sys::Win32::Foundation::HANDLE;
+/// A worker thread's own handle, as [`ModulePin::release_after_threads`]
+/// waits for it: the Win32 thread handle; nothing elsewhere.
+#[cfg(not(windows))]
+pub type RawThread = ();
 
 #[cfg(all(windows, not(all(loom, test))))]
 mod platform {
@@ -60,8 +64,9 @@ mod platform {
     };
     use windows_sys::Win32::System::LibraryLoader::{GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetModuleHandleExW};
     use windows_sys::Win32::System::Threading::{
-        CloseThreadpoolWait, CreateThreadpoolWait, FreeLibraryWhenCallbackReturns, GetCurrentProcess, GetCurrentThread,
-        PTP_CALLBACK_INSTANCE, PTP_WAIT, SetThreadpoolWait,
+        CallbackMayRunLong, CloseThreadpoolWait, CreateThreadpoolWait, FreeLibraryWhenCallbackReturns,
+        GetCurrentProcess, GetCurrentThread, INFINITE, PTP_CALLBACK_INSTANCE, PTP_WAIT, SetThreadpoolWait,
+        WaitForSingleObject,
     };
 
     pub(super) struct Handle(HMODULE);
@@ -89,53 +94,82 @@ mod platform {
         }
     }
 
-    /// What the thread-pool callback gives back: the module reference and
-    /// the handle of the thread whose end it waits for, and what it runs then.
+    /// Thread handles this code opened (`DuplicateHandle`), closed on drop.
+    struct Threads(Vec<HANDLE>);
+
+    impl Drop for Threads {
+        fn drop(&mut self) {
+            for &thread in &self.0 {
+                // SAFETY: Win32: each is a handle `duplicate` opened, closed once.
+                unsafe { CloseHandle(thread) };
+            }
+        }
+    }
+
+    /// A handle of this process's own, to `thread` (a pseudo-handle or a
+    /// handle the caller keeps open for the call); `None` if refused.
+    fn duplicate(thread: HANDLE) -> Option<HANDLE> {
+        let mut copy: HANDLE = core::ptr::null_mut();
+        // SAFETY: Win32: the process pseudo-handle is always valid, `thread`
+        // is open for this call (see `release_after_threads`), and `copy`
+        // is writable and receives a real handle.
+        let duplicated = unsafe {
+            let process = GetCurrentProcess();
+            DuplicateHandle(process, thread, process, &mut copy, 0, 0, DUPLICATE_SAME_ACCESS)
+        };
+        (duplicated != 0).then_some(copy)
+    }
+
+    /// What the thread-pool callback gives back: the module reference, and
+    /// the threads whose end it waits for (the calling thread's first, the
+    /// one the pool waits on).
     struct Parting {
         module: HMODULE,
-        thread: HANDLE,
+        threads: Threads,
         after: fn(),
     }
 
-    pub(super) fn release_after_this_thread(handle: Handle, after: fn()) -> Result<(), Handle> {
-        let mut thread: HANDLE = core::ptr::null_mut();
-        // SAFETY: Win32: the pseudo-handles of this process and thread are
-        // always valid; `thread` is writable and receives a real handle.
-        let duplicated = unsafe {
-            let process = GetCurrentProcess();
-            DuplicateHandle(process, GetCurrentThread(), process, &mut thread, 0, 0, DUPLICATE_SAME_ACCESS)
-        };
-        if duplicated == 0 {
+    pub(super) fn release_after_threads(handle: Handle, others: Vec<HANDLE>, after: fn()) -> Result<(), Handle> {
+        // SAFETY: Win32: the calling thread's pseudo-handle is always valid.
+        let Some(me) = duplicate(unsafe { GetCurrentThread() }) else {
             return Err(handle);
+        };
+        let mut threads = Threads(Vec::with_capacity(1 + others.len()));
+        threads.0.push(me);
+        for other in others {
+            let Some(copy) = duplicate(other) else {
+                return Err(handle);
+            };
+            threads.0.push(copy);
         }
-        let parting = Box::into_raw(Box::new(Parting { module: handle.0, thread, after }));
+        let parting = Box::into_raw(Box::new(Parting { module: handle.0, threads, after }));
         // SAFETY: Win32: `parting` stays valid until the one callback frees
         // it; NULL is the process's default callback environment.
         let wait = unsafe { CreateThreadpoolWait(Some(after_exit), parting.cast(), core::ptr::null()) };
         if wait == 0 {
-            // SAFETY: Box, Win32: nothing else saw `parting` or the duplicated handle.
-            unsafe {
-                let parting = Box::from_raw(parting);
-                CloseHandle(parting.thread);
-            }
+            // SAFETY: Box: nothing else saw `parting`; its drop closes the handles.
+            drop(unsafe { Box::from_raw(parting) });
             return Err(handle);
         }
         // The callback gives the reference back now.
         core::mem::forget(handle);
-        // SAFETY: Win32: `wait` is ours and `thread` stays open until the
+        // SAFETY: Win32: `wait` is ours and `me` stays open until the
         // callback closes it; NULL: no timeout.
-        unsafe { SetThreadpoolWait(wait, thread, core::ptr::null()) };
+        unsafe { SetThreadpoolWait(wait, me, core::ptr::null()) };
         Ok(())
     }
 
-    /// Runs on a pool thread once the worker has terminated: runs `after`
-    /// (the registry's reap), closes the thread handle and the wait, and has
+    /// Runs on a pool thread once the calling worker has terminated: waits
+    /// for the other workers' ends (their bodies have ended, only their
+    /// teardown is left), runs `after` (the registry's reap), closes the
+    /// thread handles and the wait, and has
     /// the pool give the module reference back after this function has
-    /// returned.
+    /// returned. One callback does it all, so no other code of the module
+    /// runs on a pool thread when it unloads.
     ///
     /// # Safety
     /// Win32: called by the thread pool for the wait made in
-    /// `release_after_this_thread`, with its `Parting` as `context`, once.
+    /// `release_after_threads`, with its `Parting` as `context`, once.
     unsafe extern "system" fn after_exit(
         instance: PTP_CALLBACK_INSTANCE,
         context: *mut c_void,
@@ -144,17 +178,27 @@ mod platform {
     ) {
         // SAFETY: Box: the `Parting` leaked for this one callback.
         let parting = unsafe { Box::from_raw(context.cast::<Parting>()) };
+        if parting.threads.0.len() > 1 {
+            // SAFETY: Win32: `instance` is this callback's; a hint that it
+            // blocks, so the pool does not count on this thread meanwhile.
+            unsafe { CallbackMayRunLong(instance) };
+        }
+        for &other in &parting.threads.0[1..] {
+            // SAFETY: Win32: an open handle of ours (closed below, once).
+            unsafe { WaitForSingleObject(other, INFINITE) };
+        }
         // No unwind may leave an `extern "system"` function (it would abort
         // the host's process); the reap does not panic, and if it did, the
         // entries would only wait for the next call into the DLL.
         let _ = std::panic::catch_unwind(parting.after);
-        // SAFETY: Win32: the handle and the wait are ours, closed once; a
-        // wait may be closed from its own callback; the module is unloaded
-        // (if this was its last reference) only after the callback returns.
+        let module = parting.module;
+        drop(parting);
+        // SAFETY: Win32: the wait is ours, closed once; a wait may be closed
+        // from its own callback; the module is unloaded (if this was its
+        // last reference) only after the callback returns.
         unsafe {
-            CloseHandle(parting.thread);
             CloseThreadpoolWait(wait);
-            FreeLibraryWhenCallbackReturns(instance, parting.module);
+            FreeLibraryWhenCallbackReturns(instance, module);
         }
     }
 }
@@ -233,7 +277,7 @@ mod platform {
 
     /// Linux has no way to drop a reference after this thread's exit from
     /// outside the object's code: the pin stays with the registry.
-    pub(super) fn release_after_this_thread(handle: Handle, _: fn()) -> Result<(), Handle> {
+    pub(super) fn release_after_threads(handle: Handle, _: Vec<super::RawThread>, _: fn()) -> Result<(), Handle> {
         Err(handle)
     }
 }
@@ -246,7 +290,7 @@ mod platform {
         None
     }
 
-    pub(super) fn release_after_this_thread(handle: Handle, _: fn()) -> Result<(), Handle> {
+    pub(super) fn release_after_threads(handle: Handle, _: Vec<super::RawThread>, _: fn()) -> Result<(), Handle> {
         Err(handle)
     }
 }

@@ -1,7 +1,7 @@
 //! The module's registry of syncs: whether new syncs are admitted (for the
 //! whole module and for each [scope](https://docs.rs/mapisync/latest/mapisync/lifecycle/struct.Scope.html)), the objects
-//! each scope owns, each running sync's cancel word, worker thread and the
-//! worker's pin on the module (`pin.rs`). One lock guards it all, so "refuse new syncs
+//! each scope owns, each running sync's cancel word and worker thread, and
+//! the module's pin on itself. One lock guards it all, so "refuse new syncs
 //! and cancel the running ones" is one step that no start can slip through,
 //! for the module as for one scope.
 //!
@@ -30,7 +30,7 @@ use crate::atomic::{Condvar, Mutex, MutexGuard};
 use crate::hresult::{E_OUTOFMEMORY, MAPI_E_END_OF_SESSION};
 use crate::state::JobState;
 use crate::workers::host_calls;
-use crate::workers::pin::ModulePin;
+use crate::workers::pin::{ModulePin, RawThread};
 
 mod handles;
 
@@ -55,6 +55,13 @@ pub trait Exit: Send {
     /// Waits until the thread exited (`true`) or `deadline` passed (`false`);
     /// `None` waits without a limit.
     fn wait_exit(&mut self, deadline: Option<Instant>) -> bool;
+
+    /// The thread's own handle, open while this value lives, for a pin's
+    /// hand-off that waits for the thread's end (`pin.rs`); `None` where
+    /// there is none to wait on (the hand-off is then not made).
+    fn raw(&self) -> Option<RawThread> {
+        None
+    }
 }
 
 /// A scope's number, unique for the life of the module.
@@ -90,11 +97,12 @@ struct Entry<W: Exit> {
     /// Whether the worker is inside a drain now: drains on other workers
     /// skip it, so two workers draining each other cannot wait in a cycle.
     draining: bool,
-    /// The worker's load reference on the module (`pin.rs`), taken before
-    /// its thread starts: handed by the worker to its thread's exit at the
-    /// end of its body ([`Registry::worker_ending`], Windows), or else
-    /// dropped with the entry when a call into the DLL reaps it.
-    pin: Option<ModulePin>,
+    /// A drain or a scope's end on this worker asked for the module's pin to
+    /// go with the thread's exit ([`Registry::worker_ending`]).
+    hand_off: bool,
+    /// The worker's body has ended ([`Registry::worker_ending`] ran on it):
+    /// only its thread's teardown is left.
+    ended: bool,
     /// `None` while a `drain` waits for this thread outside the lock.
     thread: Option<W>,
 }
@@ -121,13 +129,11 @@ struct Inner<W: Exit> {
     records: Vec<Record>,
     /// The next `life` or `generation` number (one sequence, never reused).
     next_number: u64,
+    /// Held while `entries` is not empty (see `pin.rs`), unless the last
+    /// worker handed it to its own exit.
+    pin: Option<ModulePin>,
     /// The threads in a drain now, once per drain (workers among them).
     draining: Vec<host_calls::ThreadId>,
-    /// A drain or a scope's end ran on a worker (a store's Shutdown there,
-    /// after which the host may `FreeLibrary` with no other call into the
-    /// DLL): from then until the registry is found empty, every worker
-    /// hands its pin to its thread's exit ([`Registry::worker_ending`]).
-    hand_off: bool,
 }
 
 /// The registry (one per module, in `workers.rs`; one per model in loom).
@@ -154,8 +160,8 @@ impl<W: Exit> Registry<W> {
             next_scope: 1,
             records: Vec::new(),
             next_number: 1,
+            pin: None,
             draining: Vec::new(),
-            hand_off: false,
         };
         Self { inner: Mutex::new(inner), reaped: Condvar::new(), recorded: core::sync::atomic::AtomicUsize::new(0) }
     }
@@ -179,16 +185,12 @@ impl<W: Exit> Registry<W> {
         job: &Arc<JobState>,
         spawn: impl FnOnce() -> std::io::Result<W>,
     ) -> Result<(), HRESULT> {
-        // Before the lock: the loader's own lock is never taken under this
-        // one here (a thread-local destructor holds the loader's while it
-        // may call into `lifecycle`). Declared first, so a refused start
-        // gives it back after the lock is released.
-        let pin = ModulePin::take();
         let mut inner = self.lock();
         let scope = inner.owner_of(key, alias);
         if inner.closed || scope.is_some_and(|id| !inner.open_scopes.contains(&id)) {
             return Err(MAPI_E_END_OF_SESSION);
         }
+        // Reap, but keep the pin: the new entry is about to need it.
         inner.reap_exited();
         let thread = spawn().map_err(|_| E_OUTOFMEMORY)?;
         let owner = thread.id();
@@ -199,9 +201,13 @@ impl<W: Exit> Registry<W> {
             job: job.clone(),
             owner,
             draining: false,
-            pin,
+            hand_off: false,
+            ended: false,
             thread: Some(thread),
         });
+        if inner.pin.is_none() {
+            inner.pin = ModulePin::take();
+        }
         Ok(())
     }
 
@@ -262,6 +268,7 @@ impl<W: Exit> Registry<W> {
     pub fn running(&self, which: Which) -> usize {
         let mut inner = self.lock();
         inner.reap_exited();
+        inner.release_pin_if_idle();
         inner.entries.iter().filter(|entry| entry.is_in(which)).count()
     }
 
@@ -295,49 +302,60 @@ impl<W: Exit> Registry<W> {
         drained
     }
 
-    /// On a worker thread (a drain or a scope's end ran on it): from now
-    /// until no worker is left, every worker hands its pin to its thread's
-    /// exit at its end ([`worker_ending`](Self::worker_ending)), so a host
-    /// that unloads the DLL right after Shutdowns that ran on workers
+    /// On a worker thread (a drain or a scope's end ran on it): asks that
+    /// the module's pin be handed to the thread's exit when the worker's
+    /// body ends ([`worker_ending`](Self::worker_ending)), so a host that
+    /// unloads the DLL right after a Shutdown that ran on this worker
     /// (MAPI's `FreeLibrary`, with no other call into the DLL) does unload
-    /// it once the last worker thread has terminated, instead of never.
-    /// Elsewhere, nothing: a Shutdown on a host thread reaps the workers it
-    /// waited for in the call, and an unload right after it is at once.
+    /// it once the thread has terminated, instead of never. Elsewhere, nothing.
     pub fn ask_for_hand_off(&self) {
         let me = W::current();
-        let mut inner = self.lock();
-        if inner.entries.iter().any(|entry| entry.owner == me) {
-            inner.hand_off = true;
+        if let Some(entry) = self.lock().entries.iter_mut().find(|entry| entry.owner == me) {
+            entry.hand_off = true;
         }
     }
 
     /// At the end of a worker's body (its sync's `Done` said, its objects
-    /// released): once [`ask_for_hand_off`](Self::ask_for_hand_off) asked
-    /// for it, hands the worker's pin to the thread's exit (`pin.rs`,
-    /// Windows), whichever worker ends last. The pool callback that gives
-    /// the reference back first runs `reap` (the module's
-    /// [`reap`](Self::reap)), so the entries' thread handles are closed
-    /// then, not left for a call that may never come. Where the hand-off
-    /// cannot be made, the pin stays in the entry, given back when a later
-    /// call into the DLL reaps it. The pin is for the module's workers only:
-    /// a thread of the provider's own (one that holds a kept job or token,
-    /// say) is the provider's to end in its Shutdown.
+    /// released): if [`ask_for_hand_off`](Self::ask_for_hand_off) asked it
+    /// of any worker the registry still lists (exited or not), and every other one's body
+    /// has ended too, hands the module's pin to the exit of this thread and
+    /// of those (see `pin.rs`): after `Done` and the workers' releases, not
+    /// in the middle of them. Two stores' Shutdowns, each on its own
+    /// worker, so unload the DLL once both threads are gone, whichever
+    /// ends last. A worker whose body still runs makes the hand-off at its
+    /// own end. The pool callback reaps the ended entries (`reap`, the
+    /// module's [`reap`](Self::reap)) before it gives the reference back,
+    /// so their thread handles are closed then, not left for a call that
+    /// may never come; a later sync takes a pin of its own. The pin is for the module's workers
+    /// only: a thread of the provider's own (one that holds a kept job or
+    /// token, say) is the provider's to end in its Shutdown.
     pub fn worker_ending(&self, reap: fn()) {
         let me = W::current();
         let mut inner = self.lock();
-        if !inner.hand_off {
-            return;
-        }
-        if let Some(entry) = inner.entries.iter_mut().find(|entry| entry.owner == me) {
-            if let Some(pin) = entry.pin.take() {
-                entry.pin = pin.release_after_this_thread(reap).err();
+        // Asked by a worker that has exited counts too (the store shut down
+        // on a worker that ended first): read before the reap drops it.
+        let asked = inner.entries.iter().any(|entry| entry.hand_off);
+        inner.reap_exited();
+        let (mut others, mut all_ended) = (Vec::new(), true);
+        for entry in &mut inner.entries {
+            if entry.owner == me {
+                entry.ended = true;
+            } else if let Some(raw) = entry.thread.as_ref().filter(|_| entry.ended).and_then(Exit::raw) {
+                others.push(raw);
+            } else {
+                // Still running, or a drain waits for it outside the lock.
+                all_ended = false;
             }
+        }
+        if let Some(pin) = inner.pin.take_if(|_| asked && all_ended) {
+            inner.pin = pin.release_after_threads(others, reap).err();
         }
     }
 
-    /// Drops the entries whose thread has exited (their pins with them):
-    /// the pool callback of a worker's hand-off, on another thread once
-    /// that worker has terminated.
+    /// Drops the entries whose thread has exited: the pool callback of a
+    /// worker's hand-off, once that worker and the others it waited for
+    /// have terminated. The module's pin is not touched (the hand-off took
+    /// it; a later sync's is given back by a later call into the DLL).
     pub fn reap(&self) {
         self.lock().reap_exited();
     }
@@ -357,14 +375,14 @@ impl<W: Exit> Registry<W> {
     }
 
     /// Ends a drain: takes the calling thread's mark off, and on a worker
-    /// clears its entry's and asks for the pins' hand-off
-    /// ([`ask_for_hand_off`](Self::ask_for_hand_off)).
+    /// clears its entry's and asks for the pin's hand-off ([`ask_for_hand_off`](Self::ask_for_hand_off)).
     fn end_drain(&self, me: &W::Id) {
         let mut inner = self.lock();
         inner.unmark_draining();
-        let on_worker =
-            inner.entries.iter_mut().find(|entry| entry.owner == *me).map(|entry| entry.draining = false).is_some();
-        inner.hand_off |= on_worker;
+        if let Some(entry) = inner.entries.iter_mut().find(|entry| entry.owner == *me) {
+            entry.draining = false;
+            entry.hand_off = true;
+        }
     }
 
     fn drain_awaited(
@@ -377,6 +395,7 @@ impl<W: Exit> Registry<W> {
         let mut inner = self.lock();
         loop {
             inner.reap_exited();
+            inner.release_pin_if_idle();
             // One look at each entry: what it waits for may change meanwhile
             // (another thread starts draining), and the count and the pick must agree.
             let Inner { entries, draining, .. } = &mut *inner;
@@ -483,12 +502,17 @@ impl<W: Exit> Inner<W> {
 
     /// Drops the entries whose thread has exited (a taken thread is a
     /// drain's to reap).
-    /// Once none is left, workers no longer hand their pins over (until a
-    /// drain or a scope's end on a worker asks again).
     fn reap_exited(&mut self) {
         self.entries.retain_mut(|entry| entry.thread.as_mut().is_none_or(|thread| !thread.has_exited()));
+    }
+
+    /// Gives up the module's pin once no worker thread is left. Called only
+    /// from calls the host makes into the DLL (see `pin.rs`), never from a
+    /// worker: a worker's own entry keeps `entries` non-empty (a worker
+    /// hands the pin to its own exit instead, `worker_ending`).
+    fn release_pin_if_idle(&mut self) {
         if self.entries.is_empty() {
-            self.hand_off = false;
+            self.pin = None;
         }
     }
 }

@@ -55,6 +55,11 @@ impl Exit for WorkerThread {
     fn wait_exit(&mut self, deadline: Option<Instant>) -> bool {
         self.0.wait(deadline)
     }
+
+    #[cfg(windows)]
+    fn raw(&self) -> Option<crate::workers::pin::RawThread> {
+        Some(self.0.raw())
+    }
 }
 
 /// `left` as `WaitForSingleObject` milliseconds, at most `longest`: rounded
@@ -93,6 +98,11 @@ mod platform {
         pub(super) fn from_std(handle: JoinHandle<()>) -> Self {
             // into_raw_handle: std gives up the handle without closing it.
             Self(handle.into_raw_handle() as HANDLE)
+        }
+
+        /// The handle, open until this value is dropped.
+        pub(super) fn raw(&self) -> HANDLE {
+            self.0
         }
 
         /// Whether the thread has terminated, without waiting.

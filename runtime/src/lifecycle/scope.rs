@@ -143,9 +143,8 @@ impl Scope {
 
 impl Drop for Scope {
     /// Ends the scope as [`shutdown`](Scope::shutdown) does, without
-    /// waiting. On a worker thread, the workers' load references on the
-    /// module are then given back when their threads have terminated
-    /// (Windows), so an unload right after does unload the DLL.
+    /// waiting. On the last worker thread of the module, the module's load
+    /// reference is then given back when that thread has terminated (Windows).
     fn drop(&mut self) {
         REGISTRY.close_and_cancel(self.which());
         REGISTRY.ask_for_hand_off();

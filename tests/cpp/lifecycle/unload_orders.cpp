@@ -3,8 +3,9 @@
 // or not), then the host lets go of everything, waits until every thread is
 // long gone, and FreeLibrary's the DLL, expecting it to unload (the next
 // load is a fresh instance) and no thread handle of the unloaded instance
-// left open. Before each worker handed its own pin to its thread's exit,
-// modes 1 to 5 and 11 left the DLL loaded, and 6 and 12 leaked handles.
+// left open. Before the last worker's hand-off waited for every ended
+// worker (pin.rs), modes 1 to 5 and 11 left the DLL loaded, and 6 and 12
+// leaked thread handles.
 //
 // usage: unload_orders DLL [mode] [cycles]
 //   1 store A's Shutdown (Scope::shutdown, 5 s) on a host thread waits for
@@ -40,6 +41,28 @@
 //     unloads, handle count checked as in 6.
 //   13 as 2, but the store's Shutdown on the worker is Scope::shutdown(2 s)
 //     (examples/outlook-store's), which waits for the late sync.
+//   14 store A's scope dropped on A's worker (asks for the hand-off) while
+//     store B still runs; long after A has gone, B's store's Shutdown
+//     (Scope::shutdown, 5 s) on the host thread, the host releases
+//     everything and FreeLibrary's: the DLL must be unmapped AT ONCE and
+//     the next LoadLibrary a fresh instance (as lifecycle.cpp scenario 1,
+//     stubborn_reload.cpp), `cycles` times.
+//   18 as 14, but B's end is the module's Shutdown on the host thread
+//     (lifecycle::shutdown(5 s)).
+//   15 the loader lock against the registry lock: A's scope dropped on the
+//     host thread (A's thread exits, unreaped), then B's (a
+//     CallsBackReporter); while B's thread-local destructor (run under the
+//     loader lock) waits its 200 ms, the host calls DllCanUnloadNow (which
+//     reaps A). A watchdog ends a deadlocked process after 15 s.
+//   16 as 15, but the host's call is the next sync's start (store C's
+//     SynchronizeInBackground).
+//   17 as 15, but the host's call is a third store's Shutdown on the host
+//     thread (Scope::shutdown(1 s), whose drain reaps A).
+//   Modes 14 to 18 came from the review of a design with a pin per worker
+//   (deadlocked in 15 and 17, not at once in 14 and 18).
+// Mode 1 (a host thread's drain holds one worker's thread while another,
+// which asked, ends) still leaves the DLL loaded: the hand-off cannot wait
+// for a thread a drain holds, and the drain does not hand off; known, open.
 //   7 control for 6: both stores' Shutdowns (Scope::shutdown, 5 s) on the
 //     host thread, which reap the workers, then FreeLibrary, `cycles` times.
 // Last line: `N passed, 0 failed`.
@@ -63,6 +86,7 @@ constexpr CLSID CLSID_LateReporter = {0x6C1F0A07, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0
 typedef void (*VoidFromU32Fn)(uint32_t);
 typedef void (*AdoptFn)(uint32_t, void *);
 typedef uint32_t (*U32Fn)();
+typedef uint32_t (*U32FromU32Fn)(uint32_t);
 typedef uint32_t (*ScopeShutdownFn)(uint32_t, uint32_t);
 
 struct Store {
@@ -359,12 +383,97 @@ static void host_drop_then_worker(Dll &dll) {
     check(eventually([&] { return dll.tls_drops() == 2; }), "both slow thread-local destructors ran");
 }
 
+// Mode 14's and 18's one cycle: true if the DLL was unmapped at once.
+static bool host_shutdown_after_a_worker_shutdown(Dll &dll, const char *path, bool module_shutdown) {
+    Store a, b;
+    dll.adopt_new(a, CLSID_SlowReporter, 0);
+    dll.adopt_new(b, CLSID_Reporter, 1);
+    VoidFromU32Fn drop = dll.scope_drop;
+    a.once_when([] { return true; }, [drop] { drop(0); });
+    start_all({&b, &a}, true);
+    check(eventually([&] { return a.done(); }), "A's Done came (its Shutdown on its worker)");
+    check(eventually([&] { return dll.tls_drops() == 1; }), "A's thread-local destructor ran");
+    sleep_ms(500);  // A's thread has long terminated
+    // B's store's Shutdown on this (host) thread, waiting: reaps B's worker.
+    if (module_shutdown) {
+        auto shutdown = export_of<U32FromU32Fn>(dll.module, "mapisync_test_shutdown");
+        check(shutdown(5000) == 0, "the module's Shutdown drained on the host thread");
+    } else {
+        check(dll.scope_shutdown(1, 5000) == 0, "B's scope drained on the host thread");
+    }
+    finish({&a, &b});
+    FreeLibrary(dll.module);
+    bool gone = !is_loaded(path);
+    check(gone, "mode %d: after the host-thread Shutdown, FreeLibrary unmaps the DLL at once", module_shutdown ? 18 : 14);
+    // The next logon's LoadLibrary, at once.
+    Module again = load_library(path);
+    uint32_t old_tls = export_of<U32Fn>(again, "mapisync_test_tls_drops")();
+    uint32_t shut = export_of<U32Fn>(again, "mapisync_test_is_shut_down")();
+    check(old_tls == 0 && shut == 0, "the LoadLibrary right after is a fresh instance (thread-local count %u, shut down %u)",
+          old_tls, shut);
+    FreeLibrary(again);
+    if (!gone) eventually([&] { return !is_loaded(path); }, 2000);  // let the old one go before the next cycle
+    return gone;
+}
+
+static std::atomic<bool> g_call_returned{false};
+
+// Modes 15 to 17's watchdog: a deadlocked process is ended (TerminateProcess,
+// which takes no loader lock), with its verdict printed.
+static DWORD WINAPI deadlock_watchdog(LPVOID) {
+    for (int i = 0; i < 1500 && !g_call_returned.load(); i++) Sleep(10);
+    if (!g_call_returned.load()) {
+        std::printf("mode 15-17: DEADLOCK: the host's call has not returned after 15 s\n");
+        std::printf("%d passed, %d failed\n", g_passed, g_failed + 1);
+        std::fflush(stdout);
+        TerminateProcess(GetCurrentProcess(), 3);
+    }
+    return 0;
+}
+
+// Modes 15 to 17.
+static void loader_lock_against_registry_lock(Dll &dll, int mode) {
+    g_call_returned.store(false);
+    HANDLE watchdog = CreateThread(nullptr, 0, deadlock_watchdog, nullptr, 0, nullptr);
+    auto can_unload = export_of<HRESULT(STDAPICALLTYPE *)()>(dll.module, "DllCanUnloadNow");
+    Store a, b, c;
+    dll.adopt_new(a, CLSID_Reporter, 0);
+    dll.adopt_new(b, CLSID_CallsBackReporter, 1);
+    dll.adopt_new(c, CLSID_Reporter, 2);
+    start_all({&a, &b});
+    check(eventually([&] { return all_of({&a, &b}, &Store::reports); }), "both report");
+    dll.scope_drop(0);  // A's store's Shutdown here, no wait: A's entry stays
+    check(eventually([&] { return a.done(); }), "A's Done came");
+    sleep_ms(300);  // A's thread has terminated; nothing reaped it
+    dll.scope_drop(1);
+    check(eventually([&] { return b.done(); }), "B's Done came");
+    sleep_ms(80);  // B's thread-local destructor runs (loader lock held) and waits 200 ms
+    const char *call = mode == 15 ? "DllCanUnloadNow" : mode == 16 ? "C's SynchronizeInBackground" : "C's store's Shutdown";
+    std::printf("mode %d: %s while B's thread-local destructor runs\n", mode, call);
+    std::fflush(stdout);
+    HRESULT hr = mode == 15 ? can_unload() : mode == 16 ? c.start() : HRESULT(dll.scope_shutdown(2, 1000));
+    std::printf("mode %d: %s returned 0x%08X\n", mode, call, hex(hr));
+    g_call_returned.store(true);
+    WaitForSingleObject(watchdog, INFINITE);
+    CloseHandle(watchdog);
+    auto drops = export_of<U32Fn>(dll.module, "mapisync_test_calls_back_drops");
+    check(eventually([&] { return drops() == 1; }), "B's calling-back destructor ran");
+    if (mode == 16) {
+        dll.scope_drop(2);
+        check(eventually([&] { return c.done(); }), "C's Done came");
+    } else {
+        c.sync->Release();
+        c.sync = nullptr;
+    }
+    finish({&a, &b, &c});
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *path = argv[1];
     int mode = argc > 2 ? std::atoi(argv[2]) : 1;
     int cycles = argc > 3 ? std::atoi(argv[3]) : 10;
-    int runs = mode == 4 || (mode >= 6 && mode <= 9) || mode == 12 ? cycles : 1;
+    int runs = mode == 4 || (mode >= 6 && mode <= 9) || mode == 12 || mode >= 14 ? cycles : 1;
     DWORD first = 0;
     for (int run = 0; run < runs; run++) {
         Dll dll;
@@ -373,6 +482,11 @@ int main(int argc, char **argv) {
             return 2;
         }
         check(dll.tls_drops() == 0, "cycle %d: a fresh instance", run);
+        if (mode == 14 || mode == 18) {
+            if (!host_shutdown_after_a_worker_shutdown(dll, path, mode == 18))
+                std::printf("mode %d cycle %d: STILL MAPPED right after FreeLibrary\n", mode, run);
+            continue;
+        }
         if (mode == 9) {
             if (!immediate_free(dll, path)) break;
             continue;
@@ -389,7 +503,15 @@ int main(int argc, char **argv) {
             case 12: one_store_on_worker(dll); break;
             case 13: one_store_two_syncs(dll, true); break;
             case 5: host_drop_then_worker(dll); break;
+            case 15: case 16: case 17: loader_lock_against_registry_lock(dll, mode); break;
             default: return 2;
+        }
+        if (mode >= 15 && mode <= 17) {
+            // Both Shutdowns ran on the host thread without waiting, and no
+            // call reaps the workers: the DLL may stay loaded (pin.rs); what
+            // these modes check is that every call returned.
+            FreeLibrary(dll.module);
+            continue;
         }
         char what[64];
         std::snprintf(what, sizeof what, "mode %d cycle %d", mode, run);
