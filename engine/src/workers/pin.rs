@@ -55,13 +55,10 @@ impl ModulePin {
 mod platform {
     use core::ffi::c_void;
 
-    use windows_sys::Win32::Foundation::{
-        CloseHandle, DUPLICATE_SAME_ACCESS, DuplicateHandle, FreeLibrary, HANDLE, HMODULE,
-    };
-    use windows_sys::Win32::System::LibraryLoader::{GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetModuleHandleExW};
-    use windows_sys::Win32::System::Threading::{
-        CloseThreadpoolWait, CreateThreadpoolWait, FreeLibraryWhenCallbackReturns, GetCurrentProcess, GetCurrentThread,
-        PTP_CALLBACK_INSTANCE, PTP_WAIT, SetThreadpoolWait,
+    use crate::win32::{
+        CloseHandle, CloseThreadpoolWait, CreateThreadpoolWait, DUPLICATE_SAME_ACCESS, DuplicateHandle, FreeLibrary,
+        FreeLibraryWhenCallbackReturns, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetCurrentProcess, GetCurrentThread,
+        GetModuleHandleExW, HANDLE, HMODULE, PTP_CALLBACK_INSTANCE, PTP_WAIT, SetThreadpoolWait,
     };
 
     pub(super) struct Handle(HMODULE);
