@@ -200,31 +200,11 @@ pub unsafe extern "C" fn mapisync_close_event(handle: HANDLE) -> i32 {
 #[cfg(windows)]
 mod platform {
     use super::HANDLE;
+    use crate::win32::{
+        CloseHandle, CreateEventW, DUPLICATE_SAME_ACCESS, DuplicateHandle, GetCurrentProcess, GetLastError, SetEvent,
+        WaitForSingleObject,
+    };
     use windows_result::HRESULT;
-    use windows_sys::Win32::Foundation::{CloseHandle, DUPLICATE_SAME_ACCESS, DuplicateHandle, GetLastError};
-    use windows_sys::Win32::System::Threading::{GetCurrentProcess, SetEvent, WaitForSingleObject};
-
-    // Declared here, from synchapi.h: windows-sys has CreateEventW only with
-    // its `Win32_Security` feature (for the attributes' type), which makes
-    // windows-sys about three times slower to compile in every provider's
-    // build. The attributes are always NULL here.
-    windows_link::link!("kernel32.dll" "system" fn CreateEventW(
-        attributes: *const core::ffi::c_void,
-        manual_reset: i32,
-        initial_state: i32,
-        name: *const u16
-    ) -> HANDLE);
-
-    /// Our CreateEventW is windows-sys's, but for the attributes' pointee
-    /// (a `SECURITY_ATTRIBUTES` there, passed NULL here).
-    #[test]
-    fn create_event_matches_windows_sys() {
-        use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
-        type Theirs = unsafe extern "system" fn(*const SECURITY_ATTRIBUTES, i32, i32, *const u16) -> HANDLE;
-        type Ours = unsafe extern "system" fn(*const core::ffi::c_void, i32, i32, *const u16) -> HANDLE;
-        let _: Theirs = windows_sys::Win32::System::Threading::CreateEventW;
-        let _: Ours = CreateEventW;
-    }
 
     /// The worker's own duplicate of the event handle.
     pub(super) struct Event(HANDLE);

@@ -32,6 +32,9 @@ pub mod state;
 #[doc(hidden)]
 pub mod unwind;
 #[doc(hidden)]
+#[cfg(windows)]
+pub mod win32;
+#[doc(hidden)]
 pub mod workers;
 
 pub use error::{Error, Result};

@@ -37,6 +37,8 @@ use mapisync_engine as engine;
 #[path = "../../engine/src/lib.rs"]
 #[allow(dead_code, unused_imports, unreachable_pub)]
 mod engine;
+#[cfg(windows)]
+use engine::win32;
 use engine::{atomic, error, flags, gate, hresult, state, unwind, workers};
 // In the models the engine's modules name the engine's root as `crate`, as
 // in the engine, and so find its HANDLE here.

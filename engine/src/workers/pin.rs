@@ -49,7 +49,7 @@ impl ModulePin {
 /// A worker thread's own handle, as [`ModulePin::release_after_threads`]
 /// waits for it: the Win32 thread handle; nothing elsewhere.
 #[cfg(windows)]
-pub type RawThread = windows_sys::Win32::Foundation::HANDLE;
+pub type RawThread = crate::HANDLE;
 /// A worker thread's own handle, as [`ModulePin::release_after_threads`]
 /// waits for it: the Win32 thread handle; nothing elsewhere.
 #[cfg(not(windows))]
@@ -59,14 +59,12 @@ pub type RawThread = ();
 mod platform {
     use core::ffi::c_void;
 
-    use windows_sys::Win32::Foundation::{
-        CloseHandle, DUPLICATE_SAME_ACCESS, DuplicateHandle, FreeLibrary, HANDLE, HMODULE,
-    };
-    use windows_sys::Win32::System::LibraryLoader::{GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GetModuleHandleExW};
-    use windows_sys::Win32::System::Threading::{
-        CallbackMayRunLong, CloseThreadpoolWait, CreateThreadpoolWait, FreeLibraryWhenCallbackReturns,
-        GetCurrentProcess, GetCurrentThread, INFINITE, PTP_CALLBACK_INSTANCE, PTP_WAIT, SetThreadpoolWait,
-        WaitForSingleObject,
+    use crate::event::INFINITE;
+    use crate::win32::{
+        CallbackMayRunLong, CloseHandle, CloseThreadpoolWait, CreateThreadpoolWait, DUPLICATE_SAME_ACCESS,
+        DuplicateHandle, FreeLibrary, FreeLibraryWhenCallbackReturns, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+        GetCurrentProcess, GetCurrentThread, GetModuleHandleExW, HANDLE, HMODULE, PTP_CALLBACK_INSTANCE, PTP_WAIT,
+        SetThreadpoolWait, WaitForSingleObject,
     };
 
     pub(super) struct Handle(HMODULE);

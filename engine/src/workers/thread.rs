@@ -85,8 +85,8 @@ mod platform {
     use std::thread::JoinHandle;
     use std::time::Instant;
 
-    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, WAIT_OBJECT_0};
-    use windows_sys::Win32::System::Threading::{INFINITE, WaitForSingleObject};
+    use crate::event::{INFINITE, WAIT_OBJECT_0};
+    use crate::win32::{CloseHandle, HANDLE, WaitForSingleObject};
 
     /// The thread's handle, owned (closed on drop).
     pub(super) struct Thread(HANDLE);

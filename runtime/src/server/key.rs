@@ -2,13 +2,13 @@
 //! write and delete a value. The raw Win32 calls registration makes.
 
 use windows_core::HRESULT;
-use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, WIN32_ERROR};
 
 use super::registry_api::{
     HKEY, KEY_READ, KEY_WRITE, REG_CREATED_NEW_KEY, REG_OPTION_NON_VOLATILE, REG_VALUE_TYPE, RegCloseKey,
     RegCreateKeyExW, RegDeleteValueW, RegQueryValueExW, RegSetValueExW,
 };
 use crate::hresult::E_INVALIDARG;
+use crate::win32::{ERROR_FILE_NOT_FOUND, ERROR_MORE_DATA, ERROR_SUCCESS, WIN32_ERROR};
 
 /// `Ok` for ERROR_SUCCESS, else the status as an HRESULT.
 pub(super) fn check(status: WIN32_ERROR) -> Result<(), HRESULT> {
@@ -76,7 +76,7 @@ impl Key {
                     bytes.truncate(size as usize);
                     return Ok(Some(Value { kind, bytes }));
                 }
-                ERROR_SUCCESS | windows_sys::Win32::Foundation::ERROR_MORE_DATA => {}
+                ERROR_SUCCESS | ERROR_MORE_DATA => {}
                 status => return Err(HRESULT::from_win32(status)),
             }
         }

@@ -5,17 +5,16 @@
 //! before get their old contents back.
 
 use windows_core::HRESULT;
-use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, GetLastError, HMODULE};
-use windows_sys::Win32::System::LibraryLoader::{
-    GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, GetModuleFileNameW,
-    GetModuleHandleExW,
-};
 
 use super::class::ServerClass;
 use super::clsid::registry_name;
 use super::key::{Key, Value, wide};
 use super::registry_api::{HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, REG_SZ, RegDeleteTreeW};
 use crate::hresult::S_OK;
+use crate::win32::{
+    ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER, ERROR_SUCCESS, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+    GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, GetLastError, GetModuleFileNameW, GetModuleHandleExW, HMODULE,
+};
 
 /// Where registration writes: `HKLM` or `HKCU`, under `Software\Classes\CLSID`.
 #[cfg_attr(any(docsrs, mapisync_docsrs), doc(cfg(windows)))]
@@ -74,7 +73,7 @@ fn module_path() -> Result<Vec<u16>, HRESULT> {
         }
         // Truncated: try again with room for the longest path Windows allows.
         if buffer.len() >= 32_768 {
-            return Err(HRESULT::from_win32(windows_sys::Win32::Foundation::ERROR_INSUFFICIENT_BUFFER));
+            return Err(HRESULT::from_win32(ERROR_INSUFFICIENT_BUFFER));
         }
         buffer.resize(buffer.len() * 4, 0);
     }

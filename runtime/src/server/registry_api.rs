@@ -12,7 +12,7 @@
 
 use core::ffi::c_void;
 
-use windows_sys::Win32::Foundation::WIN32_ERROR;
+use crate::win32::WIN32_ERROR;
 
 /// An open registry key (winreg.h `HKEY`).
 #[allow(clippy::upper_case_acronyms)]
