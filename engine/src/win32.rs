@@ -157,16 +157,30 @@ mod tests {
         let _: fn(PTP_CALLBACK_INSTANCE) -> threading::PTP_CALLBACK_INSTANCE = same;
         let _: fn(PTP_WAIT_CALLBACK) -> threading::PTP_WAIT_CALLBACK = same;
 
-        assert_eq!(ERROR_SUCCESS, foundation::ERROR_SUCCESS);
-        assert_eq!(ERROR_FILE_NOT_FOUND, foundation::ERROR_FILE_NOT_FOUND);
-        assert_eq!(ERROR_INSUFFICIENT_BUFFER, foundation::ERROR_INSUFFICIENT_BUFFER);
-        assert_eq!(ERROR_MORE_DATA, foundation::ERROR_MORE_DATA);
-        assert_eq!(DUPLICATE_SAME_ACCESS, foundation::DUPLICATE_SAME_ACCESS);
-        assert_eq!(GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, loader::GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT);
-        assert_eq!(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, loader::GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS);
-        assert_eq!(crate::event::WAIT_OBJECT_0, foundation::WAIT_OBJECT_0);
-        assert_eq!(crate::event::WAIT_TIMEOUT, foundation::WAIT_TIMEOUT);
-        assert_eq!(crate::event::WAIT_FAILED, foundation::WAIT_FAILED);
-        assert_eq!(crate::event::INFINITE, threading::INFINITE);
+        // Ours, windows-sys's: every one a u32 on both sides.
+        let constants = [
+            ("ERROR_SUCCESS", ERROR_SUCCESS, foundation::ERROR_SUCCESS),
+            ("ERROR_FILE_NOT_FOUND", ERROR_FILE_NOT_FOUND, foundation::ERROR_FILE_NOT_FOUND),
+            ("ERROR_INSUFFICIENT_BUFFER", ERROR_INSUFFICIENT_BUFFER, foundation::ERROR_INSUFFICIENT_BUFFER),
+            ("ERROR_MORE_DATA", ERROR_MORE_DATA, foundation::ERROR_MORE_DATA),
+            ("DUPLICATE_SAME_ACCESS", DUPLICATE_SAME_ACCESS, foundation::DUPLICATE_SAME_ACCESS),
+            (
+                "GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT",
+                GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                loader::GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+            ),
+            (
+                "GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS",
+                GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                loader::GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+            ),
+            ("WAIT_OBJECT_0", crate::event::WAIT_OBJECT_0, foundation::WAIT_OBJECT_0),
+            ("WAIT_TIMEOUT", crate::event::WAIT_TIMEOUT, foundation::WAIT_TIMEOUT),
+            ("WAIT_FAILED", crate::event::WAIT_FAILED, foundation::WAIT_FAILED),
+            ("INFINITE", crate::event::INFINITE, threading::INFINITE),
+        ];
+        for (name, ours, theirs) in constants {
+            assert_eq!(ours, theirs, "{name}");
+        }
     }
 }
