@@ -400,6 +400,31 @@ static void host_drop_then_worker(Dll &dll) {
     check(eventually([&] { return dll.tls_drops() == 2; }), "both slow thread-local destructors ran");
 }
 
+// B's store's Shutdown on this (host) thread, waiting (modes 14 and 19; the
+// module's Shutdown in 18 and 20), which reaps B's worker; then the host
+// lets go of both stores and FreeLibrary's: true if the DLL was unmapped at
+// once, and the next logon's LoadLibrary, at once, must be a fresh instance.
+static bool shut_down_on_host_then_reload(Dll &dll, const char *path, Store &a, Store &b, int mode) {
+    if (mode == 18 || mode == 20) {
+        auto shutdown = export_of<U32FromU32Fn>(dll.module, "mapisync_test_shutdown");
+        check(shutdown(5000) == 0, "the module's Shutdown drained on the host thread");
+    } else {
+        check(dll.scope_shutdown(1, 5000) == 0, "B's scope drained on the host thread");
+    }
+    finish({&a, &b});
+    FreeLibrary(dll.module);
+    bool gone = !is_loaded(path);
+    check(gone, "mode %d: after the host-thread Shutdown, FreeLibrary unmaps the DLL at once", mode);
+    Module again = load_library(path);
+    uint32_t old_tls = export_of<U32Fn>(again, "mapisync_test_tls_drops")();
+    uint32_t shut = export_of<U32Fn>(again, "mapisync_test_is_shut_down")();
+    check(old_tls == 0 && shut == 0, "the LoadLibrary right after is a fresh instance (thread-local count %u, shut down %u)",
+          old_tls, shut);
+    FreeLibrary(again);
+    if (!gone) eventually([&] { return !is_loaded(path); }, 2000);  // let the old one go before the next cycle
+    return gone;
+}
+
 // Mode 14's and 18's one cycle: true if the DLL was unmapped at once.
 static bool host_shutdown_after_a_worker_shutdown(Dll &dll, const char *path, bool module_shutdown) {
     Store a, b;
@@ -411,26 +436,7 @@ static bool host_shutdown_after_a_worker_shutdown(Dll &dll, const char *path, bo
     check(eventually([&] { return a.done(); }), "A's Done came (its Shutdown on its worker)");
     check(eventually([&] { return dll.tls_drops() == 1; }), "A's thread-local destructor ran");
     sleep_ms(500);  // A's thread has long terminated
-    // B's store's Shutdown on this (host) thread, waiting: reaps B's worker.
-    if (module_shutdown) {
-        auto shutdown = export_of<U32FromU32Fn>(dll.module, "mapisync_test_shutdown");
-        check(shutdown(5000) == 0, "the module's Shutdown drained on the host thread");
-    } else {
-        check(dll.scope_shutdown(1, 5000) == 0, "B's scope drained on the host thread");
-    }
-    finish({&a, &b});
-    FreeLibrary(dll.module);
-    bool gone = !is_loaded(path);
-    check(gone, "mode %d: after the host-thread Shutdown, FreeLibrary unmaps the DLL at once", module_shutdown ? 18 : 14);
-    // The next logon's LoadLibrary, at once.
-    Module again = load_library(path);
-    uint32_t old_tls = export_of<U32Fn>(again, "mapisync_test_tls_drops")();
-    uint32_t shut = export_of<U32Fn>(again, "mapisync_test_is_shut_down")();
-    check(old_tls == 0 && shut == 0, "the LoadLibrary right after is a fresh instance (thread-local count %u, shut down %u)",
-          old_tls, shut);
-    FreeLibrary(again);
-    if (!gone) eventually([&] { return !is_loaded(path); }, 2000);  // let the old one go before the next cycle
-    return gone;
+    return shut_down_on_host_then_reload(dll, path, a, b, module_shutdown ? 18 : 14);
 }
 
 constexpr CLSID CLSID_SlowTls = {0x6C1F0A02, 0x7B1E, 0x4C2D, {0x9E, 0x55, 0x0A, 0x2B, 0x3C, 0x4D, 0x5E, 0x01}};
@@ -452,25 +458,7 @@ static bool host_shutdown_while_self_ended_worker_hands_off(Dll &dll, const char
     check(eventually([&] { return a.done(); }), "A's Done came (its Shutdown on its worker)");
     check(eventually([&] { return b.done(); }), "B's Done came (ended on its own)");
     check(b.callback.done_hr.load() == S_OK, "B not cancelled (0x%08X)", hex(b.callback.done_hr.load()));
-    // B's store's Shutdown on this (host) thread, waiting: reaps B's worker.
-    if (module_shutdown) {
-        auto shutdown = export_of<U32FromU32Fn>(dll.module, "mapisync_test_shutdown");
-        check(shutdown(5000) == 0, "the module's Shutdown drained on the host thread");
-    } else {
-        check(dll.scope_shutdown(1, 5000) == 0, "B's scope drained on the host thread");
-    }
-    finish({&a, &b});
-    FreeLibrary(dll.module);
-    bool gone = !is_loaded(path);
-    check(gone, "mode %d: after the host-thread Shutdown, FreeLibrary unmaps the DLL at once", module_shutdown ? 20 : 19);
-    Module again = load_library(path);
-    uint32_t old_tls = export_of<U32Fn>(again, "mapisync_test_tls_drops")();
-    uint32_t shut = export_of<U32Fn>(again, "mapisync_test_is_shut_down")();
-    check(old_tls == 0 && shut == 0, "the LoadLibrary right after is a fresh instance (thread-local count %u, shut down %u)",
-          old_tls, shut);
-    FreeLibrary(again);
-    if (!gone) eventually([&] { return !is_loaded(path); }, 2000);
-    return gone;
+    return shut_down_on_host_then_reload(dll, path, a, b, module_shutdown ? 20 : 19);
 }
 
 static std::atomic<bool> g_call_returned{false};
