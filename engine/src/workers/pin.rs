@@ -38,9 +38,10 @@ impl ModulePin {
     /// for this call (the registry's, under its lock).
     /// `Err(self)` where that cannot be done: only Windows can, with a
     /// thread-pool wait on the calling thread's handle whose callback waits
-    /// for the others, runs `after` (with the reference still held) and ends in `FreeLibraryWhenCallbackReturns` (the pool
-    /// unloads after the callback's code has returned); elsewhere the pin
-    /// stays with the registry, given back by the next call into the DLL.
+    /// for the others, runs `after` (with the reference still held) and
+    /// ends in `FreeLibraryWhenCallbackReturns` (the pool unloads after the
+    /// callback's code has returned); elsewhere the pin stays with the
+    /// registry, given back by the next call into the DLL.
     pub fn release_after_threads(self, others: Vec<RawThread>, after: fn()) -> Result<(), Self> {
         platform::release_after_threads(self.0, others, after).map_err(Self)
     }
@@ -160,9 +161,8 @@ mod platform {
     /// Runs on a pool thread once the calling worker has terminated: waits
     /// for the other workers' ends (their bodies have ended, only their
     /// teardown is left), runs `after` (the registry's reap), closes the
-    /// thread handles and the wait, and has
-    /// the pool give the module reference back after this function has
-    /// returned. One callback does it all, so no other code of the module
+    /// thread handles and the wait, and has the pool give the module
+    /// reference back after this function has returned. One callback does it all, so no other code of the module
     /// runs on a pool thread when it unloads.
     ///
     /// # Safety
