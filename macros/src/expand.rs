@@ -21,7 +21,11 @@ pub fn provider(args: TokenStream, input: TokenStream) -> TokenStream {
         if let Err(error) = errors.finish() {
             compile_errors = to_compile_error(&error);
         }
-        return quote!(#compile_errors #input);
+        let mut glue = TokenStream::new();
+        if let Some(self_ty) = fallback::unread_self_type(&input) {
+            glue = generate::provider(&crate::model::Provider { krate: args.krate, self_ty });
+        }
+        return quote!(#compile_errors #input #glue);
     };
     let checked = validate::provider(&args, &item, &mut errors);
     let mut glue = TokenStream::new();

@@ -7,7 +7,7 @@
 //! (never run: the build fails on the errors); every other item (a misspelled or malformed method, a helper fn, a
 //! const, a macro) moves to an inherent impl of the same type.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;
 use syn::Path;
 
@@ -46,6 +46,41 @@ pub fn items(input: &TokenStream, item: &Impl, checked: &Checked, krate: &Path) 
     }
     let inherent = item.rebuild(TokenStream::new(), inherent_items);
     quote!(#trait_impl #inherent)
+}
+
+/// The self type of an impl the macro could not read (its header nested
+/// too deep for syn, `parse::depth`), where it can still be read without
+/// the rest: `impl` with no generics, a path, `for`, then the type up to a
+/// top-level `where` or the body. Then the glue is emitted for it, so a
+/// `.into()` of that type adds no "lacks `#[mapisync::provider]`" to the
+/// one error; `None` for anything else (the error stands alone).
+pub fn unread_self_type(input: &TokenStream) -> Option<syn::Type> {
+    // Only for that cause: an impl syn read and refused keeps its errors
+    // alone, as before (its glue is `validate`'s to allow).
+    if crate::parse::depth::check(input).is_ok() {
+        return None;
+    }
+    let mut trees =
+        input.clone().into_iter().skip_while(|tree| !matches!(tree, TokenTree::Ident(ident) if ident == "impl"));
+    trees.next()?;
+    let mut self_ty = Vec::new();
+    let mut after_for = false;
+    for tree in trees {
+        match &tree {
+            // Generics (`impl<T>`): the glue would name an unbound `T`.
+            TokenTree::Punct(punct) if !after_for && punct.as_char() == '<' => return None,
+            TokenTree::Ident(ident) if !after_for && ident == "for" => after_for = true,
+            TokenTree::Ident(ident) if after_for && ident == "where" => break,
+            TokenTree::Group(group) if after_for && group.delimiter() == Delimiter::Brace => break,
+            _ if after_for => self_ty.push(tree),
+            _ => {}
+        }
+    }
+    let self_ty: TokenStream = self_ty.into_iter().collect();
+    if !after_for || crate::parse::depth::check(&self_ty).is_err() {
+        return None;
+    }
+    syn::parse2(self_ty).ok()
 }
 
 #[cfg(test)]
@@ -152,5 +187,25 @@ mod tests {
     fn an_impl_of_another_trait_is_left_alone() {
         let input = quote!(impl Default for Store { fn default() -> Self { Store } });
         assert_eq!(fallback(input.clone()).to_string(), input.to_string());
+    }
+
+    /// `impl MapiSync for Store where` and 70 levels of `Option<...>`.
+    fn too_deep(head: TokenStream) -> TokenStream {
+        let deep: TokenStream = format!("{}u8{}: Sized", "Option<".repeat(70), ">".repeat(70)).parse().unwrap();
+        quote! { #head where #deep { fn synchronize_in_background(&self, job: &mut SyncJob) -> Result<()> { Ok(()) } } }
+    }
+
+    #[test]
+    fn an_unread_impls_shallow_self_type_is_still_read() {
+        let self_ty = unread_self_type(&too_deep(quote!(impl mapisync::MapiSync for Store)));
+        assert_eq!(self_ty.map(|ty| ty.to_token_stream().to_string()), Some("Store".to_string()));
+    }
+
+    #[test]
+    fn no_self_type_for_a_generic_impl_a_readable_impl_or_no_for() {
+        assert!(unread_self_type(&too_deep(quote!(impl<T> MapiSync for Store<T>))).is_none());
+        assert!(unread_self_type(&too_deep(quote!(impl Store))).is_none());
+        let readable = quote! { impl MapiSync for Store { } };
+        assert!(unread_self_type(&readable).is_none(), "syn reads it: validate decides");
     }
 }

@@ -1,7 +1,7 @@
 // A header nested too deep (100 levels in the impl's `where` clause; rustc
-// itself compiles it) is one error from the macro. Known limitation: with
-// the header unread there is no type to emit the glue for, so `.into()` adds
-// a follow-on "lacks `#[mapisync::provider]`" on an impl that has it.
+// itself compiles it) is one error from the macro, and only one: the self
+// type, shallow, is still read, and the glue emitted for it, so `.into()`
+// adds no "lacks `#[mapisync::provider]`" on an impl that has it.
 use mapisync::{MapiSync, SyncJob};
 
 struct Store;
