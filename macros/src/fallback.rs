@@ -50,8 +50,8 @@ pub fn items(input: &TokenStream, item: &Impl, checked: &Checked, krate: &Path) 
 
 /// The self type of an impl the macro could not read (its header nested
 /// too deep for syn, `parse::depth`), where it can still be read without
-/// the rest: `impl` with no generics, a path, `for`, then the type up to a
-/// top-level `where` or the body. Then the glue is emitted for it, so a
+/// the rest: `impl` with no generics, a plain trait path, `for`, then the
+/// type up to a top-level `where` or the body. Then the glue is emitted for it, so a
 /// `.into()` of that type adds no "lacks `#[mapisync::provider]`" to the
 /// one error; `None` for anything else (the error stands alone).
 pub fn unread_self_type(input: &TokenStream) -> Option<syn::Type> {
@@ -67,13 +67,17 @@ pub fn unread_self_type(input: &TokenStream) -> Option<syn::Type> {
     let mut after_for = false;
     for tree in trees {
         match &tree {
-            // Generics (`impl<T>`): the glue would name an unbound `T`.
-            TokenTree::Punct(punct) if !after_for && punct.as_char() == '<' => return None,
             TokenTree::Ident(ident) if !after_for && ident == "for" => after_for = true,
-            TokenTree::Ident(ident) if after_for && ident == "where" => break,
-            TokenTree::Group(group) if after_for && group.delimiter() == Delimiter::Brace => break,
-            _ if after_for => self_ty.push(tree),
-            _ => {}
+            // Before `for`, a plain trait path only: generics (`impl<T>`,
+            // whose `T` the glue would name unbound), `!` (a negative impl),
+            // arguments (`Fn()`, `Trait<u8>`) are refused by syn's reading
+            // with one error of their own, which glue would only add to.
+            TokenTree::Ident(_) if !after_for => {}
+            TokenTree::Punct(punct) if !after_for && punct.as_char() == ':' => {}
+            _ if !after_for => return None,
+            TokenTree::Ident(ident) if ident == "where" => break,
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => break,
+            _ => self_ty.push(tree),
         }
     }
     let self_ty: TokenStream = self_ty.into_iter().collect();
@@ -207,5 +211,21 @@ mod tests {
         assert!(unread_self_type(&too_deep(quote!(impl Store))).is_none());
         let readable = quote! { impl MapiSync for Store { } };
         assert!(unread_self_type(&readable).is_none(), "syn reads it: validate decides");
+    }
+
+    /// A negative impl, or a trait path with arguments, is refused with one
+    /// error when syn reads it; too deep, glue would add `Store: MapiSync`
+    /// is not satisfied (found by the review of 6edd72d).
+    #[test]
+    fn no_self_type_after_anything_but_a_plain_trait_path() {
+        for head in [
+            quote!(impl !MapiSync for Store),
+            quote!(impl std::ops::Fn() for Store),
+            quote!(impl MapiSync<u8> for Store),
+        ] {
+            assert!(unread_self_type(&too_deep(head.clone())).is_none(), "{head}");
+        }
+        let plain = unread_self_type(&too_deep(quote!(impl ::mapisync::MapiSync for Store)));
+        assert!(plain.is_some(), "a plain path, `::` and all");
     }
 }
