@@ -51,9 +51,10 @@ pub fn items(input: &TokenStream, item: &Impl, checked: &Checked, krate: &Path) 
 /// The self type of an impl the macro could not read (its header nested
 /// too deep for syn, `parse::depth`), where it can still be read without
 /// the rest: `impl` with no generics, a plain trait path, `for`, then the
-/// type up to a top-level `where` or the body. Then the glue is emitted for it, so a
-/// `.into()` of that type adds no "lacks `#[mapisync::provider]`" to the
-/// one error; `None` for anything else (the error stands alone).
+/// type up to a top-level `where` or the body. Then the glue is emitted
+/// for it, so a `.into()` of that type adds no "lacks
+/// `#[mapisync::provider]`" to the one error; `None` for anything else
+/// (the error stands alone).
 pub fn unread_self_type(input: &TokenStream) -> Option<syn::Type> {
     // Only for that cause: an impl syn read and refused keeps its errors
     // alone, as before (its glue is `validate`'s to allow).
