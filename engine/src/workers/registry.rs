@@ -185,14 +185,25 @@ impl<W: Exit> Registry<W> {
         job: &Arc<JobState>,
         spawn: impl FnOnce() -> std::io::Result<W>,
     ) -> Result<(), HRESULT> {
-        // Taken before the lock, never under it: the loader's lock, which
-        // taking a module reference may need, is held by a worker's
-        // thread-local destructors, which may call into `lifecycle` and so
-        // wait for this lock. Declared first, so one not needed (the pin
-        // is held already, or the start is refused) is given back after
-        // the lock is released.
-        let mut spare = ModulePin::take();
-        let mut inner = self.lock();
+        // A pin is taken only when the registry holds none (after a reap
+        // gave it back, or a hand-off took it), and then outside the lock,
+        // never under it: the loader's lock, which taking a module
+        // reference may need, is held by a worker's thread-local
+        // destructors, which may call into `lifecycle` and so wait for this
+        // lock. `spare` is declared first, so one not needed (another start
+        // installed a pin meanwhile, or this start is refused) is given
+        // back after the lock is released.
+        let mut spare = None;
+        let mut taken = false;
+        let mut inner = loop {
+            let inner = self.lock();
+            if inner.pin.is_some() || taken {
+                break inner;
+            }
+            drop(inner);
+            spare = ModulePin::take();
+            taken = true;
+        };
         let scope = inner.owner_of(key, alias);
         if inner.closed || scope.is_some_and(|id| !inner.open_scopes.contains(&id)) {
             return Err(MAPI_E_END_OF_SESSION);

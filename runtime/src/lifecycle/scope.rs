@@ -143,8 +143,9 @@ impl Scope {
 
 impl Drop for Scope {
     /// Ends the scope as [`shutdown`](Scope::shutdown) does, without
-    /// waiting. On the last worker thread of the module, the module's load
-    /// reference is then given back when that thread has terminated (Windows).
+    /// waiting. On a worker thread, once every other worker of the module
+    /// has ended its body, the module's load reference is then given back
+    /// when all of them have terminated (Windows).
     fn drop(&mut self) {
         REGISTRY.close_and_cancel(self.which());
         REGISTRY.ask_for_hand_off();
